@@ -1,0 +1,76 @@
+"""soporte: a self-hosted, real-time support chat."""
+import logging
+import os
+import sys
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from . import config
+from .extensions import csrf, db, socketio
+
+
+def create_app(test_config=None):
+    """Build the app: defaults, instance/config.py, SOPORTE_* variables, then test_config."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("SOPORTE")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            "sqlite:///" + os.path.join(app.instance_path, "soporte.sqlite"))
+    config.ensure_secrets(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    csrf.init_app(app)
+    init_socketio(app)
+
+    from . import api, auth, cli, events, views  # noqa: F401  (events registers handlers)
+    from .chat import Chat
+
+    app.extensions["soporte"] = Chat(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    cli.register(app)
+    app.register_error_handler(HTTPException, json_errors_for_api)
+
+    if app.debug and app.config["DEMO_ACCOUNTS"] and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        cli.bootstrap_development_database(app)
+    return app
+
+
+def init_socketio(app):
+    """Bind Socket.IO with the async mode that matches how the process was started."""
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"] or detect_async_mode(),
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        cors_allowed_origins=config.split_origins(app.config["CORS_ALLOWED_ORIGINS"]),
+        # room for the largest message in UTF-8, its envelope and a little more
+        max_http_buffer_size=app.config["MAX_MESSAGE_LENGTH"] * 4 + 4096,
+        # one event at a time per socket, so a sender's messages keep their order
+        async_handlers=False,
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def detect_async_mode():
+    """eventlet under wsgi.py (which monkey-patches first); threading for `flask run`."""
+    patcher = sys.modules.get("eventlet.patcher")  # imported only if someone patched
+    return "eventlet" if patcher and patcher.is_monkey_patched("socket") else "threading"
+
+
+def json_errors_for_api(error):
+    """Answer HTTP errors under /api as JSON; pages keep Flask's HTML errors."""
+    if request.path.startswith("/api/"):
+        from .errors import error_response
+
+        return error_response(error.code, error.description)
+    return error

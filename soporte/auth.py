@@ -1,0 +1,125 @@
+"""Login, logout and registration pages, and the guards of pages and API routes."""
+import functools
+import re
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import error_response
+from .extensions import db
+from .models import Usuario
+from .tokens import COOKIE_NAME, clear_token_cookie, issue_token, read_token, set_token_cookie
+
+bp = Blueprint("auth", __name__)
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+MIN_PASSWORD = 8
+
+
+def current_claims():
+    """The valid token claims of this request, or None."""
+    token = request.cookies.get(COOKIE_NAME)
+    return read_token(token) if token else None
+
+
+def _refuse(status, message):
+    """API routes answer JSON; pages send the browser to the login page."""
+    if request.blueprint == "api":
+        return error_response(status, message)
+    if status == 401:
+        return redirect(url_for("auth.login"))
+    return error_response(status, message)
+
+
+def token_required(view):
+    """Let the view run only for a logged-in caller, whose claims go in g.usuario."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        g.usuario = current_claims()
+        if g.usuario is None:
+            return _refuse(401, "No autenticado")
+        return view(**kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    """Let the view run only for a logged-in support agent."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        g.usuario = current_claims()
+        if g.usuario is None:
+            return _refuse(401, "No autenticado")
+        if g.usuario["rol"] != "admin":
+            return _refuse(403, "Solo para agentes de soporte")
+        return view(**kwargs)
+
+    return wrapped
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login():
+    """Show the login form; on good credentials set the token cookie."""
+    if request.method == "GET":
+        if current_claims():
+            return redirect(url_for("views.soporte"))
+        return render_template("auth/login.html")
+    username = request.form.get("user", "").strip()
+    password = request.form.get("pass", "")
+    try:
+        usuario = db.session.execute(
+            db.select(Usuario).filter_by(usuario=username)
+        ).scalar_one_or_none()
+    except SQLAlchemyError:
+        current_app.logger.exception("login: database error")
+        return render_template("auth/login.html", error="Servicio no disponible, inténtalo más tarde", user=username), 503
+    if usuario is None or not usuario.check_password(password):
+        return render_template("auth/login.html", error="Usuario o contraseña incorrectos", user=username), 401
+    response = redirect(url_for("views.soporte"))
+    return set_token_cookie(response, issue_token(usuario))
+
+
+@bp.route("/logout")
+def logout():
+    """Forget the login in this browser."""
+    return clear_token_cookie(redirect(url_for("auth.login")))
+
+
+@bp.route("/registro", methods=("GET", "POST"))
+def registro():
+    """Let a customer create an account (never an agent one), when allowed."""
+    if not current_app.config["REGISTRATION_OPEN"]:
+        return render_template("auth/registro.html", closed=True), 403
+    if request.method == "GET":
+        return render_template("auth/registro.html")
+    form = {k: request.form.get(k, "").strip() for k in ("user", "nombre")}
+    password = request.form.get("pass", "")
+    error = registration_error(form["user"], password, request.form.get("pass2", ""))
+    if error is None:
+        usuario = Usuario(usuario=form["user"], nombre=form["nombre"] or form["user"], rol="user")
+        usuario.set_password(password)
+        db.session.add(usuario)
+        try:
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            error = "Ese nombre de usuario ya existe"
+    if error:
+        return render_template("auth/registro.html", error=error, **form), 400
+    return set_token_cookie(redirect(url_for("views.soporte")), issue_token(usuario))
+
+
+def registration_error(username, password, password2):
+    """Why a registration cannot go ahead, or None when it can."""
+    if not USERNAME.match(username):
+        return "El usuario debe tener de 3 a 64 letras, números, '.', '_' o '-'"
+    if username == current_app.config["SUPPORT_INBOX"]:
+        return "Ese nombre de usuario ya existe"
+    if len(password) < MIN_PASSWORD:
+        return f"La contraseña debe tener al menos {MIN_PASSWORD} caracteres"
+    if password != password2:
+        return "Las contraseñas no coinciden"
+    exists = db.session.execute(db.select(Usuario.id).filter_by(usuario=username)).first()
+    return "Ese nombre de usuario ya existe" if exists else None

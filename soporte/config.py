@@ -1,0 +1,71 @@
+"""Configuration defaults and the secrets a running app must have."""
+import os
+import secrets
+
+DEFAULTS = {
+    "SECRET_KEY": None,
+    "JWT_SECRET": None,
+    "JWT_EXPIRES": 3600,
+    "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite file in the instance folder
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 3600},
+    "SUPPORT_INBOX": "admin",
+    "MAX_MESSAGE_LENGTH": 2000,
+    "CORS_ALLOWED_ORIGINS": None,  # None: same origin only
+    "SOCKETIO_MESSAGE_QUEUE": None,
+    "ASYNC_MODE": None,  # None: eventlet when monkey-patched, else threading
+    "REGISTRATION_OPEN": True,
+    "COOKIE_SECURE": False,
+    "WRITER_BATCH_SIZE": 500,
+    "NODE_ID": None,  # 0..31, distinct per process sharing a database
+    "DEMO_ACCOUNTS": True,  # debug mode only: create demo users in an empty database
+}
+
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(SystemExit):
+    """A configuration the app refuses to start with; its message is one line."""
+
+
+def ensure_secrets(app):
+    """Fill SECRET_KEY and JWT_SECRET, generating them only in development.
+
+    Outside debug and testing a missing or short secret stops the app, since
+    a guessable JWT secret lets anyone forge an admin token.
+    """
+    development = app.debug or app.testing
+    for key in ("JWT_SECRET", "SECRET_KEY"):
+        value = app.config.get(key)
+        if value and len(str(value).encode()) >= MIN_SECRET_BYTES:
+            continue
+        if not development:
+            raise ConfigError(
+                f"soporte: set SOPORTE_{key} to a random string of at least "
+                f"{MIN_SECRET_BYTES} bytes (e.g. `python -c 'import secrets; "
+                f"print(secrets.token_hex(32))'`), or run with --debug for development"
+            )
+        app.config[key] = _instance_secret(app, key.lower())
+
+
+def _instance_secret(app, name):
+    """Read a development secret from the instance folder, creating it once."""
+    path = os.path.join(app.instance_path, f"dev-{name}")
+    try:
+        # O_EXCL: when two processes start at once (the reloader), one writes
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path) as f:
+            return f.read().strip()
+    value = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+    return value
+
+
+def split_origins(value):
+    """Turn a comma-separated origins setting into what Socket.IO expects."""
+    if isinstance(value, str):
+        value = [o.strip() for o in value.split(",") if o.strip()]
+        if value == ["*"]:
+            return "*"
+    return value

@@ -1,0 +1,78 @@
+"""Database tables: accounts and messages."""
+from sqlalchemy import BigInteger, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+ROLES = ("admin", "user")
+# utf8mb4 for every character a person can type; _bin so that names compare
+# exactly as on SQLite (no "Ana" == "ana" surprises on one database only)
+MYSQL_TABLE = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+# MySQL's plain DATETIME drops microseconds; the emitted fecha must round-trip
+UTC_DATETIME = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+class Usuario(db.Model):
+    """A person who can log in: a customer (`user`) or a support agent (`admin`)."""
+
+    __tablename__ = "usuarios"
+    __table_args__ = (MYSQL_TABLE,)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    usuario: Mapped[str] = mapped_column(String(64), unique=True)
+    nombre: Mapped[str] = mapped_column(String(128))
+    rol: Mapped[str] = mapped_column(String(8), default="user")
+    password_hash: Mapped[str] = mapped_column(String(255))
+
+    def set_password(self, password):
+        """Store a salted scrypt hash of the password."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password):
+        """Tell whether the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self):
+        return self.rol == "admin"
+
+
+class Mensaje(db.Model):
+    """One chat message; `conversacion` is the customer's side of it, for indexes."""
+
+    __tablename__ = "mensajes"
+    __table_args__ = (
+        # history of one conversation, by id (paging) and the conversation list
+        Index("ix_mensajes_conversacion_id", "conversacion", "id"),
+        # a client's retry of the same message (its `cid`) is stored once
+        UniqueConstraint("de_usuario", "cid", name="uq_mensajes_de_usuario_cid"),
+        MYSQL_TABLE,
+    )
+
+    # ids come from soporte.ids, never from the database
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    de_usuario: Mapped[str] = mapped_column(String(64))
+    para_usuario: Mapped[str] = mapped_column(String(64))
+    conversacion: Mapped[str] = mapped_column(String(64))
+    mensaje: Mapped[str] = mapped_column(Text)
+    fecha = mapped_column(UTC_DATETIME, nullable=False)  # UTC, naive
+    cid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+def iso_utc(fecha):
+    """Format a naive UTC datetime as the protocol's ISO 8601 with a Z."""
+    return fecha.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def message_json(row):
+    """The protocol's message object for a stored row (or a dict with its columns)."""
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    return {
+        "id": get("id"),
+        "de_usuario": get("de_usuario"),
+        "para_usuario": get("para_usuario"),
+        "mensaje": get("mensaje"),
+        "fecha": iso_utc(get("fecha")),
+    }

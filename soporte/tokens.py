@@ -1,0 +1,58 @@
+"""The login JWT: what it holds, how it is signed and checked."""
+from datetime import datetime, timedelta, timezone
+
+import jwt
+from flask import current_app
+
+ALGORITHM = "HS256"
+COOKIE_NAME = "token"
+
+
+def issue_token(usuario):
+    """Sign a token for an account (a models.Usuario)."""
+    now = datetime.now(timezone.utc)
+    claims = {
+        "user": usuario.usuario,
+        "name": usuario.nombre,
+        "rol": usuario.rol,
+        "iat": now,
+        "exp": now + timedelta(seconds=current_app.config["JWT_EXPIRES"]),
+    }
+    return jwt.encode(claims, current_app.config["JWT_SECRET"], algorithm=ALGORITHM)
+
+
+def read_token(token):
+    """Return the claims of a valid token, or None for any bad or expired one."""
+    try:
+        claims = jwt.decode(
+            token,
+            current_app.config["JWT_SECRET"],
+            algorithms=[ALGORITHM],  # pinned: never trust the token's own `alg`
+            options={"require": ["exp", "iat", "user", "rol"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    if claims.get("rol") not in ("admin", "user") or not isinstance(claims.get("user"), str):
+        return None
+    return claims
+
+
+def set_token_cookie(response, token):
+    """Attach the token cookie to a response, with the protocol's flags."""
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=current_app.config["JWT_EXPIRES"],
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["COOKIE_SECURE"],
+    )
+    return response
+
+
+def clear_token_cookie(response):
+    """Remove the token cookie from the browser."""
+    response.delete_cookie(
+        COOKIE_NAME, httponly=True, samesite="Lax", secure=current_app.config["COOKIE_SECURE"]
+    )
+    return response

@@ -1,0 +1,27 @@
+"""Checks on what a client sends in `mensaje_privado`, before anything is delivered."""
+
+CID_MAX_LENGTH = 64
+
+
+class Invalid(ValueError):
+    """A payload the server refuses; its message goes back in the acknowledgement."""
+
+
+def parse_private_message(data, max_length):
+    """Return (para, mensaje, cid) from a payload, or raise Invalid saying what is wrong."""
+    if not isinstance(data, dict):
+        raise Invalid("El mensaje debe ser un objeto {para, mensaje}")
+    para = data.get("para")
+    mensaje = data.get("mensaje")
+    cid = data.get("cid")
+    if not isinstance(para, str) or not para.strip():
+        raise Invalid("Falta el destinatario (para)")
+    if not isinstance(mensaje, str):
+        raise Invalid("El mensaje debe ser texto")
+    if not mensaje.strip():
+        raise Invalid("El mensaje está vacío")
+    if len(mensaje) > max_length:
+        raise Invalid(f"El mensaje supera los {max_length} caracteres")
+    if cid is not None and (not isinstance(cid, str) or not 0 < len(cid) <= CID_MAX_LENGTH):
+        raise Invalid(f"cid debe ser texto de 1 a {CID_MAX_LENGTH} caracteres")
+    return para, mensaje, cid
