@@ -1,0 +1,179 @@
+"""Fixtures: an app on SQLite or MariaDB, logged-in clients, sockets, and a real server process.
+
+The database comes from SOPORTE_TEST_DATABASE_URL (e.g. mysql+pymysql://root@127.0.0.1/soporte_test);
+without it, a SQLite file in a temporary folder.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from soporte import create_app
+from soporte.extensions import db, socketio
+from soporte.models import Usuario
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "contraseña-de-prueba"
+TEST_SECRETS = {"SECRET_KEY": "s" * 40, "JWT_SECRET": "j" * 40}
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def database_url(tmp_path):
+    """The test database: MariaDB when configured, else a fresh SQLite file."""
+    return os.environ.get("SOPORTE_TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/soporte.sqlite"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app with an empty schema and the accounts admin, agente2 (agents), ana, bob (customers)."""
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        **TEST_SECRETS,
+    })
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        make_users(("admin", "admin"), ("agente2", "admin"), ("ana", "user"), ("bob", "user"))
+    yield app
+    writer = app.extensions["soporte"].writer
+    writer.flush()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def make_users(*accounts):
+    """Create (username, rol) accounts with the test password."""
+    for username, rol in accounts:
+        usuario = Usuario(usuario=username, nombre=username.capitalize(), rol=rol)
+        usuario.set_password(PASSWORD)
+        db.session.add(usuario)
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def login(client, username, password=PASSWORD):
+    """Log a Flask test client in through the real form (with its CSRF token)."""
+    page = client.get("/login").get_data(as_text=True)
+    token = CSRF_FIELD.search(page).group(1)
+    return client.post("/login", data={"user": username, "pass": password, "csrf_token": token})
+
+
+@pytest.fixture
+def as_user(app):
+    """Make a test client logged in as a given account."""
+
+    def make(username):
+        client = app.test_client()
+        assert login(client, username).status_code == 302
+        return client
+
+    return make
+
+
+@pytest.fixture
+def sock(app, as_user):
+    """Make a connected Socket.IO test client for an account (carrying its login cookie)."""
+    clients = []
+
+    def make(username, client=None):
+        sio = socketio.test_client(app, flask_test_client=client or as_user(username))
+        assert sio.is_connected()
+        clients.append(sio)
+        return sio
+
+    yield make
+    for sio in clients:
+        if sio.is_connected():
+            sio.disconnect()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """soporte in a real process: gunicorn, eventlet worker, real websockets."""
+
+    def __init__(self, tmp_path, db_url, extra_env=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / f"server-{self.port}.log"
+        self.env = {
+            **os.environ,
+            "SOPORTE_SECRET_KEY": TEST_SECRETS["SECRET_KEY"],
+            "SOPORTE_JWT_SECRET": TEST_SECRETS["JWT_SECRET"],
+            "SOPORTE_SQLALCHEMY_DATABASE_URI": db_url,
+            **(extra_env or {}),
+        }
+        self.process = None
+
+    def start(self, timeout=20):
+        """Start the server and wait until it answers HTTP."""
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-k", "eventlet", "-w", "1",
+             "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log()}")
+            try:
+                requests.get(self.url + "/login", timeout=1)
+                return self
+            except requests.RequestException:  # not listening or still booting
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log()}")
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stop the server and wait for it to exit."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def login(self, username, password=PASSWORD):
+        """A requests session logged in through the real form."""
+        http = requests.Session()
+        page = http.get(self.url + "/login").text
+        token = CSRF_FIELD.search(page).group(1)
+        response = http.post(self.url + "/login", allow_redirects=False,
+                             data={"user": username, "pass": password, "csrf_token": token})
+        assert response.status_code == 302, response.text
+        return http
+
+
+@pytest.fixture
+def live_server(app, tmp_path):
+    """A started LiveServer on the test database (which `app` has filled with accounts)."""
+    server = LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
+    server.start()
+    yield server
+    server.stop()
