@@ -37,6 +37,7 @@ def ensure_secrets(app):
     for key in ("JWT_SECRET", "SECRET_KEY"):
         value = app.config.get(key)
         if value and len(str(value).encode()) >= MIN_SECRET_BYTES:
+            app.config[key] = str(value)  # from_prefixed_env may have parsed digits as JSON
             continue
         if not development:
             raise ConfigError(

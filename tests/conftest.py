@@ -25,6 +25,22 @@ TEST_SECRETS = {"SECRET_KEY": "s" * 40, "JWT_SECRET": "j" * 40}
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.fixture(scope="session", autouse=True)
+def mariadb_database():
+    """Create the MariaDB test database named by SOPORTE_TEST_DATABASE_URL if it is missing."""
+    url = os.environ.get("SOPORTE_TEST_DATABASE_URL", "")
+    if url.startswith("mysql"):
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        target = make_url(url)
+        engine = create_engine(target.set(database=""))
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{target.database}` "
+                              "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+        engine.dispose()
+
+
 def database_url(tmp_path):
     """The test database: MariaDB when configured, else a fresh SQLite file."""
     return os.environ.get("SOPORTE_TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/soporte.sqlite"
