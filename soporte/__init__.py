@@ -33,7 +33,9 @@ def create_app(test_config=None):
     from . import api, auth, cli, events, views  # noqa: F401  (events registers handlers)
     from .chat import Chat
 
-    app.extensions["soporte"] = Chat(app)
+    app.extensions["soporte"] = chat = Chat(app)
+    if not app.testing:
+        chat.writer.start()  # replays what an earlier run left in the spool
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)

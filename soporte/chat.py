@@ -1,5 +1,6 @@
 """The per-app state of the relay: ids, the writer, the directory and recent acknowledgements."""
 import collections
+import os
 import random
 
 from flask import current_app
@@ -7,6 +8,7 @@ from flask import current_app
 from .directory import Directory
 from .ids import IdGenerator
 from .persistence import MessageWriter
+from .spool import Spool
 
 RECENT_ACKS = 50_000  # retries come within seconds; this covers minutes at full load
 
@@ -17,7 +19,8 @@ class Chat:
     def __init__(self, app):
         node = app.config["NODE_ID"]
         self.ids = IdGenerator(random.randrange(32) if node is None else int(node))
-        self.writer = MessageWriter(app, app.config["WRITER_BATCH_SIZE"])
+        spool_dir = app.config["SPOOL_DIR"] or os.path.join(app.instance_path, "spool")
+        self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"])
         self.directory = Directory()
         self._acks = collections.OrderedDict()
 

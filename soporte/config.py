@@ -16,6 +16,8 @@ DEFAULTS = {
     "REGISTRATION_OPEN": True,
     "COOKIE_SECURE": False,
     "WRITER_BATCH_SIZE": 500,
+    "SPOOL_DIR": None,  # None: instance/spool; the journal of messages not yet stored
+    "ACK_TIMEOUT": 10.0,  # seconds a sender waits for its message to be durable
     "NODE_ID": None,  # 0..31, distinct per process sharing a database
     "DEMO_ACCOUNTS": True,  # debug mode only: create demo users in an empty database
 }

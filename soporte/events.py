@@ -9,6 +9,7 @@ from .chat import get_chat
 from .errors import refused
 from .extensions import socketio
 from .models import iso_utc
+from .persistence import NotStored
 from .tokens import COOKIE_NAME, read_token
 from .validation import Invalid, parse_private_message
 
@@ -50,7 +51,7 @@ def on_disconnect(reason=None):
 
 @socketio.on("mensaje_privado")
 def on_mensaje_privado(data=None):
-    """Validate, deliver at once, then queue for storage; the ack carries id and fecha."""
+    """Validate, deliver at once, then ack once the message is durable (spool or database)."""
     sender = socket_session["usuario"]
     chat = get_chat()
     try:
@@ -66,8 +67,13 @@ def on_mensaje_privado(data=None):
                "para": para, "fecha": iso_utc(fecha)}
     deliver(sender, payload)
     customer = para if sender["rol"] == "admin" else sender["user"]
-    chat.writer.submit({"id": message_id, "de_usuario": sender["user"], "para_usuario": para,
-                        "conversacion": customer, "mensaje": mensaje, "fecha": fecha, "cid": cid})
+    try:
+        chat.writer.submit({"id": message_id, "de_usuario": sender["user"], "para_usuario": para,
+                            "conversacion": customer, "mensaje": mensaje, "fecha": fecha, "cid": cid}
+                           ).wait(current_app.config["ACK_TIMEOUT"])
+    except NotStored as error:
+        log.error("message %s delivered but not durable: %s", message_id, error)
+        return refused("No se pudo guardar el mensaje; inténtalo de nuevo")
     ack = {"ok": True, "id": message_id, "fecha": payload["fecha"]}
     chat.remember_ack(sender["user"], cid, ack)
     return ack

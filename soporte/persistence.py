@@ -1,6 +1,15 @@
-"""The background writer: stores delivered messages in batches, off the delivery path."""
+"""The background writer: journals accepted messages to the spool, then stores them in batches.
+
+Two background tasks, so that neither a slow disk nor a slow database holds up
+delivery, which happens before any of this:
+- the journaler appends each group of submitted rows to the spool with one
+  fsync and then releases the senders' acknowledgements (ok means durable);
+- the storer seals the spool's segments and inserts them into the database,
+  many rows per statement, retrying with backoff while the database is away.
+"""
 import collections
 import logging
+import threading
 
 from sqlalchemy import insert
 
@@ -9,75 +18,167 @@ from .models import Mensaje
 
 log = logging.getLogger(__name__)
 
-# ON CONFLICT/IGNORE: a batch retried after a lost commit, or a client's retry
-# with the same cid, never stores a message twice nor blocks the rest
+# IGNORE: a replayed segment, or a client's retry with the same cid, never
+# stores a message twice nor blocks the rest of its batch
 INSERT_MESSAGES = (
     insert(Mensaje.__table__)
     .prefix_with("IGNORE", dialect="mysql")
     .prefix_with("IGNORE", dialect="mariadb")
     .prefix_with("OR IGNORE", dialect="sqlite")
 )
-MAX_RETRY_DELAY = 30.0
+MAX_RETRY_DELAY = 5.0
+IDLE_POLL = 0.5  # also how soon a dead process's segments are picked up
+MAX_UNSTORED = 100_000  # rows kept in memory for history while the database lags
+
+
+class NotStored(Exception):
+    """The message could be neither journaled nor stored: the sender must be told."""
+
+
+class Group:
+    """Rows journaled together; their senders wait on it for the outcome."""
+
+    def __init__(self):
+        self.rows = []
+        self.error = None
+        self.done = socketio.server.eio.create_event()
+
+    def wait(self, timeout):
+        """Return once the rows are durable; raise NotStored if they are not."""
+        if not self.done.wait(timeout):
+            raise NotStored("timeout")
+        if self.error:
+            raise NotStored(self.error)
 
 
 class MessageWriter:
-    """Queues message rows and inserts them, many per statement, in a background task."""
+    """Journals submitted rows and stores them in the database, in the background."""
 
-    def __init__(self, app, batch_size=500):
+    def __init__(self, app, spool, batch_size=500):
         self.app = app
+        self.spool = spool
         self.batch_size = batch_size
-        self.queue = collections.deque()
-        self.inflight = []
+        self.unstored = collections.OrderedDict()  # id -> row, for history
         self.stored = 0
         self.failures = 0
-        self._wakeup = None
-        self._task = None
+        self.accepting = True
+        self._group = None
+        self._journaling = False
+        self._lock = threading.Lock()  # the spool's open segment: journaler vs storer
+        self._wake_journaler = self._wake_storer = None
+        self._started = False
+        self._stopped = False
 
     def submit(self, row):
-        """Queue one row (a dict of Mensaje columns) for storage; never blocks."""
-        self.queue.append(row)
-        if self._task is None:
-            self._wakeup = socketio.server.eio.create_event()
-            self._task = socketio.start_background_task(self._run)
-        self._wakeup.set()
+        """Queue a row (a dict of Mensaje columns); return the Group to wait on."""
+        if not self.accepting:
+            raise NotStored("shutting down")
+        self.start()
+        if self._group is None:
+            self._group = Group()
+        self._group.rows.append(row)
+        if len(self.unstored) < MAX_UNSTORED:
+            self.unstored[row["id"]] = row
+        group = self._group
+        self._wake_journaler.set()
+        return group
 
     def pending_rows(self):
-        """Rows accepted but not yet committed, so history can include them."""
-        return list(self.inflight) + list(self.queue)
+        """Rows accepted but not yet stored, so history can include them."""
+        return list(self.unstored.values())
 
     @property
     def backlog(self):
-        """How many accepted messages are waiting to be stored."""
-        return len(self.queue) + len(self.inflight)
+        """How many accepted messages are known not to be in the database yet."""
+        return len(self.unstored)
 
     def flush(self, timeout=10.0):
-        """Wait until everything queued so far is stored; True if it was in time."""
+        """Wait until everything submitted so far is stored; True if it was in time."""
         waited = 0.0
-        while self.backlog and waited < timeout:
+        while (self._group or self._journaling or self.unstored or self.spool.depth()) and waited < timeout:
+            if self._wake_storer:
+                self._wake_storer.set()
             socketio.sleep(0.01)
             waited += 0.01
-        return not self.backlog
+        return not (self._group or self.unstored or self.spool.depth())
 
-    def _run(self):
-        """Loop forever: take up to a batch, insert it, retry with backoff on failure."""
+    def close(self, timeout=3.0):
+        """Stop accepting, journal what is queued, and store what the time allows."""
+        self.accepting = False
+        stored = self.flush(timeout)
+        self._stopped = True
+        with self._lock:
+            self.spool.close()
+        return stored
+
+    def start(self):
+        """Start the journaler and the storer (which first replays what the spool holds)."""
+        if not self._started:
+            self._started = True
+            self._wake_journaler = socketio.server.eio.create_event()
+            self._wake_storer = socketio.server.eio.create_event()
+            socketio.start_background_task(self._journal_forever)
+            socketio.start_background_task(self._store_forever)
+
+    def _journal_forever(self):
+        """Append each group to the spool with one fsync, then release its senders."""
+        with self.app.app_context():
+            while not self._stopped:
+                self._wake_journaler.wait(IDLE_POLL)
+                self._wake_journaler.clear()
+                if self._group is None:
+                    continue
+                group, self._group = self._group, None
+                self._journaling = True
+                self._journal(group)
+                self._journaling = False
+                group.done.set()
+                self._wake_storer.set()
+
+    def _journal(self, group):
+        """Make a group durable: in the spool, or else straight in the database."""
+        try:
+            with self._lock:
+                self.spool.append(group.rows)
+            return
+        except OSError:
+            log.exception("writer: spool write failed for %d messages; storing directly", len(group.rows))
+        if self._insert(group.rows):
+            return
+        group.error = "No se pudo guardar el mensaje; inténtalo de nuevo"
+        for row in group.rows:
+            self.unstored.pop(row["id"], None)
+
+    def _store_forever(self):
+        """Insert sealed segments, oldest first (a restart's leftovers before new ones)."""
         delay = 0.0
         with self.app.app_context():
-            while True:
-                if not self.queue:
-                    self._wakeup.wait(1.0)
-                    self._wakeup.clear()
-                    continue
-                while self.queue and len(self.inflight) < self.batch_size:
-                    self.inflight.append(self.queue.popleft())
-                if self._store(self.inflight):
-                    self.inflight = []
+            while not self._stopped:
+                if self._store_sealed():
                     delay = 0.0
+                    self._wake_storer.wait(IDLE_POLL)
+                    self._wake_storer.clear()
                 else:
-                    # keep the batch and try again: the database may come back
-                    delay = min(MAX_RETRY_DELAY, delay * 2 or 0.5)
+                    delay = min(MAX_RETRY_DELAY, delay * 2 or 0.25)
                     socketio.sleep(delay)
 
-    def _store(self, rows):
+    def _store_sealed(self):
+        """Seal the open segment and store every segment nobody else holds; False on failure."""
+        with self._lock:
+            self.spool.seal()
+        for path in self.spool.sealed():
+            taken = self.spool.take(path)
+            if taken is None:
+                continue
+            segment, rows = taken
+            ok = all(self._insert(rows[i:i + self.batch_size])
+                     for i in range(0, len(rows), self.batch_size))
+            self.spool.release(segment, path, stored=ok)
+            if not ok:
+                return False
+        return True
+
+    def _insert(self, rows):
         """Insert rows in one transaction; log and return False if the database fails."""
         try:
             db.session.execute(INSERT_MESSAGES, rows)
@@ -89,4 +190,6 @@ class MessageWriter:
             log.exception("writer: could not store %d messages (backlog %d)", len(rows), self.backlog)
             return False
         self.stored += len(rows)
+        for row in rows:
+            self.unstored.pop(row["id"], None)
         return True

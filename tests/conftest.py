@@ -52,6 +52,7 @@ def app(tmp_path):
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "SPOOL_DIR": str(tmp_path / "spool"),
         **TEST_SECRETS,
     })
     with app.app_context():
@@ -59,8 +60,7 @@ def app(tmp_path):
         db.create_all()
         make_users(("admin", "admin"), ("agente2", "admin"), ("ana", "user"), ("bob", "user"))
     yield app
-    writer = app.extensions["soporte"].writer
-    writer.flush()
+    app.extensions["soporte"].writer.close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -139,6 +139,7 @@ class LiveServer:
             "SOPORTE_SECRET_KEY": TEST_SECRETS["SECRET_KEY"],
             "SOPORTE_JWT_SECRET": TEST_SECRETS["JWT_SECRET"],
             "SOPORTE_SQLALCHEMY_DATABASE_URI": db_url,
+            "SOPORTE_SPOOL_DIR": str(tmp_path / f"spool-{self.port}"),
             **(extra_env or {}),
         }
         self.process = None

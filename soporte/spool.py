@@ -1,0 +1,146 @@
+"""The spool: an append-only journal of accepted messages on local disk.
+
+A message is acknowledged once it is here (written and fsync'd), so the
+database may be slow, restarting or down without losing anything. The
+journal is a folder of segment files; the writer fills one segment at a time
+while holding an exclusive flock on it, and the storer inserts sealed
+(unlocked) segments into the database and deletes them. A process that dies
+leaves its segments unlocked, so whichever process starts next replays them.
+Inserts are idempotent on the message id, which makes a replay of a segment
+that was already partly stored harmless.
+
+Record: b"<8 hex length> <8 hex crc32> <json>\n". A torn or corrupt record
+(a crash in the middle of a write) ends the reading of its segment.
+"""
+import fcntl
+import json
+import logging
+import os
+import time
+import zlib
+from datetime import datetime
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".spool"
+HEADER = 18  # "%08x %08x "
+
+
+def encode_row(row):
+    """One journal record for a message row (fecha as ISO text)."""
+    data = dict(row, fecha=row["fecha"].isoformat())
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return b"%08x %08x " % (len(body), zlib.crc32(body)) + body + b"\n"
+
+
+def decode_records(blob):
+    """The rows in a segment's bytes, up to the first torn or corrupt record."""
+    rows, at = [], 0
+    while at < len(blob):
+        try:
+            length, crc = int(blob[at:at + 8], 16), int(blob[at + 9:at + 17], 16)
+        except ValueError:
+            break
+        body = blob[at + HEADER:at + HEADER + length]
+        if len(body) != length or zlib.crc32(body) != crc or blob[at + HEADER + length:at + HEADER + length + 1] != b"\n":
+            break
+        row = json.loads(body)
+        row["fecha"] = datetime.fromisoformat(row["fecha"])
+        rows.append(row)
+        at += HEADER + length + 1
+    if at < len(blob):
+        log.warning("spool: ignoring %d torn or corrupt bytes at the end of a segment", len(blob) - at)
+    return rows
+
+
+class Spool:
+    """Segments of journaled rows in one folder, shared safely by several processes."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        os.makedirs(directory, exist_ok=True)
+        self._file = None  # the segment being written, flock'd by this process
+        self._path = None
+        self.records = 0  # in the open segment
+
+    def append(self, rows):
+        """Write rows to the open segment and fsync; raise OSError if the disk refuses."""
+        if self._file is None:
+            self._open_segment()
+        data = b"".join(encode_row(r) for r in rows)
+        try:
+            self._file.write(data)
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError:
+            self._discard_segment()  # a half-written segment is not trusted for appends
+            raise
+        self.records += len(rows)
+
+    def seal(self):
+        """Close the open segment (if it holds anything) so the storer may take it."""
+        if self._file is not None and self.records:
+            self._file.close()  # releases the flock
+            self._file = self._path = None
+            self.records = 0
+
+    def sealed(self):
+        """Paths of the segments nobody is writing, oldest first."""
+        names = sorted(n for n in os.listdir(self.directory) if n.endswith(SUFFIX))
+        return [os.path.join(self.directory, n) for n in names
+                if os.path.join(self.directory, n) != self._path]
+
+    def take(self, path):
+        """Lock a sealed segment and return (file, rows), or None if another process has it."""
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
+            return None  # stored and removed by another process meanwhile
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            return None
+        return f, decode_records(f.read())
+
+    def release(self, taken, path, stored):
+        """Unlock a taken segment, deleting it when its rows are stored."""
+        if stored:
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+        taken.close()
+
+    def depth(self):
+        """How many segments wait on disk (a rough backlog measure)."""
+        return len(self.sealed()) + (1 if self.records else 0)
+
+    def _open_segment(self):
+        """Start a new segment, locked while this process writes it."""
+        name = f"{time.time_ns():020d}-{os.getpid()}{SUFFIX}"
+        self._path = os.path.join(self.directory, name)
+        self._file = open(self._path, "ab")
+        fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # the new name must survive a crash as well as its contents
+        dir_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def _discard_segment(self):
+        """Close the open segment after a failed write; its good records stay readable."""
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        self._file = self._path = None
+        self.records = 0
+
+    def close(self):
+        """Seal whatever is open (at shutdown)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = self._path = None
+            self.records = 0
