@@ -65,6 +65,17 @@ def _instance_secret(app, name):
     return value
 
 
+def engine_options(uri, options):
+    """Engine options with timeouts, so a dead database fails fast instead of hanging."""
+    options = dict(options)
+    if uri.startswith("mysql"):
+        options.setdefault("connect_args", {"connect_timeout": 5, "read_timeout": 30,
+                                            "write_timeout": 30, "charset": "utf8mb4"})
+    elif uri.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": 15})
+    return options
+
+
 def split_origins(value):
     """Turn a comma-separated origins setting into what Socket.IO expects."""
     if isinstance(value, str):
