@@ -1,0 +1,199 @@
+"""soporte's benchmark: a real server (gunicorn + eventlet, MariaDB) driven over real websockets.
+
+    python bench/run.py                      # every scenario, one process
+    python bench/run.py --scenario load --rates 1000,2000 --processes 2
+
+Prints a table per scenario and writes everything to bench/results/<time>.json.
+The load generator is the official socket.io client in Node (bench/loadgen.js).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import jwt
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+SECRET = "bench-" + "x" * 40
+DB_URL = os.environ.get("SOPORTE_BENCH_DATABASE_URL",
+                        "mysql+pymysql://root@127.0.0.1/soporte_bench?charset=utf8mb4")
+REDIS_URL = os.environ.get("SOPORTE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def token(user, rol):
+    now = datetime.now(timezone.utc)
+    return jwt.encode({"user": user, "name": user, "rol": rol, "iat": now,
+                       "exp": now + timedelta(hours=6)}, SECRET, algorithm="HS256")
+
+
+def reset_database(users, agents):
+    """An empty bench database with the accounts (one shared password hash: seeding is not measured)."""
+    from werkzeug.security import generate_password_hash
+
+    url = sa.engine.make_url(DB_URL)
+    server = sa.create_engine(url.set(database=""))
+    with server.begin() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+        conn.execute(sa.text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+    server.dispose()
+    from soporte.extensions import db
+    from soporte.models import Usuario  # noqa: F401  (registers the tables)
+
+    engine = sa.create_engine(DB_URL)
+    db.metadata.create_all(engine)
+    pw = generate_password_hash("bench-password", method="scrypt")
+    with engine.begin() as conn:
+        conn.execute(sa.insert(db.metadata.tables["usuarios"]),
+                     [{"usuario": u, "nombre": u, "rol": "user", "password_hash": pw} for u in users]
+                     + [{"usuario": a, "nombre": a, "rol": "admin", "password_hash": pw} for a in agents])
+    return engine
+
+
+class Server:
+    """One soporte process: gunicorn, one eventlet worker."""
+
+    def __init__(self, node_id, spool, extra_env=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "SOPORTE_SECRET_KEY": SECRET, "SOPORTE_JWT_SECRET": SECRET,
+               "SOPORTE_SQLALCHEMY_DATABASE_URI": DB_URL, "SOPORTE_NODE_ID": str(node_id),
+               "SOPORTE_SPOOL_DIR": spool, "SOPORTE_MESSAGE_RATE": "1000000",
+               "SOPORTE_MESSAGE_BURST": "1000000", **(extra_env or {})}
+        self.log = open(Path(spool).parent / f"server-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-k", "eventlet", "-w", "1", "--worker-connections", "20000",
+             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        import urllib.request
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        self.worker = self._worker_pid()
+
+    def _worker_pid(self):
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return int(children[0]) if children else self.proc.pid
+
+    def sample(self):
+        """(rss bytes, cpu seconds) of the worker process."""
+        stat = Path(f"/proc/{self.worker}/stat").read_text().rsplit(")", 1)[1].split()
+        rss = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        return rss, cpu
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def loadgen(config):
+    """Run the Node load generator; return its result line."""
+    out = subprocess.run(["node", str(BENCH / "loadgen.js"), json.dumps(config)],
+                         capture_output=True, text=True, timeout=config["seconds"] + 300)
+    if out.returncode:
+        raise RuntimeError(out.stderr)
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()][-1]
+
+
+def count_rows(engine):
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT COUNT(*) FROM mensajes")).scalar()
+
+
+def run_load(servers, engine, rate, seconds, users, agents):
+    """One open-loop step: offered `rate` msg/s for `seconds`; delivery, latency, storage, resources."""
+    rows0 = count_rows(engine)
+    samples0 = [s.sample() for s in servers]
+    t0 = time.monotonic()
+    # agents on the first process; customers spread over all of them
+    config = {"url": servers[0].url, "rate": rate, "seconds": seconds,
+              "agentTokens": [token(a, "admin") for a in agents],
+              "userTokens": [token(u, "user") for u in users]}
+    if len(servers) > 1:
+        config["userUrls"] = [s.url for s in servers]
+    result = loadgen(config)
+    t_end = time.monotonic()
+    rows_end = count_rows(engine)
+    # storage keeps going after the send window: measure when it caught up
+    deadline = time.monotonic() + 30
+    rows = rows_end
+    while rows < result["acked"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        rows = count_rows(engine) - rows0
+    caught_up = time.monotonic() - t0
+    samples1 = [s.sample() for s in servers]
+    result.update(
+        rows_stored=count_rows(engine) - rows0,
+        rows_per_s_in_window=(rows_end - rows0) / (t_end - t0),
+        rows_per_s_to_catch_up=(count_rows(engine) - rows0) / caught_up,
+        backlog_at_end=result["acked"] - (rows_end - rows0),
+        server_rss_mb=[round(s[0] / 2**20) for s in samples1],
+        server_cpu_pct=[round((b[1] - a[1]) / (t_end - t0) * 100) for a, b in zip(samples0, samples1)],
+    )
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="load", choices=["load"])
+    parser.add_argument("--rates", default="1000,2000,4000,8000")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--agents", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=1)
+    args = parser.parse_args()
+    users = [f"u{i:05d}" for i in range(args.users)]
+    agents = ["admin"] + [f"agente{i}" for i in range(1, args.agents)]
+    engine = reset_database(users, agents)
+    work = Path(tempfile.mkdtemp(prefix="soporte-bench-"))
+    extra = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": REDIS_URL} if args.processes > 1 else {}
+    servers = [Server(i, str(work / f"spool{i}"), extra) for i in range(args.processes)]
+    results = {"processes": args.processes, "load": []}
+    try:
+        for rate in [int(r) for r in args.rates.split(",")]:
+            r = run_load(servers, engine, rate, args.seconds, users, agents)
+            results["load"].append(r)
+            print(format_row(r), flush=True)
+    finally:
+        for s in servers:
+            s.stop()
+    out = BENCH / "results" / f"{datetime.now():%Y%m%d-%H%M%S}-p{args.processes}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"results: {out}")
+    if not os.environ.get("SOPORTE_BENCH_KEEP"):
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def format_row(r):
+    return (f"offered {r['offered']:>6}/s  delivered {r['delivered_per_s']:>7.0f}/s  "
+            f"p50 {r['p50']:.1f}  p90 {r['p90']:.1f}  p99 {r['p99']:.1f}  max {r['max']:.0f} ms  "
+            f"stored {r['rows_per_s_in_window']:>6.0f}/s  backlog {r['backlog_at_end']:>6}  "
+            f"rss {r['server_rss_mb']} MB  cpu {r['server_cpu_pct']}%  loadgen cpu {r['loadgen_cpu_pct']:.0f}%  "
+            f"refused {r['refused']}")
+
+
+if __name__ == "__main__":
+    main()
