@@ -6,7 +6,7 @@ import random
 from flask import current_app
 
 from .directory import Directory
-from .ids import IdGenerator
+from .ids import MAX_NODE, IdGenerator
 from .persistence import MessageWriter
 from .spool import Spool
 
@@ -17,8 +17,7 @@ class Chat:
     """Everything events.py needs beyond the Socket.IO server itself."""
 
     def __init__(self, app):
-        node = app.config["NODE_ID"]
-        self.ids = IdGenerator(random.randrange(32) if node is None else int(node))
+        self.ids = IdGenerator(node_id(app.config))
         spool_dir = app.config["SPOOL_DIR"] or os.path.join(app.instance_path, "spool")
         self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"])
         self.directory = Directory()
@@ -34,6 +33,22 @@ class Chat:
             self._acks[(sender, cid)] = ack
             if len(self._acks) > RECENT_ACKS:
                 self._acks.popitem(last=False)
+
+
+def node_id(config):
+    """This process's part of message ids: configured, else unique via Redis, else random.
+
+    Processes that share Redis are one chat and one database: each takes the
+    next number of a shared counter, so their ids never collide.
+    """
+    if config["NODE_ID"] is not None:
+        return int(config["NODE_ID"])
+    queue = config["SOCKETIO_MESSAGE_QUEUE"]
+    if queue and queue.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+
+        return redis.Redis.from_url(queue).incr("soporte:node-seq") % (MAX_NODE + 1)
+    return random.randrange(MAX_NODE + 1)
 
 
 def get_chat():

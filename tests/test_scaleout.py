@@ -1,0 +1,100 @@
+"""Several processes as one chat through the Redis message queue (real processes, real Redis)."""
+import uuid
+
+import pytest
+import redis
+import socketio as socketio_client
+from sqlalchemy import func, select
+
+from conftest import LiveServer
+from soporte.extensions import db
+from soporte.models import Mensaje
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def two_servers(app, tmp_path):
+    """Two soporte processes on one database and one Redis channel (unique to this test)."""
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis must run at 127.0.0.1:6379 for the scale-out tests")
+    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
+           "SOPORTE_SOCKETIO_CHANNEL": f"soporte-test-{uuid.uuid4().hex}"}
+    servers = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(2)]
+    for server in servers:
+        server.start()
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def connect(server, username):
+    """A python-socketio client on a real websocket, logged in over HTTP on that server."""
+    http = server.login(username)
+    client = socketio_client.SimpleClient()
+    client.connect(server.url, transports=["websocket"],
+                   headers={"Cookie": f"token={http.cookies['token']}"})
+    return client
+
+
+def drain(client, timeout=0.5):
+    """Every event the client receives until it has been quiet for `timeout` seconds."""
+    events = []
+    while True:
+        try:
+            events.append(client.receive(timeout=timeout))
+        except socketio_client.exceptions.TimeoutError:
+            return events
+
+
+def count_rows(app, **filters):
+    with app.app_context():
+        n = db.session.scalar(select(func.count()).select_from(Mensaje).filter_by(**filters))
+        db.session.remove()
+        return n
+
+
+def test_messages_cross_processes_both_ways_once_per_socket(app, two_servers):
+    """A customer on A reaches agents on A and B once per socket; replies from B reach A."""
+    a, b = two_servers
+    ana = connect(a, "ana")
+    admin_b1, admin_b2 = connect(b, "admin"), connect(b, "admin")  # one agent, two tabs
+    agente2_a = connect(a, "agente2")
+    try:
+        ack = ana.call("mensaje_privado", {"para": "admin", "mensaje": "hola desde A"})
+        assert ack["ok"] is True
+        for agent in (admin_b1, admin_b2, agente2_a):
+            events = drain(agent)
+            assert [e[0] for e in events] == ["mensaje_recibido"]
+            assert events[0][1]["id"] == ack["id"] and events[0][1]["mensaje"] == "hola desde A"
+
+        reply = admin_b1.call("mensaje_privado", {"para": "ana", "mensaje": "hola desde B"})
+        assert reply["ok"] is True
+        assert [(e[0], e[1]["id"]) for e in drain(ana)] == [("mensaje_recibido", reply["id"])]
+        # the other agent (process A) and the agent's other tab (B) see the reply once
+        for agent in (agente2_a, admin_b2):
+            assert [(e[0], e[1]["id"]) for e in drain(agent)] == [("mensaje_enviado", reply["id"])]
+        assert drain(admin_b1) == []
+    finally:
+        for client in (ana, admin_b1, admin_b2, agente2_a):
+            client.disconnect()
+
+
+def test_each_message_is_stored_once_by_the_receiving_process(app, two_servers):
+    """Messages sent through both processes are stored exactly once each, with distinct ids."""
+    a, b = two_servers
+    ana, bob = connect(a, "ana"), connect(b, "bob")
+    try:
+        acks = [client.call("mensaje_privado", {"para": "admin", "mensaje": f"m{i}"})
+                for i in range(20) for client in (ana, bob)]
+    finally:
+        ana.disconnect()
+        bob.disconnect()
+    ids = [ack["id"] for ack in acks]
+    assert all(ack["ok"] for ack in acks) and len(set(ids)) == len(ids)
+    for server in two_servers:  # SIGTERM flushes each writer
+        server.stop()
+    assert count_rows(app) == 40
+    assert count_rows(app, de_usuario="ana") == 20 and count_rows(app, de_usuario="bob") == 20
