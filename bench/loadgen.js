@@ -1,25 +1,26 @@
 // Open-loop load for soporte: customers write to the inbox at a fixed offered rate,
 // agents receive; prints one JSON line with rates and send->agent latencies.
-// Usage: node loadgen.js '<json config>'  (see bench/run.py)
+// Usage: node loadgen.js < config.json  (see bench/run.py)
 "use strict";
 const { io } = require("socket.io-client");
 
-const cfg = JSON.parse(process.argv[2]);
+const cfg = JSON.parse(require("fs").readFileSync(0, "utf8")); // config on stdin
 const { url, userTokens, agentTokens, rate, seconds, mode = "load", inbox = "admin" } = cfg;
+const userUrls = cfg.userUrls || [url]; // several processes: customers spread over them
 const now = () => performance.now();
 
-function connect(token) {
+function connect(token, i = 0, urls = [url]) {
   return new Promise((resolve, reject) => {
-    const s = io(url, { transports: ["websocket"], auth: { token }, reconnection: false, timeout: 60000 });
+    const s = io(urls[i % urls.length], { transports: ["websocket"], auth: { token }, reconnection: false, timeout: 60000 });
     s.once("connect", () => resolve(s));
     s.once("connect_error", (e) => reject(new Error("connect_error: " + e.message)));
   });
 }
 
-async function connectAll(tokens, parallel = 200) {
+async function connectAll(tokens, parallel = 200, urls = [url]) {
   const sockets = [];
   for (let i = 0; i < tokens.length; i += parallel) {
-    sockets.push(...(await Promise.all(tokens.slice(i, i + parallel).map(connect))));
+    sockets.push(...(await Promise.all(tokens.slice(i, i + parallel).map((t, j) => connect(t, i + j, urls)))));
   }
   return sockets;
 }
@@ -42,7 +43,7 @@ async function idle() {
 
 async function load() {
   const agents = await connectAll(agentTokens);
-  const users = await connectAll(userTokens);
+  const users = await connectAll(userTokens, 200, userUrls);
   const sentAt = new Map();
   const latencies = [];
   let delivered = 0, acked = 0, refused = 0, sent = 0;

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -38,8 +39,17 @@ def free_port():
 
 def token(user, rol):
     now = datetime.now(timezone.utc)
-    return jwt.encode({"user": user, "name": user, "rol": rol, "iat": now,
+    return jwt.encode({"user": user, "name": user, "rol": rol, "iat": now, "jti": uuid.uuid4().hex,
                        "exp": now + timedelta(hours=6)}, SECRET, algorithm="HS256")
+
+
+def add_accounts(engine, names, rol="user"):
+    """Insert accounts in bulk (one shared password hash: seeding is not what is measured)."""
+    from soporte.extensions import db
+
+    with engine.begin() as conn:
+        conn.execute(sa.insert(db.metadata.tables["usuarios"]),
+                     [{"usuario": u, "nombre": u, "rol": rol, "password_hash": "x"} for u in names])
 
 
 def reset_database(users, agents):
@@ -108,13 +118,22 @@ class Server:
             self.proc.kill()
 
 
-def loadgen(config):
-    """Run the Node load generator; return its result line."""
-    out = subprocess.run(["node", str(BENCH / "loadgen.js"), json.dumps(config)],
-                         capture_output=True, text=True, timeout=config["seconds"] + 300)
-    if out.returncode:
-        raise RuntimeError(out.stderr)
-    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()][-1]
+def loadgen(config, on_line=None):
+    """Run the Node load generator; return its result line (on_line sees the others)."""
+    proc = subprocess.Popen(["node", str(BENCH / "loadgen.js")], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdin.write(json.dumps(config))
+    proc.stdin.close()
+    result = None
+    for line in proc.stdout:
+        message = json.loads(line)
+        if message["event"] == "result":
+            result = message
+        elif on_line:
+            on_line(message)
+    if proc.wait() or result is None:
+        raise RuntimeError(proc.stderr.read())
+    return result
 
 
 def count_rows(engine):
@@ -155,9 +174,119 @@ def run_load(servers, engine, rate, seconds, users, agents):
     return result
 
 
+def run_sustained(servers, engine, users, agents, seconds, start=4000, step=400):
+    """The highest offered rate with everything delivered and stored, no backlog, p99 <= 50 ms."""
+    best, rate, steps = None, start, []
+    while rate <= 20000:
+        r = run_load(servers, engine, rate, seconds, users, agents)
+        steps.append(r)
+        print(format_row(r), flush=True)
+        ok = (r["delivered_copies"] == r["expected_copies"] and r["acked"] == r["sent"]
+              and r["backlog_at_end"] <= rate * 0.5 and r["p99"] <= 50
+              and r["rows_stored"] == r["acked"])
+        if not ok:
+            break
+        best, rate = rate, rate + step
+    return {"sustained_msg_per_s": best, "steps": steps}
+
+
+def run_idle(server, engine, count, hold=5):
+    """Connection capacity: `count` idle authenticated sockets in one process."""
+    names = [f"idle{i:05d}" for i in range(count)]
+    add_accounts(engine, names)
+    tokens = [token(name, "user") for name in names]
+    rss0 = server.sample()[0]
+    seen = {}
+
+    def connected(message):
+        time.sleep(1)
+        seen.update(message, rss_mb=round(server.sample()[0] / 2**20))
+
+    result = loadgen({"mode": "idle", "url": server.url, "userTokens": tokens, "agentTokens": [],
+                      "seconds": hold}, on_line=connected)
+    return {"sockets": result["sockets"], "connect_s": round(result["connect_ms"] / 1000, 1),
+            "rss_mb": seen.get("rss_mb"), "rss_before_mb": round(rss0 / 2**20)}
+
+
+def seed_messages(engine, total, conversations, agent="admin"):
+    """Fill `mensajes` quickly: `total` rows over `conversations` customers, ids in time order."""
+    from soporte.ids import IdGenerator
+
+    ids = IdGenerator(31)
+    table = sa.table("mensajes", *(sa.column(c) for c in
+                     ("id", "de_usuario", "para_usuario", "conversacion", "mensaje", "fecha", "cid")))
+    batch = []
+    with engine.begin() as conn:
+        for n in range(total):
+            customer = f"c{n % conversations:05d}"
+            from_customer = n % 3 != 2
+            message_id, fecha = ids.next()
+            batch.append({"id": message_id, "de_usuario": customer if from_customer else agent,
+                          "para_usuario": agent if from_customer else customer,
+                          "conversacion": customer, "mensaje": f"mensaje de prueba número {n}",
+                          "fecha": fecha, "cid": None})
+            if len(batch) == 20000:
+                conn.execute(sa.insert(table), batch)
+                batch = []
+        if batch:
+            conn.execute(sa.insert(table), batch)
+        # InnoDB refreshes statistics in the background after bulk changes; do it now
+        # so the plans measured are the ones a settled server uses
+        conn.execute(sa.text("ANALYZE TABLE mensajes"))
+
+
+def run_rest(server, engine, total, conversations, requests_per_route=500):
+    """p50/p99 of the three REST routes on a database holding `total` messages."""
+    import random
+    import urllib.request
+
+    t0 = time.monotonic()
+    add_accounts(engine, [f"c{i:05d}" for i in range(conversations)])
+    seed_messages(engine, total, conversations)
+    seeded = time.monotonic() - t0
+    opener = urllib.request.build_opener()
+    opener.addheaders = [("Cookie", f"token={token('admin', 'admin')}")]
+    customer = token("c00042", "user")
+    routes = {
+        "/api/mensajes?con=": lambda: f"/api/mensajes?con=c{random.randrange(conversations):05d}",
+        "/api/mensajes/mios": lambda: "/api/mensajes/mios",
+        "/api/usuarios-conversaciones": lambda: "/api/usuarios-conversaciones",
+    }
+    results = {"messages": total, "conversations": conversations, "seed_s": round(seeded, 1)}
+    for name, path in routes.items():
+        times = []
+        for _ in range(requests_per_route):
+            req = urllib.request.Request(server.url + path())
+            if name == "/api/mensajes/mios":
+                req.add_header("Cookie", f"token={customer}")
+            start = time.perf_counter()
+            body = (opener if name != "/api/mensajes/mios" else urllib.request.build_opener()).open(req).read()
+            times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        results[name] = {"p50_ms": round(times[len(times) // 2], 2),
+                         "p99_ms": round(times[int(len(times) * 0.99)], 2), "bytes": len(body)}
+    results["explain"] = explain(engine)
+    return results
+
+
+def explain(engine):
+    """The plans of the three routes' queries (they must use the conversation index)."""
+    queries = {
+        "mensajes": "SELECT * FROM mensajes WHERE conversacion = 'c00042' ORDER BY id DESC LIMIT 100",
+        "antes": "SELECT * FROM mensajes WHERE conversacion = 'c00042' AND id < 9007199254740991 ORDER BY id DESC LIMIT 100",
+        "conversaciones": "SELECT conversacion, MAX(id) AS m FROM mensajes GROUP BY conversacion ORDER BY m DESC",
+    }
+    with engine.connect() as conn:
+        return {name: [dict(row._mapping) for row in conn.execute(sa.text("EXPLAIN " + q))]
+                for name, q in queries.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", default="load", choices=["load"])
+    parser.add_argument("--scenario", default="all", choices=["all", "load", "sustained", "idle", "rest"])
+    parser.add_argument("--idle-sockets", type=int, default=10000)
+    parser.add_argument("--rest-messages", type=int, default=1_000_000)
+    parser.add_argument("--rest-conversations", type=int, default=10_000)
     parser.add_argument("--rates", default="1000,2000,4000,8000")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--users", type=int, default=200)
@@ -171,11 +300,32 @@ def main():
     extra = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": REDIS_URL} if args.processes > 1 else {}
     servers = [Server(i, str(work / f"spool{i}"), extra) for i in range(args.processes)]
     results = {"processes": args.processes, "load": []}
+    wanted = lambda name: args.scenario in ("all", name)  # noqa: E731
     try:
-        for rate in [int(r) for r in args.rates.split(",")]:
-            r = run_load(servers, engine, rate, args.seconds, users, agents)
-            results["load"].append(r)
-            print(format_row(r), flush=True)
+        if wanted("load"):
+            print("== open-loop load", flush=True)
+            for rate in [int(r) for r in args.rates.split(",")]:
+                r = run_load(servers, engine, rate, args.seconds, users, agents)
+                results["load"].append(r)
+                print(format_row(r), flush=True)
+        if wanted("sustained"):
+            print("== highest sustained rate", flush=True)
+            results["sustained"] = run_sustained(servers, engine, users, agents, args.seconds)
+            print(f"sustained: {results['sustained']['sustained_msg_per_s']} msg/s", flush=True)
+        if wanted("idle") and args.processes == 1:
+            print("== idle sockets", flush=True)
+            results["idle"] = run_idle(servers[0], engine, args.idle_sockets)
+            print(results["idle"], flush=True)
+        if wanted("rest") and args.processes == 1:
+            print("== REST", flush=True)
+            results["rest"] = run_rest(servers[0], engine, args.rest_messages, args.rest_conversations)
+            for name, figures in results["rest"].items():
+                if name.startswith("/api"):
+                    print(f"{name:32} p50 {figures['p50_ms']} ms  p99 {figures['p99_ms']} ms", flush=True)
+            for name, plan in results["rest"]["explain"].items():
+                print(f"EXPLAIN {name}: " + "; ".join(
+                    f"{p.get('table')} {p.get('type')} key={p.get('key')} rows={p.get('rows')} {p.get('Extra') or ''}"
+                    for p in plan), flush=True)
     finally:
         for s in servers:
             s.stop()
