@@ -13,6 +13,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
+MAX_ID = 2**63 - 1  # BIGINT: a larger antes/despues would overflow the driver, not just match nothing
 
 
 class BadParameter(ValueError):
@@ -82,8 +83,8 @@ def int_param(name, minimum=1, maximum=None, default=None):
 def conversation_page(conversacion):
     """A page of one conversation as the request's limite/antes/despues ask, oldest first."""
     limite = int_param("limite", maximum=MAX_LIMIT, default=DEFAULT_LIMIT)
-    antes = int_param("antes")
-    despues = int_param("despues", minimum=0)
+    antes = int_param("antes", maximum=MAX_ID)
+    despues = int_param("despues", minimum=0, maximum=MAX_ID)
     query = select(Mensaje).where(Mensaje.conversacion == conversacion)
     if antes is not None:
         query = query.where(Mensaje.id < antes)

@@ -1,30 +1,56 @@
 """Who is who: account roles looked up by name, cached so sending rarely waits on the database."""
+import logging
 import time
 
 from .extensions import db
 from .models import Usuario
 
+log = logging.getLogger(__name__)
+
 FOUND_TTL = 60.0
 MISSING_TTL = 5.0  # short: a customer who registers is writable at once
+RETRY_AFTER = 5.0  # seconds to keep answering from the cache after the database failed
 
 
 class Directory:
-    """A per-process cache of account roles."""
+    """A per-process cache of account roles.
+
+    Privilege checks pass a short max_age (ROLE_CACHE_TTL), so a deleted or demoted
+    agent loses access within seconds. When the database fails, the last answer
+    known is used (a chat that keeps working during an outage), and raised only
+    when there is none.
+    """
 
     def __init__(self):
-        self._roles = {}
+        self._roles = {}  # username -> (looked up at, rol)
+        self._failed_until = 0.0
 
-    def role_of(self, username):
-        """The role of an account ('admin', 'user') or None when there is none."""
+    def role_of(self, username, max_age=None):
+        """The role of an account ('admin', 'user') or None when there is none.
+
+        max_age: seconds a cached answer may have; None: FOUND_TTL, or MISSING_TTL for no account.
+        """
         now = time.monotonic()
         cached = self._roles.get(username)
-        if cached and cached[0] > now:
+        if cached:
+            limit = max_age if max_age is not None else (FOUND_TTL if cached[1] else MISSING_TTL)
+            if now - cached[0] < limit or now < self._failed_until:
+                return cached[1]
+        try:
+            found = db.session.execute(
+                db.select(Usuario.usuario, Usuario.rol).filter_by(usuario=username)
+            ).first()
+            db.session.commit()  # end the read transaction: no snapshot kept open
+            # MariaDB's PAD SPACE collations find "ana" for "ana ": only the exact name is that account
+            rol = found.rol if found is not None and found.usuario == username else None
+        except Exception:
+            db.session.rollback()
+            self._failed_until = time.monotonic() + RETRY_AFTER
+            if cached is None:
+                raise
+            log.warning("directory: database failed, using the last known role of %r", username)
             return cached[1]
-        rol = db.session.execute(
-            db.select(Usuario.rol).filter_by(usuario=username)
-        ).scalar_one_or_none()
-        db.session.commit()  # end the read transaction: no snapshot kept open
-        self._roles[username] = (now + (FOUND_TTL if rol else MISSING_TTL), rol)
+        self._roles[username] = (now, rol)
         return rol
 
     def forget(self, username):

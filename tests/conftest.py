@@ -3,6 +3,7 @@
 The database comes from SOPORTE_TEST_DATABASE_URL (e.g. mysql+pymysql://root@127.0.0.1/soporte_test);
 without it, a SQLite file in a temporary folder.
 """
+import functools
 import os
 import re
 import signal
@@ -22,6 +23,10 @@ from soporte.models import Usuario
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "contraseña-de-prueba"
 TEST_SECRETS = {"SECRET_KEY": "s" * 40, "JWT_SECRET": "j" * 40}
+# generous rate limits, so tests that send or log in fast measure what they mean to;
+# tests/test_security.py sets the real ones where it tests the limits themselves
+TEST_LIMITS = {"MESSAGE_RATE": 1000.0, "MESSAGE_BURST": 1000,
+               "LOGIN_RATE_LIMIT": "1000 per minute", "REGISTRATION_RATE_LIMIT": "1000 per minute"}
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -54,10 +59,10 @@ def app(tmp_path):
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "SPOOL_DIR": str(tmp_path / "spool"),
         **TEST_SECRETS,
-    })
+        **TEST_LIMITS,
+    }, instance_path=str(tmp_path / "instance"))  # not the developer's instance/config.py
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        empty_database(app.config["SQLALCHEMY_DATABASE_URI"])
         make_users(("admin", "admin"), ("agente2", "admin"), ("ana", "user"), ("bob", "user"))
     yield app
     app.extensions["soporte"].writer.close()
@@ -66,11 +71,37 @@ def app(tmp_path):
         db.engine.dispose()
 
 
+_rebuilt = set()  # database URLs whose schema this run has already rebuilt
+
+
+def empty_database(url):
+    """The current schema with no rows: rebuilt once per run, then emptied (DDL is slow on MariaDB).
+
+    create_all also brings back any table a test dropped; a test that alters a table in
+    any other way must undo it.
+    """
+    if url not in _rebuilt:
+        db.drop_all()
+        _rebuilt.add(url)
+    db.create_all()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@functools.cache
+def password_hash():
+    """The scrypt hash of PASSWORD, computed once: scrypt is slow on purpose."""
+    usuario = Usuario()
+    usuario.set_password(PASSWORD)
+    return usuario.password_hash
+
+
 def make_users(*accounts):
     """Create (username, rol) accounts with the test password."""
     for username, rol in accounts:
         usuario = Usuario(usuario=username, nombre=username.capitalize(), rol=rol)
-        usuario.set_password(PASSWORD)
+        usuario.password_hash = password_hash()
         db.session.add(usuario)
     db.session.commit()
 
@@ -140,6 +171,7 @@ class LiveServer:
             "SOPORTE_JWT_SECRET": TEST_SECRETS["JWT_SECRET"],
             "SOPORTE_SQLALCHEMY_DATABASE_URI": db_url,
             "SOPORTE_SPOOL_DIR": str(tmp_path / f"spool-{self.port}"),
+            **{f"SOPORTE_{key}": str(value) for key, value in TEST_LIMITS.items()},
             **(extra_env or {}),
         }
         self.process = None
@@ -194,3 +226,65 @@ def live_server(app, tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+# --- helpers shared by the suite -------------------------------------------------
+
+def make_token(secret=TEST_SECRETS["JWT_SECRET"], algorithm="HS256", expires_in=3600, **claims):
+    """A JWT made with pyjwt, independently of soporte.tokens (defaults: a valid token for ana)."""
+    import jwt
+
+    now = int(time.time())
+    payload = {"user": "ana", "name": "Ana", "rol": "user", "iat": now, "exp": now + expires_in,
+               "jti": os.urandom(8).hex()}
+    payload.update(claims)
+    payload = {k: v for k, v in payload.items() if v is not None}  # None: leave the claim out
+    return jwt.encode(payload, secret, algorithm=algorithm)
+
+
+@pytest.fixture
+def token_for(app):
+    """The login token soporte itself issues for an account (as a successful login would)."""
+    from soporte.tokens import issue_token
+
+    def make(username):
+        with app.app_context():
+            usuario = db.session.execute(db.select(Usuario).filter_by(usuario=username)).scalar_one()
+            return issue_token(usuario)
+
+    return make
+
+
+@pytest.fixture
+def cookie_client(app, token_for):
+    """Make a test client holding an account's token cookie, without the (slow) password check."""
+
+    def make(username):
+        client = app.test_client()
+        client.set_cookie("token", token_for(username))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def connect(sock, cookie_client):
+    """Make a connected Socket.IO test client for an account, quickly (see cookie_client)."""
+
+    def make(username):
+        return sock(username, client=cookie_client(username))
+
+    return make
+
+
+def stored_messages(app, timeout=10.0):
+    """Wait until the writer has stored everything, then all rows of `mensajes`, oldest first."""
+    from soporte.models import Mensaje
+
+    assert app.extensions["soporte"].writer.flush(timeout), "the writer did not store everything in time"
+    with app.app_context():
+        rows = db.session.scalars(db.select(Mensaje).order_by(Mensaje.id)).all()
+        found = [{c: getattr(r, c) for c in ("id", "de_usuario", "para_usuario", "conversacion",
+                                             "mensaje", "fecha", "cid")} for r in rows]
+        db.session.remove()
+    return found

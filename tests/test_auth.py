@@ -1,0 +1,250 @@
+"""Login, logout, registration and the page guard, as PROTOCOL.md's "Identity" describes them."""
+import time
+
+import jwt
+import pytest
+
+from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, login, make_token
+from soporte.extensions import db
+from soporte.models import Usuario
+
+
+def set_cookies(response):
+    """The response's Set-Cookie headers by cookie name: (value, {attribute: value})."""
+    cookies = {}
+    for header in response.headers.getlist("Set-Cookie"):
+        pair, *attributes = [part.strip() for part in header.split(";")]
+        name, _, value = pair.partition("=")
+        attrs = {}
+        for attribute in attributes:
+            key, _, val = attribute.partition("=")
+            attrs[key.lower()] = val
+        cookies[name] = (value, attrs)
+    return cookies
+
+
+def csrf_token(client, page="/login"):
+    """The CSRF token a page renders in its form."""
+    return CSRF_FIELD.search(client.get(page).get_data(as_text=True)).group(1)
+
+
+def account(app, username):
+    """The stored account, or None."""
+    with app.app_context():
+        usuario = db.session.execute(db.select(Usuario).filter_by(usuario=username)).scalar_one_or_none()
+        if usuario is not None:
+            db.session.expunge(usuario)
+        return usuario
+
+
+# --- login ------------------------------------------------------------------
+
+@pytest.mark.parametrize("username, rol", [("ana", "user"), ("admin", "admin")])
+def test_login_sets_the_token_cookie_and_redirects_to_the_chat(client, username, rol):
+    """Success: 302 to /soporte and an HttpOnly, SameSite=Lax cookie holding an HS256 JWT."""
+    before = int(time.time())
+    response = login(client, username)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/soporte"
+
+    value, attrs = set_cookies(response)["token"]
+    assert "httponly" in attrs
+    assert attrs.get("samesite") == "Lax"
+    assert "secure" not in attrs  # COOKIE_SECURE is off by default
+    assert attrs.get("path") == "/"
+
+    assert jwt.get_unverified_header(value)["alg"] == "HS256"
+    claims = jwt.decode(value, TEST_SECRETS["JWT_SECRET"], algorithms=["HS256"])
+    assert {"user", "name", "rol", "exp", "iat"} <= set(claims)  # the contract's claims (more may be added)
+    assert claims["user"] == username
+    assert claims["name"] == username.capitalize()
+    assert claims["rol"] == rol
+    assert before - 1 <= claims["iat"] <= time.time() + 1
+    assert claims["exp"] - claims["iat"] == 3600
+    with pytest.raises(jwt.InvalidSignatureError):  # signed with JWT_SECRET, not SECRET_KEY
+        jwt.decode(value, TEST_SECRETS["SECRET_KEY"], algorithms=["HS256"])
+
+    assert client.get("/soporte").status_code == 200
+
+
+def test_login_cookie_is_secure_where_configured(app, client):
+    """COOKIE_SECURE adds the Secure flag."""
+    app.config["COOKIE_SECURE"] = True
+    _, attrs = set_cookies(login(client, "ana"))["token"]
+    assert "secure" in attrs and "httponly" in attrs and attrs.get("samesite") == "Lax"
+
+
+def test_token_lifetime_follows_jwt_expires(app, client):
+    """JWT_EXPIRES (seconds) sets exp."""
+    app.config["JWT_EXPIRES"] = 60
+    value, _ = set_cookies(login(client, "ana"))["token"]
+    claims = jwt.decode(value, TEST_SECRETS["JWT_SECRET"], algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 60
+
+
+@pytest.mark.parametrize("username, password", [
+    ("ana", "not-the-password"),
+    ("ana", ""),
+    ("nadie", PASSWORD),  # unknown user: the same answer, no hint that the name is free
+    ("", ""),
+])
+def test_bad_credentials_get_401_and_no_cookie(client, username, password):
+    """Failure: 401, the login page with a message, no token cookie; the chat stays closed."""
+    response = login(client, username, password)
+    assert response.status_code == 401
+    assert "token" not in set_cookies(response)
+    page = response.get_data(as_text=True)
+    assert "Usuario o contraseña incorrectos" in page
+    assert 'name="pass"' in page  # the login form again
+    assert client.get("/soporte").status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(client):
+    """CSRF protection: a POST without the form's token is 400 and sets no cookie."""
+    response = client.post("/login", data={"user": "ana", "pass": PASSWORD})
+    assert response.status_code == 400
+    assert "token" not in set_cookies(response)
+    response = client.post("/login", data={"user": "ana", "pass": PASSWORD, "csrf_token": "forjado"})
+    assert response.status_code == 400
+    assert "token" not in set_cookies(response)
+    assert client.get_cookie("token") is None
+
+
+def test_login_page_sends_a_logged_in_user_to_the_chat(client):
+    login(client, "ana")
+    response = client.get("/login")
+    assert response.status_code == 302 and response.headers["Location"] == "/soporte"
+
+
+def test_login_when_the_database_is_down_is_503_without_cookie(app, client):
+    """A database failure during login is a clear 503, not a crash, and logs no one in."""
+    token = csrf_token(client)
+    with app.app_context():
+        Usuario.__table__.drop(db.engine)
+    response = client.post("/login", data={"user": "ana", "pass": PASSWORD, "csrf_token": token})
+    assert response.status_code == 503
+    assert "token" not in set_cookies(response)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_logout_clears_the_cookie(client):
+    """GET /logout expires the cookie and redirects to /login; the chat is closed again."""
+    login(client, "ana")
+    assert client.get("/soporte").status_code == 200
+    response = client.get("/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    value, attrs = set_cookies(response)["token"]
+    assert value == ""
+    assert attrs.get("max-age") == "0" or "1970" in attrs.get("expires", "")
+    assert client.get_cookie("token") is None
+    response = client.get("/soporte")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+
+
+# --- the page guard -----------------------------------------------------------
+
+@pytest.mark.parametrize("cookie", [
+    None,
+    "basura",
+    make_token(secret="otro-secreto-de-al-menos-32-bytes!!"),
+    make_token(expires_in=-10),
+])
+def test_chat_page_redirects_to_login_without_a_valid_token(client, cookie):
+    if cookie is not None:
+        client.set_cookie("token", cookie)
+    response = client.get("/soporte")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+
+
+def test_chat_page_with_the_issued_token(client, token_for):
+    client.set_cookie("token", token_for("ana"))
+    assert client.get("/soporte").status_code == 200
+
+
+def test_root_leads_to_the_chat(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/soporte"
+
+
+# --- registration -------------------------------------------------------------
+
+def register(client, **fields):
+    """Post the registration form (with its CSRF token); fields default to a valid new customer."""
+    data = {"user": "carla", "nombre": "Carla Pérez", "pass": "una-clave-larga", "pass2": "una-clave-larga"}
+    data.update(fields)
+    data["csrf_token"] = csrf_token(client, "/registro")
+    return client.post("/registro", data=data)
+
+
+def test_registration_creates_a_customer_and_logs_in(app, client):
+    """A new account is always a `user`, whatever the form says; the response logs it in."""
+    response = register(client, rol="admin")
+    assert response.status_code == 302 and response.headers["Location"] == "/soporte"
+    value, attrs = set_cookies(response)["token"]
+    assert "httponly" in attrs and attrs.get("samesite") == "Lax"
+    claims = jwt.decode(value, TEST_SECRETS["JWT_SECRET"], algorithms=["HS256"])
+    assert (claims["user"], claims["name"], claims["rol"]) == ("carla", "Carla Pérez", "user")
+
+    usuario = account(app, "carla")
+    assert (usuario.rol, usuario.nombre) == ("user", "Carla Pérez")
+    assert usuario.password_hash.startswith("scrypt:")  # hashed, never stored in clear
+    assert usuario.check_password("una-clave-larga")
+
+    other = app.test_client()
+    assert login(other, "carla", "una-clave-larga").status_code == 302
+
+
+def test_registration_without_display_name_uses_the_username(app, client):
+    assert register(client, nombre="").status_code == 302
+    assert account(app, "carla").nombre == "carla"
+
+
+@pytest.mark.parametrize("fields, error", [
+    ({"user": "ana"}, "ya existe"),
+    ({"user": "admin"}, "ya existe"),  # the support inbox, also an existing agent
+    ({"pass": "corta", "pass2": "corta"}, "al menos 8"),
+    ({"pass2": "otra-clave-larga"}, "no coinciden"),
+    ({"user": "ab"}, "de 3 a 64"),
+    ({"user": "con espacio"}, "de 3 a 64"),
+    ({"user": "x" * 65}, "de 3 a 64"),
+])
+def test_registration_refusals(app, client, fields, error):
+    """Bad registrations answer 400 with a message, create nothing and set no cookie."""
+    with app.app_context():
+        before = db.session.scalar(db.select(db.func.count()).select_from(Usuario))
+    response = register(client, **fields)
+    assert response.status_code == 400
+    assert error in response.get_data(as_text=True)
+    assert "token" not in set_cookies(response)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Usuario)) == before
+    ana = account(app, "ana")
+    assert ana.rol == "user" and ana.check_password(PASSWORD)  # the existing account is untouched
+
+
+def test_registration_refuses_a_configured_inbox_name(app, client):
+    """The support inbox's name is taken even when no account has it."""
+    app.config["SUPPORT_INBOX"] = "soporte"
+    response = register(client, user="soporte")
+    assert response.status_code == 400
+    assert account(app, "soporte") is None
+
+
+def test_registration_can_be_closed(app, client):
+    """REGISTRATION_OPEN=False: the page says so (403) and a POST creates nothing."""
+    app.config["REGISTRATION_OPEN"] = False
+    assert client.get("/registro").status_code == 403
+    response = client.post("/registro", data={
+        "user": "carla", "pass": "una-clave-larga", "pass2": "una-clave-larga",
+        "csrf_token": csrf_token(client)})
+    assert response.status_code == 403
+    assert "token" not in set_cookies(response)
+    assert account(app, "carla") is None
+
+
+def test_registration_needs_csrf(app, client):
+    response = client.post("/registro", data={"user": "carla", "pass": "una-clave-larga",
+                                              "pass2": "una-clave-larga"})
+    assert response.status_code == 400
+    assert account(app, "carla") is None

@@ -1,0 +1,256 @@
+"""The CLI (init-db, create-user) and the configuration rules of create_app."""
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import inspect
+
+from conftest import PASSWORD, ROOT, TEST_SECRETS
+from soporte import create_app
+from soporte.extensions import db
+from soporte.models import Mensaje, Usuario
+
+
+def account(app, username):
+    with app.app_context():
+        usuario = db.session.execute(db.select(Usuario).filter_by(usuario=username)).scalar_one_or_none()
+        if usuario is not None:
+            db.session.expunge(usuario)
+        return usuario
+
+
+# --- init-db ---------------------------------------------------------------------
+
+def test_init_db_creates_the_schema_and_is_idempotent(app, runner):
+    with app.app_context():
+        db.drop_all()
+    for _ in range(2):
+        result = runner.invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+        assert "Database ready" in result.output
+    with app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+    assert {"usuarios", "mensajes"} <= tables
+
+
+def test_init_db_keeps_existing_data(app, runner):
+    with app.app_context():
+        message_id, fecha = app.extensions["soporte"].ids.next()
+        db.session.add(Mensaje(id=message_id, de_usuario="ana", para_usuario="admin",
+                               conversacion="ana", mensaje="hola", fecha=fecha))
+        db.session.commit()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    with app.app_context():
+        assert db.session.get(Mensaje, message_id).mensaje == "hola"
+    assert account(app, "ana").check_password(PASSWORD)
+
+
+# --- create-user --------------------------------------------------------------------
+
+def test_create_user_with_options(app, runner):
+    result = runner.invoke(args=["create-user", "carla", "--name", "Carla Pérez", "--password", "clave-de-carla"])
+    assert result.exit_code == 0, result.output
+    assert "Created user carla" in result.output
+    carla = account(app, "carla")
+    assert (carla.rol, carla.nombre) == ("user", "Carla Pérez")
+    assert carla.check_password("clave-de-carla") and not carla.check_password("otra")
+    assert "clave-de-carla" not in carla.password_hash
+
+
+def test_create_admin(app, runner, client):
+    from conftest import login
+
+    result = runner.invoke(args=["create-user", "agente3", "--admin", "--password", "clave-de-agente"])
+    assert result.exit_code == 0, result.output
+    agent = account(app, "agente3")
+    assert (agent.rol, agent.nombre) == ("admin", "agente3")  # the name defaults to the username
+    assert login(client, "agente3", "clave-de-agente").status_code == 302
+    assert client.get("/api/usuarios-conversaciones").status_code == 200  # an agent indeed
+
+
+def test_create_user_prompts_for_the_password(app, runner):
+    result = runner.invoke(args=["create-user", "dario"], input="clave-de-dario\nclave-de-dario\n")
+    assert result.exit_code == 0, result.output
+    assert "Password" in result.output
+    assert "clave-de-dario" not in result.output  # hidden input
+    assert account(app, "dario").check_password("clave-de-dario")
+
+
+def test_create_user_prompt_must_match(app, runner):
+    result = runner.invoke(args=["create-user", "dario"], input="una-clave\notra-clave\n")
+    assert result.exit_code != 0
+    assert account(app, "dario") is None
+
+
+def test_create_user_updates_an_existing_account(app, runner):
+    result = runner.invoke(args=["create-user", "ana", "--password", "nueva-clave-ana"])
+    assert result.exit_code == 0 and "Updated user ana" in result.output
+    ana = account(app, "ana")
+    assert ana.check_password("nueva-clave-ana") and not ana.check_password(PASSWORD)
+    assert (ana.nombre, ana.rol) == ("Ana", "user")  # the display name is kept
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Usuario).filter_by(usuario="ana")) == 1
+
+
+@pytest.mark.parametrize("args", [
+    ["create-user", "a b", "--password", "clave-larga-1"],
+    ["create-user", "ab", "--password", "clave-larga-1"],
+    ["create-user", "admin", "--password", "clave-larga-1"],  # the inbox's name, without --admin
+])
+def test_create_user_refusals(app, runner, args):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2, result.output
+    admin = account(app, "admin")
+    assert admin.rol == "admin" and admin.check_password(PASSWORD)
+    assert account(app, args[1]) is None or args[1] == "admin"
+
+
+# --- configuration -----------------------------------------------------------------------
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No SOPORTE_* or FLASK_* variables from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith(("SOPORTE_", "FLASK_")):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+@pytest.fixture
+def built(tmp_path):
+    """Make apps (outside testing mode) in a temporary instance folder; stop their writers after."""
+    apps = []
+
+    def make(test_config=None, instance="instance"):
+        config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/conf.sqlite", "DEMO_ACCOUNTS": False,
+                  "SPOOL_DIR": str(tmp_path / "spool"), **(test_config or {})}
+        app = create_app(config, instance_path=str(tmp_path / instance))
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["soporte"].writer.close(timeout=1)
+
+
+@pytest.mark.parametrize("secrets, missing", [
+    ({}, "SOPORTE_JWT_SECRET"),
+    ({"SECRET_KEY": TEST_SECRETS["SECRET_KEY"]}, "SOPORTE_JWT_SECRET"),
+    ({"SECRET_KEY": TEST_SECRETS["SECRET_KEY"], "JWT_SECRET": "corto"}, "SOPORTE_JWT_SECRET"),
+    ({"SECRET_KEY": TEST_SECRETS["SECRET_KEY"], "JWT_SECRET": "x" * 31}, "SOPORTE_JWT_SECRET"),
+    ({"JWT_SECRET": TEST_SECRETS["JWT_SECRET"]}, "SOPORTE_SECRET_KEY"),
+])
+def test_production_refuses_to_start_without_real_secrets(clean_env, built, tmp_path, secrets, missing):
+    """Outside debug and testing: SystemExit with one line naming the variable to set."""
+    with pytest.raises(SystemExit) as refused:
+        built(secrets)
+    message = str(refused.value)
+    assert missing in message
+    assert "\n" not in message
+    assert not (tmp_path / "instance" / "dev-jwt_secret").exists()  # nothing generated in production
+
+
+def test_production_refusal_is_one_line_on_stderr(clean_env, tmp_path):
+    """What an operator sees: exit status 1 and a single line, no traceback."""
+    code = "import sys; from soporte import create_app; create_app(instance_path=sys.argv[1])"
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "instance")], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, env=dict(os.environ))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SOPORTE_JWT_SECRET" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_secrets_from_the_environment(clean_env, built):
+    clean_env.setenv("SOPORTE_JWT_SECRET", "7" * 40)  # digits: from_prefixed_env would read a number
+    clean_env.setenv("SOPORTE_SECRET_KEY", "k" * 40)
+    app = built()
+    assert app.config["JWT_SECRET"] == "7" * 40
+    assert app.config["SECRET_KEY"] == "k" * 40
+
+
+def test_development_generates_secrets_once_in_the_instance_folder(clean_env, built, tmp_path):
+    """With debug, missing secrets are generated, kept in the instance folder, reused on restart."""
+    from soporte.tokens import issue_token, read_token
+
+    first = built({"DEBUG": True})
+    jwt_secret, secret_key = first.config["JWT_SECRET"], first.config["SECRET_KEY"]
+    assert len(jwt_secret.encode()) >= 32 and len(secret_key.encode()) >= 32
+    assert jwt_secret != secret_key
+    path = tmp_path / "instance" / "dev-jwt_secret"
+    assert path.read_text().strip() == jwt_secret
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    with first.app_context():
+        token = issue_token(Usuario(usuario="ana", nombre="Ana", rol="user"))
+    again = built({"DEBUG": True})
+    assert (again.config["JWT_SECRET"], again.config["SECRET_KEY"]) == (jwt_secret, secret_key)
+    with again.app_context():
+        assert read_token(token)["user"] == "ana"  # a login survives the restart
+
+    elsewhere = built({"DEBUG": True}, instance="other-instance")
+    assert elsewhere.config["JWT_SECRET"] != jwt_secret
+
+
+def test_development_keeps_a_configured_secret(clean_env, built, tmp_path):
+    app = built({"DEBUG": True, "JWT_SECRET": TEST_SECRETS["JWT_SECRET"]})
+    assert app.config["JWT_SECRET"] == TEST_SECRETS["JWT_SECRET"]
+    assert not (tmp_path / "instance" / "dev-jwt_secret").exists()
+
+
+def test_configuration_order(clean_env, built, tmp_path):
+    """Defaults, then instance/config.py, then SOPORTE_* variables, then the test mapping."""
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "config.py").write_text(
+        "SUPPORT_INBOX = 'ayuda'\nMAX_MESSAGE_LENGTH = 50\nJWT_EXPIRES = 60\n"
+        f"JWT_SECRET = {TEST_SECRETS['JWT_SECRET']!r}\nSECRET_KEY = {TEST_SECRETS['SECRET_KEY']!r}\n")
+    clean_env.setenv("SOPORTE_MAX_MESSAGE_LENGTH", "80")
+    clean_env.setenv("SOPORTE_JWT_EXPIRES", "120")
+    app = built({"JWT_EXPIRES": 30})
+    assert app.config["SUPPORT_INBOX"] == "ayuda"  # config.py over the default
+    assert app.config["MAX_MESSAGE_LENGTH"] == 80  # the environment over config.py, as a number
+    assert app.config["JWT_EXPIRES"] == 30  # the test mapping over everything
+    assert app.config["REGISTRATION_OPEN"] is True  # a default nobody changed
+
+
+def test_development_database_gets_demo_accounts_once(clean_env, built, tmp_path, capsys):
+    """debug + an empty SQLite database: schema and two demo accounts, passwords printed once."""
+    first = built({"DEBUG": True, "DEMO_ACCOUNTS": True})
+    printed = capsys.readouterr().out
+    passwords = {}
+    for line in printed.splitlines():
+        if "password:" in line:
+            words = line.split()
+            passwords[words[words.index("user:") + 1]] = words[words.index("password:") + 1]
+    assert set(passwords) == {"admin", "cliente"}
+    admin, cliente = account(first, "admin"), account(first, "cliente")
+    assert (admin.rol, cliente.rol) == ("admin", "user")
+    assert admin.check_password(passwords["admin"]) and cliente.check_password(passwords["cliente"])
+
+    built({"DEBUG": True, "DEMO_ACCOUNTS": True})  # a restart: nothing new, nothing printed
+    assert "password:" not in capsys.readouterr().out
+    assert account(first, "admin").check_password(passwords["admin"])
+
+
+def test_production_never_creates_demo_accounts(clean_env, built):
+    app = built({"DEMO_ACCOUNTS": True, **TEST_SECRETS})
+    with app.app_context():
+        assert not inspect(db.engine).has_table("usuarios")
+
+
+def test_flask_cli_entry_point(clean_env, tmp_path):
+    """`flask --app soporte init-db`, as the README runs it: it works and exits (no task keeps it up)."""
+    url = f"sqlite:///{tmp_path}/cli.sqlite"
+    env = dict(os.environ, SOPORTE_SQLALCHEMY_DATABASE_URI=url, SOPORTE_SPOOL_DIR=str(tmp_path / "spool"),
+               **{f"SOPORTE_{k}": v for k, v in TEST_SECRETS.items()})
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "soporte", "init-db"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Database ready" in result.stdout
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SPOOL_DIR": str(tmp_path / "spool"),
+                      **TEST_SECRETS}, instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        assert {"usuarios", "mensajes"} <= set(inspect(db.engine).get_table_names())
+        db.engine.dispose()

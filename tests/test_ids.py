@@ -1,0 +1,68 @@
+"""Message ids: unique, increasing with time, exact in JavaScript, and their fecha in UTC."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from soporte import ids as ids_module
+from soporte.ids import IdGenerator, id_time
+
+
+class FrozenClock:
+    """Stands in for the time module inside soporte.ids: a clock the test moves by hand."""
+
+    def __init__(self, ns):
+        self.ns = ns
+
+    def time_ns(self):
+        return self.ns
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    frozen = FrozenClock(1_767_225_600_000_000_000)  # 2026-01-01T00:00:00Z
+    monkeypatch.setattr(ids_module, "time", frozen)
+    return frozen
+
+
+def test_ids_increase_and_fit_a_javascript_number():
+    generator = IdGenerator(node=3)
+    pairs = [generator.next() for _ in range(5000)]
+    ids = [i for i, _ in pairs]
+    assert ids == sorted(set(ids))
+    assert all(0 < i < 2**53 for i in ids)
+    fechas = [f for _, f in pairs]
+    assert fechas == sorted(fechas)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    assert all(f.tzinfo is None and abs((now - f).total_seconds()) < 60 for f in fechas)
+
+
+def test_fecha_and_id_tell_the_same_time():
+    message_id, fecha = IdGenerator().next()
+    assert abs(id_time(message_id).replace(tzinfo=None) - fecha) < timedelta(milliseconds=2)
+
+
+def test_more_than_128_ids_in_one_millisecond(clock):
+    generator = IdGenerator()
+    ids = [generator.next()[0] for _ in range(1000)]  # the clock does not move at all
+    assert ids == sorted(set(ids))
+
+
+def test_a_clock_that_goes_back_never_makes_ids_go_back(clock):
+    generator = IdGenerator()
+    first, first_fecha = generator.next()
+    clock.ns -= 5_000_000_000  # NTP steps the clock back five seconds
+    second, second_fecha = generator.next()
+    assert second > first and second_fecha >= first_fecha
+
+
+def test_processes_with_different_nodes_never_collide(clock):
+    a, b = IdGenerator(node=0), IdGenerator(node=1)
+    from_a = {a.next()[0] for _ in range(300)}
+    from_b = {b.next()[0] for _ in range(300)}
+    assert not from_a & from_b
+
+
+@pytest.mark.parametrize("node", [-1, 32])
+def test_node_out_of_range(node):
+    with pytest.raises(ValueError):
+        IdGenerator(node=node)

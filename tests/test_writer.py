@@ -1,0 +1,97 @@
+"""Storage never blocks delivery: a database that fails on insert, for real (the table is gone)."""
+import logging
+import time
+
+from sqlalchemy import event
+
+from conftest import stored_messages
+from soporte.extensions import db, socketio
+from soporte.models import Mensaje
+from test_events import assert_accepted, events, send
+
+
+def drop_messages_table(app):
+    with app.app_context():
+        Mensaje.__table__.drop(db.engine)
+
+
+def create_messages_table(app):
+    with app.app_context():
+        Mensaje.__table__.create(db.engine)
+
+
+def wait_for_failure_log(caplog, timeout=10.0):
+    """The writer's first logged failure (it retries in the background), waited for without sleeping long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for record in caplog.records:
+            if record.name == "soporte.persistence" and record.levelno >= logging.ERROR:
+                return record
+        socketio.sleep(0.02)
+    raise AssertionError("the writer logged no failure")
+
+
+def test_delivery_goes_on_when_inserts_fail_and_the_writer_stores_later(app, connect, caplog):
+    caplog.set_level(logging.INFO, logger="soporte.persistence")
+    admin, agent, ana, ana2 = connect("admin"), connect("agente2"), connect("ana"), connect("ana")
+    drop_messages_table(app)
+
+    sent = []
+    for i in range(3):
+        sent.append(("ana", assert_accepted(send(ana, {"para": "admin", "mensaje": f"hola {i}"}))))
+        sent.append(("admin", assert_accepted(send(admin, {"para": "ana", "mensaje": f"respuesta {i}"}))))
+    # everyone got everything, at once, whatever the database does
+    assert [p["id"] for _, p in events(agent)] == [a["id"] for _, a in sent]
+    assert [(n, p["id"]) for n, p in events(ana2)] == [
+        ("mensaje_enviado" if who == "ana" else "mensaje_recibido", a["id"]) for who, a in sent]
+    assert [p["id"] for _, p in events(admin)] == [a["id"] for who, a in sent if who == "ana"]
+
+    failure = wait_for_failure_log(caplog)
+    assert failure.exc_info is not None  # the cause is in the log
+    assert not app.extensions["soporte"].writer.flush(timeout=0.2)  # nothing can be stored yet
+
+    create_messages_table(app)  # the database is back: the retry stores everything, once
+    rows = stored_messages(app, timeout=20.0)
+    assert [(r["id"], r["fecha"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")) for r in rows] == [
+        (a["id"], a["fecha"]) for _, a in sent]
+    assert [r["mensaje"] for r in rows] == [
+        f"{'hola' if who == 'ana' else 'respuesta'} {i // 2}" for i, (who, _) in enumerate(sent)]
+
+
+def test_a_backlog_is_stored_in_a_few_statements(app, connect, caplog):
+    """After an outage the writer inserts its backlog many rows per statement, not one by one."""
+    caplog.set_level(logging.ERROR, logger="soporte.persistence")
+    ana = connect("ana")
+    drop_messages_table(app)
+    acks = [assert_accepted(send(ana, {"para": "admin", "mensaje": f"m{i}"})) for i in range(60)]
+    wait_for_failure_log(caplog)
+
+    inserts = []
+
+    def count_inserts(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT") and "mensajes" in statement:
+            inserts.append(len(parameters) if executemany else 1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count_inserts)
+    try:
+        create_messages_table(app)
+        rows = stored_messages(app, timeout=20.0)
+    finally:
+        event.remove(engine, "before_cursor_execute", count_inserts)
+    assert [r["id"] for r in rows] == [a["id"] for a in acks]
+    assert 1 <= len(inserts) <= 6, f"{len(inserts)} INSERT statements for 60 messages"
+
+
+def test_messages_after_the_outage_are_stored_too(app, connect, caplog):
+    """The writer keeps working once the database is back: old backlog and new messages alike."""
+    caplog.set_level(logging.ERROR, logger="soporte.persistence")
+    ana = connect("ana")
+    drop_messages_table(app)
+    before = assert_accepted(send(ana, {"para": "admin", "mensaje": "durante"}))
+    wait_for_failure_log(caplog)
+    create_messages_table(app)
+    after = assert_accepted(send(ana, {"para": "admin", "mensaje": "después"}))
+    assert [(r["id"], r["mensaje"]) for r in stored_messages(app, timeout=20.0)] == [
+        (before["id"], "durante"), (after["id"], "después")]
