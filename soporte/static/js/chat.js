@@ -1,0 +1,314 @@
+// The chat page: the socket, the history over REST, and the customer's or the agent's view.
+import { ChatBox, Conversation, normalize } from "./conversation.js";
+import { UserList } from "./inbox.js";
+
+const PAGE = 100; // messages per history page
+const CATCH_UP_PAGE = 500; // the server's largest page
+const ACK_TIMEOUT_MS = 10000;
+
+const root = document.getElementById("chat");
+const page = {
+  me: root.dataset.user,
+  rol: root.dataset.rol,
+  inbox: root.dataset.inbox,
+  maxLength: Number(root.dataset.maxLength) || 2000,
+  urls: {
+    mios: root.dataset.urlMios,
+    mensajes: root.dataset.urlMensajes,
+    usuarios: root.dataset.urlUsuarios,
+  },
+};
+
+class SessionExpired extends Error {}
+
+/** GET a JSON resource of the API; a 401 means the login is over. */
+async function getJSON(url) {
+  const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
+  if (response.status === 401) {
+    connection.set("expired");
+    throw new SessionExpired();
+  }
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
+function withParams(base, params) {
+  const url = new URL(base, window.location.href);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  return url.pathname + url.search;
+}
+
+/** A client id for a message, so that a retry is recognised (works without HTTPS too). */
+function newCid() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The badge in the header that says whether the socket is up. */
+const connection = {
+  badge: document.getElementById("estado"),
+  relogin: document.getElementById("reentrar"),
+  states: {
+    connecting: ["Conectando…", "text-bg-secondary"],
+    connected: ["Conectado", "text-bg-success"],
+    reconnecting: ["Reconectando…", "text-bg-warning"],
+    expired: ["Sesión caducada", "text-bg-danger"],
+  },
+  set(state) {
+    if (this.badge.dataset.state === "expired") return; // only a new login helps
+    const [text, color] = this.states[state];
+    this.badge.dataset.state = state;
+    this.badge.textContent = text;
+    this.badge.className = `badge ${color}`;
+    this.relogin.hidden = state !== "expired";
+  },
+};
+
+const box = new ChatBox(document.getElementById("mensajes"), document.getElementById("nuevos"));
+const form = document.getElementById("form-mensaje");
+const input = document.getElementById("mensaje");
+const sendButton = form.querySelector("button[type=submit]");
+const title = document.getElementById("chat-titulo");
+
+// reconnect soon after a server restart; the randomisation spreads the clients out
+const socket = io({ autoConnect: false, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
+
+/** Fetch and show the latest page of a conversation. */
+async function loadLatest(conv) {
+  conv.setHistoryStatus("loading");
+  try {
+    const messages = await getJSON(conv.url({ limite: PAGE }));
+    conv.loaded = true;
+    conv.complete = messages.length < PAGE;
+    box.newer(conv, () => conv.addMany(messages), { own: true });
+    conv.setHistoryStatus(conv.complete ? "start" : "more");
+    box.fillUp();
+  } catch (error) {
+    if (!(error instanceof SessionExpired)) conv.setHistoryStatus("error", () => loadLatest(conv));
+  }
+}
+
+/** Fetch the page before the oldest message shown, keeping the view still. */
+async function loadOlder(conv) {
+  if (!conv.loaded || conv.complete || conv.loadingOlder || conv.oldestId === null) return;
+  conv.loadingOlder = true;
+  conv.setHistoryStatus("loading");
+  let messages;
+  try {
+    messages = await getJSON(conv.url({ antes: conv.oldestId, limite: PAGE }));
+  } catch (error) {
+    if (!(error instanceof SessionExpired)) conv.setHistoryStatus("error", () => loadOlder(conv));
+    return;
+  } finally {
+    conv.loadingOlder = false;
+  }
+  conv.complete = messages.length < PAGE;
+  box.older(conv, () => conv.addMany(messages));
+  conv.setHistoryStatus(conv.complete ? "start" : "more");
+  box.fillUp();
+}
+
+/** After a reconnect: everything after the newest message shown; returns what was new. */
+async function catchUp(conv) {
+  const fresh = [];
+  let after = conv.newestId;
+  for (;;) {
+    // nothing shown yet: the latest page is what there is to catch up with
+    const params = after === null ? { limite: PAGE } : { despues: after, limite: CATCH_UP_PAGE };
+    const messages = await getJSON(conv.url(params));
+    for (const m of messages) if (box.newer(conv, () => conv.add(m))) fresh.push(normalize(m));
+    if (after === null || messages.length < CATCH_UP_PAGE) break;
+    after = messages[messages.length - 1].id;
+  }
+  return fresh;
+}
+
+/** Send (or send again, with the same cid) an own message, and follow its delivery. */
+function send(conv, para, text, cid = newCid()) {
+  box.newer(conv, () => conv.sending(cid, text), { own: true });
+  if (!socket.connected) {
+    conv.failed(cid, "Sin conexión con el servidor");
+    return;
+  }
+  socket.timeout(ACK_TIMEOUT_MS).emit("mensaje_privado", { para, mensaje: text, cid }, (err, ack) => {
+    if (err) conv.failed(cid, socket.connected ? "El servidor no respondió a tiempo" : "Se cortó la conexión");
+    else if (!ack || !ack.ok) conv.failed(cid, (ack && ack.error) || "Mensaje rechazado");
+    else box.newer(conv, () => conv.sent(cid, ack.id, ack.fecha));
+  });
+}
+
+function newConversation(url, emptyText, para) {
+  const conv = new Conversation({ me: page.me, url, emptyText });
+  conv.onNeedOlder = () => loadOlder(conv);
+  conv.onRetry = (cid, text) => send(conv, para, text, cid);
+  return conv;
+}
+
+/** A customer: one conversation with support. */
+class CustomerView {
+  constructor() {
+    this.conv = newConversation(
+      (params) => withParams(page.urls.mios, params),
+      "Aún no hay mensajes. Escribe tu consulta y te responderemos aquí.",
+      page.inbox,
+    );
+    box.show(this.conv);
+  }
+
+  connected(first) {
+    if (first || !this.conv.loaded) loadLatest(this.conv);
+    else catchUp(this.conv).catch(() => {});
+  }
+
+  /** A reply from support, or what this customer wrote in another tab. */
+  received(message) {
+    box.newer(this.conv, () => this.conv.add(message));
+  }
+
+  submit(text) {
+    send(this.conv, page.inbox, text);
+    return true;
+  }
+}
+
+/** An agent: the list of conversations and the one that is open. */
+class AgentView {
+  constructor() {
+    this.convs = new Map();
+    this.active = null;
+    this.users = new UserList(
+      document.getElementById("usuarios"),
+      document.getElementById("usuarios-vacio"),
+      (name) => this.open(name),
+    );
+    this.setFormEnabled(false);
+  }
+
+  conversation(name) {
+    let conv = this.convs.get(name);
+    if (!conv) {
+      conv = newConversation(
+        (params) => withParams(page.urls.mensajes, { con: name, ...params }),
+        `Aún no hay mensajes con ${name}.`,
+        name,
+      );
+      this.convs.set(name, conv);
+    }
+    return conv;
+  }
+
+  open(name) {
+    const conv = this.conversation(name);
+    this.active = name;
+    this.users.setActive(name);
+    title.textContent = `Conversación con ${name}`;
+    box.show(conv);
+    this.setFormEnabled(true);
+    if (!conv.loaded) loadLatest(conv);
+    input.focus();
+  }
+
+  setFormEnabled(enabled) {
+    input.disabled = !enabled;
+    sendButton.disabled = !enabled;
+    input.placeholder = enabled ? "Escribe tu respuesta…" : "Elige una conversación de la lista";
+  }
+
+  async connected(first) {
+    await this.refreshList(first);
+    // what was missed in every conversation this page holds messages of
+    for (const [name, conv] of this.convs) {
+      if (!first && (conv.loaded || conv.newestId !== null)) {
+        const fresh = await catchUp(conv).catch(() => []);
+        // the list's order came from the server already
+        this.users.markUnread(name, fresh.filter((m) => m.de === name).length);
+      } else if (name === this.active && !conv.loaded) {
+        loadLatest(conv);
+      }
+    }
+  }
+
+  async refreshList(first) {
+    this.users.beginRefresh();
+    let changed;
+    try {
+      changed = this.users.setOrder(await getJSON(page.urls.usuarios));
+    } catch (error) {
+      return; // the list stays as it was; live messages still add to it
+    }
+    if (first) return;
+    // conversations this page holds are caught up by connected(); for the others,
+    // what the customer wrote since the last answer is unread
+    for (const name of changed.filter((n) => !this.convs.has(n))) {
+      try {
+        const latest = await getJSON(withParams(page.urls.mensajes, { con: name, limite: 20 }));
+        let waiting = 0;
+        while (waiting < latest.length && latest[latest.length - 1 - waiting].de_usuario === name) waiting += 1;
+        this.users.markUnread(name, waiting);
+      } catch (error) {
+        /* left as it is; opening it shows everything */
+      }
+    }
+  }
+
+  /** A customer's message (mensaje_recibido) or another agent's reply (mensaje_enviado). */
+  received(message, event) {
+    const name = event === "mensaje_enviado" ? message.para : message.de;
+    const conv = this.conversation(name);
+    const added = box.newer(conv, () => conv.add(message));
+    this.users.touch(name);
+    if (added && event === "mensaje_recibido") this.users.markUnread(name);
+  }
+
+  submit(text) {
+    if (!this.active) return false;
+    const name = this.active;
+    send(this.conversation(name), name, text);
+    this.users.touch(name);
+    return true;
+  }
+}
+
+const view = page.rol === "admin" ? new AgentView() : new CustomerView();
+let everConnected = false;
+
+box.onNeedOlder = (conv) => loadOlder(conv);
+
+/** Characters left, shown near the limit (counted as the server counts: code points). */
+function updateCounter() {
+  const counter = document.getElementById("contador");
+  const used = [...input.value].length;
+  counter.hidden = used < page.maxLength * 0.9;
+  counter.textContent = `${used} / ${page.maxLength}`;
+  counter.classList.toggle("text-danger", used > page.maxLength);
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = input.value;
+  if (!text.trim() || [...text].length > page.maxLength) return;
+  if (view.submit(text)) input.value = "";
+  updateCounter();
+  input.focus();
+});
+input.addEventListener("input", updateCounter);
+
+socket.on("connect", () => {
+  connection.set("connected");
+  view.connected(!everConnected);
+  everConnected = true;
+});
+socket.on("disconnect", (reason) => {
+  connection.set("reconnecting");
+  // the server closed this socket itself, so the client will not come back on its own
+  if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+});
+socket.on("connect_error", () => {
+  // refused by the server (bad or expired token): no automatic retry
+  connection.set(socket.active ? "reconnecting" : "expired");
+});
+socket.on("mensaje_recibido", (data) => view.received(data, "mensaje_recibido"));
+socket.on("mensaje_enviado", (data) => view.received(data, "mensaje_enviado"));
+
+connection.set("connecting");
+socket.connect();

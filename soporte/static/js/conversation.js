@@ -1,0 +1,285 @@
+// One conversation on screen, and the scrolling box that shows it.
+//
+// A Conversation keeps its messages in id order and shows each id once, however
+// it arrives (history page, live event, catch-up after a reconnect, an ack).
+// Text only ever goes in through textContent.
+
+/** Order two message ids: numbers, or strings of digits, of any length. */
+export function compareIds(a, b) {
+  const x = String(a);
+  const y = String(b);
+  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+}
+
+/** The server's fecha (ISO 8601, UTC) as a Date, or null. */
+export function parseFecha(fecha) {
+  // microseconds: Date.parse only promises milliseconds; no zone: the protocol's UTC
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,3})?\d*(Z|[+-]\d{2}:?\d{2})?$/.exec(fecha || "");
+  const date = new Date(m ? m[1] + (m[2] || "") + (m[3] || "Z") : fecha);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/** DD/MM/YYYY HH:MM in the browser's local time. */
+export function formatFecha(fecha) {
+  const d = parseFecha(fecha);
+  if (!d) return "";
+  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A message from the REST history or from a socket event, in one shape. */
+export function normalize(m) {
+  return {
+    id: m.id,
+    de: m.de ?? m.de_usuario,
+    para: m.para ?? m.para_usuario,
+    mensaje: m.mensaje,
+    fecha: m.fecha,
+  };
+}
+
+/** A new element with classes and, optionally, its text. */
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const STATE_TEXT = { sending: "Enviando…", sent: "Enviado", failed: "No enviado" };
+
+export class Conversation {
+  /**
+   * me: the viewer's username (their messages read "Tú");
+   * url(params): where its history is, for the given paging parameters.
+   */
+  constructor({ me, url, emptyText }) {
+    this.me = me;
+    this.url = url;
+    this.byId = new Map(); // String(id) -> element
+    this.pending = new Map(); // cid -> {li, text}: own messages without an ack yet
+    this.oldestId = null;
+    this.newestId = null;
+    this.loaded = false; // the latest page came
+    this.complete = false; // nothing older on the server
+    this.loadingOlder = false;
+    this.onRetry = null; // (cid, text) => void
+    this.onNeedOlder = null; // () => void
+
+    this.root = el("div", "conversation");
+    this.status = el("div", "history-status small text-body-secondary text-center");
+    this.empty = el("p", "conversation-empty text-body-secondary text-center my-5", emptyText || "");
+    this.list = el("ol", "messages list-unstyled mb-0");
+    this.root.append(this.status, this.empty, this.list);
+    this.list.addEventListener("click", (event) => {
+      const button = event.target.closest(".msg-retry");
+      const pending = button && this.pending.get(button.closest(".msg").dataset.cid);
+      if (pending && this.onRetry) this.onRetry(button.closest(".msg").dataset.cid, pending.text);
+    });
+    this.setHistoryStatus("loading");
+  }
+
+  /** Show a stored or live message; false when it is already on screen. */
+  add(message) {
+    const m = normalize(message);
+    const key = String(m.id);
+    if (m.id === undefined || m.id === null || this.byId.has(key)) return false;
+    const li = renderMessage(m, this.isOwn(m));
+    li.dataset.id = key;
+    if (this.isOwn(m)) li.dataset.state = "sent";
+    this.byId.set(key, li);
+    this.place(li, key);
+    this.track(key);
+    return true;
+  }
+
+  /** Show several messages; returns how many were new. */
+  addMany(messages) {
+    let added = 0;
+    for (const m of messages) if (this.add(m)) added += 1;
+    return added;
+  }
+
+  isOwn(m) {
+    return m.de === this.me;
+  }
+
+  /** Show an own message on its way out (again, for a retry). */
+  sending(cid, text) {
+    let pending = this.pending.get(cid);
+    if (!pending) {
+      const li = renderMessage({ de: this.me, mensaje: text }, true);
+      li.dataset.cid = cid;
+      pending = { li, text };
+      this.pending.set(cid, pending);
+      this.list.append(li); // after every acknowledged message
+      this.refreshEmpty();
+    }
+    setState(pending.li, "sending");
+  }
+
+  /** An own message was not acknowledged: offer to send it again (same cid). */
+  failed(cid, reason) {
+    const pending = this.pending.get(cid);
+    if (pending) setState(pending.li, "failed", reason);
+  }
+
+  /** The server took an own message: give it its id and time, and its place. */
+  sent(cid, id, fecha) {
+    const pending = this.pending.get(cid);
+    if (!pending) return;
+    this.pending.delete(cid);
+    const key = String(id);
+    if (this.byId.has(key)) {
+      pending.li.remove(); // already here: a catch-up brought it before its ack
+      return;
+    }
+    const { li } = pending;
+    delete li.dataset.cid;
+    li.dataset.id = key;
+    setTime(li, fecha);
+    setState(li, "sent");
+    this.byId.set(key, li);
+    this.place(li, key);
+    this.track(key);
+  }
+
+  /** Put an element with an id in order: ids ascending, then the pending ones. */
+  place(li, key) {
+    let after = null;
+    for (let node = this.list.lastElementChild; node; node = node.previousElementSibling) {
+      if (node !== li && node.dataset.id && compareIds(node.dataset.id, key) < 0) {
+        after = node;
+        break;
+      }
+    }
+    if (after) after.after(li);
+    else this.list.prepend(li);
+    this.refreshEmpty();
+  }
+
+  track(key) {
+    if (this.oldestId === null || compareIds(key, this.oldestId) < 0) this.oldestId = key;
+    if (this.newestId === null || compareIds(key, this.newestId) > 0) this.newestId = key;
+  }
+
+  refreshEmpty() {
+    const none = this.list.childElementCount === 0;
+    this.empty.hidden = !this.loaded || !none;
+    this.status.hidden = none && this.status.dataset.state === "start"; // nothing to start yet
+  }
+
+  /** What the top of the conversation says: loading, more, start, or error. */
+  setHistoryStatus(state, retry) {
+    this.status.replaceChildren();
+    this.status.dataset.state = state;
+    if (state === "loading") {
+      this.status.append(el("span", "spinner-border spinner-border-sm me-2"), "Cargando mensajes…");
+    } else if (state === "more") {
+      const button = el("button", "btn btn-link btn-sm load-older", "Cargar mensajes anteriores");
+      button.type = "button";
+      button.addEventListener("click", () => this.onNeedOlder && this.onNeedOlder());
+      this.status.append(button);
+    } else if (state === "start") {
+      this.status.append("Inicio de la conversación");
+    } else if (state === "error") {
+      const button = el("button", "btn btn-link btn-sm text-danger", "No se pudo cargar el historial. Reintentar");
+      button.type = "button";
+      button.addEventListener("click", retry);
+      this.status.append(button);
+    }
+    this.refreshEmpty();
+  }
+}
+
+function renderMessage(m, own) {
+  const li = el("li", `msg ${own ? "msg-own" : "msg-other"}`);
+  const meta = el("div", "msg-meta");
+  meta.append(el("strong", "msg-author", own ? "Tú" : m.de), el("time", "msg-time"));
+  if (own) meta.append(el("span", "msg-state"));
+  li.append(meta, el("div", "msg-text", m.mensaje));
+  setTime(li, m.fecha);
+  return li;
+}
+
+function setTime(li, fecha) {
+  const time = li.querySelector(".msg-time");
+  if (!fecha) return;
+  time.dateTime = fecha;
+  time.textContent = formatFecha(fecha);
+  const date = parseFecha(fecha);
+  if (date) time.title = date.toLocaleString();
+}
+
+function setState(li, state, reason) {
+  li.dataset.state = state;
+  const label = li.querySelector(".msg-state");
+  label.replaceChildren(STATE_TEXT[state]);
+  li.querySelector(".msg-error")?.remove();
+  if (state === "failed") {
+    const retry = el("button", "btn btn-link btn-sm p-0 ms-1 align-baseline msg-retry", "Reintentar");
+    retry.type = "button";
+    label.append(retry);
+    if (reason) li.append(el("div", "msg-error small", reason));
+  }
+}
+
+/** The scrolling box: shows one conversation, follows the newest, pages on the way up. */
+export class ChatBox {
+  constructor(box, newButton) {
+    this.box = box;
+    this.newButton = newButton;
+    this.conv = null;
+    this.onNeedOlder = null; // (conversation) => void
+    box.addEventListener("scroll", () => this.scrolled(), { passive: true });
+    newButton.addEventListener("click", () => this.toBottom());
+  }
+
+  show(conv) {
+    this.conv = conv;
+    this.box.replaceChildren(conv.root);
+    this.toBottom();
+  }
+
+  atBottom() {
+    const { box } = this;
+    return box.scrollHeight - box.scrollTop - box.clientHeight < 60;
+  }
+
+  toBottom() {
+    this.box.scrollTop = this.box.scrollHeight;
+    this.newButton.hidden = true;
+  }
+
+  /** Add newer messages to `conv`, following them if the reader was at the bottom. */
+  newer(conv, change, { own = false } = {}) {
+    if (conv !== this.conv) return change();
+    const follow = own || this.atBottom();
+    const added = change();
+    if (follow) this.toBottom();
+    else if (added) this.newButton.hidden = false;
+    return added;
+  }
+
+  /** Add older messages to `conv`, keeping on screen what the reader was looking at. */
+  older(conv, change) {
+    if (conv !== this.conv) return change();
+    const fromBottom = this.box.scrollHeight - this.box.scrollTop;
+    const added = change();
+    this.box.scrollTop = this.box.scrollHeight - fromBottom;
+    return added;
+  }
+
+  scrolled() {
+    if (this.atBottom()) this.newButton.hidden = true;
+    if (this.box.scrollTop < 80 && this.conv && this.onNeedOlder) this.onNeedOlder(this.conv);
+  }
+
+  /** After a page came: if it does not fill the box there is no scrolling up, so ask again. */
+  fillUp() {
+    if (this.conv && this.box.scrollHeight <= this.box.clientHeight && this.onNeedOlder) {
+      this.onNeedOlder(this.conv);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+"""Delivery when the network or the server goes away: failed, retried once, caught up, never twice."""
+import re
+import signal
+
+from playwright.sync_api import expect
+
+from .pages import classes, count_stored, seed_conversation, stored, wait_until
+
+UNREAD = classes("text-danger", "fw-bold")
+
+
+def expect_state(chat, state):
+    expect(chat.page.locator("#estado")).to_have_attribute("data-state", state)
+
+
+def expect_each_once(chat):
+    """No message is on screen twice (by id)."""
+    ids = chat.page.locator("#mensajes .msg[data-id]").evaluate_all("ms => ms.map(m => m.dataset.id)")
+    assert len(ids) == len(set(ids)), ids
+
+
+def test_send_while_server_is_down_fails_and_retry_delivers_once(app, open_chat, live_server):
+    """Sent with the server stopped: failed with a retry button; after a restart the retry
+    delivers it, and it is stored and shown exactly once."""
+    admin = open_chat("admin")
+    ana = open_chat("ana")
+    expect(ana.send("Antes del corte")).to_have_attribute("data-state", "sent")
+    admin.open("ana")
+    expect(admin.message("Antes del corte")).to_be_visible()
+    wait_until(lambda: count_stored(app) == 1, what="the first message stored")
+
+    live_server.stop(signal.SIGINT)  # gunicorn's quick shutdown: the sockets drop at once
+    expect_state(ana, "reconnecting")
+    expect_state(admin, "reconnecting")
+    expect(ana.page.locator("#estado")).to_have_text("Reconectando…")
+    failed = ana.send("Durante el corte")
+    expect(failed).to_have_attribute("data-state", "failed")
+    expect(failed.locator(".msg-state")).to_contain_text("No enviado")
+    expect(failed.locator(".msg-error")).to_have_text("Sin conexión con el servidor")
+    retry = failed.locator(".msg-retry")
+    expect(retry).to_be_visible()
+    ana.screenshot("escritorio-cliente-fallido")
+
+    live_server.start()  # same port, same database
+    ana.expect_connected()
+    admin.expect_connected()
+    assert count_stored(app) == 1  # nothing was sent behind the user's back
+    retry.click()
+    expect(failed).to_have_attribute("data-state", "sent")
+    expect(failed.locator(".msg-retry, .msg-error")).to_have_count(0)
+    expect(admin.message("Durante el corte")).to_have_count(1)
+    (row,) = wait_until(lambda: stored(app, mensaje="Durante el corte"), what="the retried message stored")
+    assert row["de_usuario"] == "ana" and row["cid"]
+    assert failed.get_attribute("data-id") == str(row["id"])
+    assert count_stored(app) == 2
+    for chat in (ana, admin):
+        chat.reload()
+    admin.open("ana")
+    for chat in (ana, admin):
+        expect(chat.message("Durante el corte")).to_have_count(1)
+        expect(chat.messages).to_have_count(2)
+
+
+def test_lost_acknowledgement_then_retry_is_not_a_duplicate(app, open_chat):
+    """The server got the message but the ack was lost with the connection: the retry (same
+    cid) gets the original ack, and the message ends up once on every screen and in the table."""
+    lose_next_ack = {"on": False}
+
+    def route_socket(context):
+        def handler(ws):
+            server = ws.connect_to_server()
+
+            def from_server(message):
+                # an acknowledgement is the Socket.IO packet "3" in Engine.IO message "4"
+                if lose_next_ack["on"] and isinstance(message, str) and re.match(r"^43\d*\[", message):
+                    lose_next_ack["on"] = False
+                    ws.close()
+                    return
+                ws.send(message)
+
+            server.on_message(from_server)
+
+        context.route_web_socket(re.compile(r"/socket\.io/"), handler)
+
+    admin = open_chat("admin")
+    ana = open_chat("ana", prepare=route_socket)
+    expect(ana.send("Primero")).to_have_attribute("data-state", "sent")
+    admin.open("ana")
+    lose_next_ack["on"] = True
+    text = "¿Me llega este?"
+    ana.send(text)
+    expect(ana.message(text).locator(".msg-retry")).to_be_visible()
+    expect(ana.message(text).locator(".msg-error")).to_have_text("Se cortó la conexión")
+    # it did arrive: the agent has it, and ana's catch-up after the reconnect brings it too
+    expect(admin.message(text)).to_have_count(1)
+    ana.expect_connected()
+    expect(ana.message(text)).to_have_count(2)
+    ana.message(text).locator(".msg-retry").click()
+    expect(ana.message(text)).to_have_count(1)
+    expect(ana.message(text)).to_have_attribute("data-state", "sent")
+    expect_each_once(ana)
+    expect(admin.message(text)).to_have_count(1)
+    wait_until(lambda: count_stored(app) == 2, what="both messages stored")
+    (row,) = stored(app, mensaje=text)
+    assert ana.message(text).get_attribute("data-id") == str(row["id"])
+
+
+def test_reconnect_catches_up_without_duplicates(app, open_chat):
+    """What happens while a page is offline shows up after it reconnects, each message once:
+    in the open conversation, in the list (order, and unread marks), and on the customer's side."""
+    seed_conversation(app, "bob", "admin", 2)  # bob wrote before; admin answered
+    admin = open_chat("admin")
+    agente2 = open_chat("agente2")
+    ana = open_chat("ana")
+    carla = open_chat("carla", register_as="Carla")  # no conversation yet
+    ana.send("Hola")
+    admin.open("ana")
+    expect(admin.message("Hola")).to_be_visible()
+    assert admin.user_order() == ["ana", "bob"]
+
+    admin.page.context.set_offline(True)
+    expect_state(admin, "reconnecting")
+    ana.send("¿Sigues ahí?")
+    ana.send("Tengo otra pregunta")
+    agente2.open("ana")
+    agente2.send("Te atiendo yo")
+    bob = open_chat("bob")
+    bob.send("Hola otra vez")
+    bob.send("¿Hay alguien?")
+    carla.send("Hola, soy Carla")
+    expect(agente2.user_item("carla")).to_be_visible()
+    wait_until(lambda: count_stored(app) == 9, what="nine messages stored")
+    admin.page.context.set_offline(False)
+    admin.expect_connected()
+    expected = ["Hola", "¿Sigues ahí?", "Tengo otra pregunta", "Te atiendo yo"]
+    expect(admin.messages).to_have_count(4)
+    assert admin.texts() == expected
+    expect(admin.message("Te atiendo yo").locator(".msg-author")).to_have_text("agente2")
+    # a new conversation and one that moved up: both unread, with how many are waiting
+    expect(admin.user_item("carla")).to_have_class(UNREAD)
+    expect(admin.user_item("carla").locator(".unread-count")).to_have_text("1")
+    expect(admin.user_item("bob")).to_have_class(UNREAD)
+    expect(admin.user_item("bob").locator(".unread-count")).to_have_text("2")
+    expect(admin.user_item("ana")).not_to_have_class(re.compile(r"\btext-danger\b"))
+    assert admin.user_order() == ["carla", "bob", "ana"]
+    admin.screenshot("escritorio-agente-sin-leer")
+    # live again: a new message arrives once, next to the caught-up ones
+    ana.send("Ya está")
+    expect(admin.message("Ya está")).to_have_count(1)
+    expect(admin.messages).to_have_count(5)
+    expect_each_once(admin)
+
+    # the customer's side: offline while two agents answer
+    ana.page.context.set_offline(True)
+    expect_state(ana, "reconnecting")
+    admin.send("Respuesta 1")
+    agente2.send("Respuesta 2")
+    wait_until(lambda: count_stored(app) == 12, what="twelve messages stored")
+    ana.page.context.set_offline(False)
+    ana.expect_connected()
+    expect(ana.messages).to_have_count(7)
+    assert ana.texts() == expected + ["Ya está", "Respuesta 1", "Respuesta 2"]
+    expect_each_once(ana)
