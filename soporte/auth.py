@@ -5,9 +5,11 @@ import re
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
+from .chat import get_chat
 from .errors import error_response
-from .extensions import db
+from .extensions import db, limiter
 from .models import Usuario
+from .sessions import get_sessions
 from .tokens import COOKIE_NAME, clear_token_cookie, issue_token, read_token, set_token_cookie
 
 bp = Blueprint("auth", __name__)
@@ -20,6 +22,25 @@ def current_claims():
     """The valid token claims of this request, or None."""
     token = request.cookies.get(COOKIE_NAME)
     return read_token(token) if token else None
+
+
+def current_account(privileged=False):
+    """The caller's claims with the role the database gives now; None without a valid token or account.
+
+    If the database cannot say (and the directory has no answer cached), an agent-only
+    check fails with the error, while other pages go on with the token's own claims.
+    """
+    claims = current_claims()
+    if claims is None:
+        return None
+    try:
+        rol = get_chat().directory.role_of(claims["user"], max_age=current_app.config["ROLE_CACHE_TTL"])
+    except SQLAlchemyError:
+        if privileged:
+            raise
+        current_app.logger.warning("role of %s unknown (database error): using the token's", claims["user"])
+        return claims
+    return {**claims, "rol": rol} if rol else None
 
 
 def _refuse(status, message):
@@ -36,7 +57,7 @@ def token_required(view):
 
     @functools.wraps(view)
     def wrapped(**kwargs):
-        g.usuario = current_claims()
+        g.usuario = current_account()
         if g.usuario is None:
             return _refuse(401, "No autenticado")
         return view(**kwargs)
@@ -45,11 +66,11 @@ def token_required(view):
 
 
 def admin_required(view):
-    """Let the view run only for a logged-in support agent."""
+    """Let the view run only for a logged-in support agent (as the database says now)."""
 
     @functools.wraps(view)
     def wrapped(**kwargs):
-        g.usuario = current_claims()
+        g.usuario = current_account(privileged=True)
         if g.usuario is None:
             return _refuse(401, "No autenticado")
         if g.usuario["rol"] != "admin":
@@ -59,11 +80,21 @@ def admin_required(view):
     return wrapped
 
 
+@bp.errorhandler(429)
+def too_many_attempts(error):
+    """Answer a rate-limited login or registration with its page and a message."""
+    page = "auth/registro.html" if request.endpoint == "auth.registro" else "auth/login.html"
+    return render_template(page, error="Demasiados intentos; espera un momento y vuelve a probar",
+                           user=request.form.get("user", "")), 429
+
+
 @bp.route("/login", methods=("GET", "POST"))
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               deduct_when=lambda response: response.status_code != 302)  # failed attempts count
 def login():
     """Show the login form; on good credentials set the token cookie."""
     if request.method == "GET":
-        if current_claims():
+        if current_account():
             return redirect(url_for("views.soporte"))
         return render_template("auth/login.html")
     username = request.form.get("user", "").strip()
@@ -83,11 +114,15 @@ def login():
 
 @bp.route("/logout")
 def logout():
-    """Forget the login in this browser."""
+    """Forget the login in this browser: revoke its token and close its sockets."""
+    claims = current_claims()
+    if claims is not None:
+        get_sessions().end_login(claims)
     return clear_token_cookie(redirect(url_for("auth.login")))
 
 
 @bp.route("/registro", methods=("GET", "POST"))
+@limiter.limit(lambda: current_app.config["REGISTRATION_RATE_LIMIT"], methods=["POST"])
 def registro():
     """Let a customer create an account (never an agent one), when allowed."""
     if not current_app.config["REGISTRATION_OPEN"]:
@@ -108,6 +143,7 @@ def registro():
             error = "Ese nombre de usuario ya existe"
     if error:
         return render_template("auth/registro.html", error=error, **form), 400
+    get_chat().directory.forget(usuario.usuario)  # agents may write to them at once
     return set_token_cookie(redirect(url_for("views.soporte")), issue_token(usuario))
 
 

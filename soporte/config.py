@@ -11,15 +11,26 @@ DEFAULTS = {
     "SUPPORT_INBOX": "admin",
     "MAX_MESSAGE_LENGTH": 2000,
     "CORS_ALLOWED_ORIGINS": None,  # None: same origin only
-    "SOCKETIO_MESSAGE_QUEUE": None,
+    "SOCKETIO_MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0: processes become one chat
+    "SOCKETIO_CHANNEL": "soporte",  # the queue's channel: one per chat sharing a Redis
     "ASYNC_MODE": None,  # None: eventlet when monkey-patched, else threading
     "REGISTRATION_OPEN": True,
     "COOKIE_SECURE": False,
     "WRITER_BATCH_SIZE": 500,
     "SPOOL_DIR": None,  # None: instance/spool; the journal of messages not yet stored
     "ACK_TIMEOUT": 10.0,  # seconds a sender waits for its message to be durable
+    "READY_TIMEOUT": 2.0,  # seconds /readyz gives the database to connect and to answer SELECT 1
     "NODE_ID": None,  # 0..31, distinct per process sharing a database
     "DEMO_ACCOUNTS": True,  # debug mode only: create demo users in an empty database
+    # security (see soporte/security.py, sessions.py, throttle.py, directory.py)
+    "ROLE_CACHE_TTL": 10.0,  # seconds an account's role is trusted before the database is asked again (0: always ask)
+    "TOKEN_SWEEP_INTERVAL": 5.0,  # seconds between closing sockets whose token expired, was revoked or lost its role
+    "LOGIN_RATE_LIMIT": "10 per minute",  # failed POST /login per client address (Flask-Limiter syntax)
+    "REGISTRATION_RATE_LIMIT": "10 per hour",  # POST /registro per client address
+    "RATELIMIT_STORAGE_URI": None,  # None: the Redis of SOCKETIO_MESSAGE_QUEUE if any, else memory://
+    "TRUSTED_PROXIES": 0,  # proxies in front that append X-Forwarded-For (1 behind deploy/nginx.conf)
+    "MESSAGE_RATE": 5.0,  # messages per second one socket may send, sustained (a token bucket)
+    "MESSAGE_BURST": 20,  # messages one socket may send at once before MESSAGE_RATE applies
 }
 
 MIN_SECRET_BYTES = 32
@@ -82,4 +93,11 @@ def split_origins(value):
         value = [o.strip() for o in value.split(",") if o.strip()]
         if value == ["*"]:
             return "*"
-    return value
+    # an empty list would turn python-engineio's Origin check off: empty means same origin
+    return value or None
+
+
+def redis_url(config):
+    """The Redis that the processes of this chat share (SOCKETIO_MESSAGE_QUEUE), or None."""
+    queue = config.get("SOCKETIO_MESSAGE_QUEUE")
+    return queue if queue and queue.startswith(("redis://", "rediss://", "unix://")) else None

@@ -1,4 +1,6 @@
 """Extension objects, created unbound and bound to an app in the factory."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -6,3 +8,4 @@ from flask_wtf.csrf import CSRFProtect
 db = SQLAlchemy()
 socketio = SocketIO()
 csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)  # only the routes marked with @limiter.limit

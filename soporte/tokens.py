@@ -1,8 +1,11 @@
 """The login JWT: what it holds, how it is signed and checked."""
+import secrets
 from datetime import datetime, timedelta, timezone
 
 import jwt
 from flask import current_app
+
+from .sessions import get_sessions
 
 ALGORITHM = "HS256"
 COOKIE_NAME = "token"
@@ -17,22 +20,29 @@ def issue_token(usuario):
         "rol": usuario.rol,
         "iat": now,
         "exp": now + timedelta(seconds=current_app.config["JWT_EXPIRES"]),
+        "jti": secrets.token_urlsafe(16),  # names this login, so logout can revoke it
     }
     return jwt.encode(claims, current_app.config["JWT_SECRET"], algorithm=ALGORITHM)
 
 
 def read_token(token):
-    """Return the claims of a valid token, or None for any bad or expired one."""
+    """Return the claims of a valid token, or None for any bad, expired or revoked one."""
     try:
         claims = jwt.decode(
             token,
             current_app.config["JWT_SECRET"],
             algorithms=[ALGORITHM],  # pinned: never trust the token's own `alg`
-            options={"require": ["exp", "iat", "user", "rol"]},
+            options={"require": ["exp", "iat", "user", "rol", "jti"]},
         )
     except jwt.PyJWTError:
         return None
     if claims.get("rol") not in ("admin", "user") or not isinstance(claims.get("user"), str):
+        return None
+    # pyjwt accepts "exp": "1700000000" (it calls int()); the protocol's claims are numbers
+    if not isinstance(claims["jti"], str) or not all(
+            isinstance(claims[k], (int, float)) and not isinstance(claims[k], bool) for k in ("exp", "iat")):
+        return None
+    if get_sessions().revocations.is_revoked(claims["jti"]):
         return None
     return claims
 

@@ -1,6 +1,7 @@
 """Checks on what a client sends in `mensaje_privado`, before anything is delivered."""
 
 CID_MAX_LENGTH = 64
+NOT_TEXT = "El mensaje contiene caracteres no válidos"
 
 
 class Invalid(ValueError):
@@ -24,4 +25,15 @@ def parse_private_message(data, max_length):
         raise Invalid(f"El mensaje supera los {max_length} caracteres")
     if cid is not None and (not isinstance(cid, str) or not 0 < len(cid) <= CID_MAX_LENGTH):
         raise Invalid(f"cid debe ser texto de 1 a {CID_MAX_LENGTH} caracteres")
+    if not all(encodable(text) for text in (para, mensaje, cid) if text is not None):
+        raise Invalid(NOT_TEXT)
     return para, mensaje, cid
+
+
+def encodable(text):
+    """Whether a string can be stored: JSON's "\\ud800" gives a lone surrogate, which UTF-8 cannot hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,0 +1,146 @@
+"""Live sockets of this process, and the end of their login: logout, expiry, a lost agent role."""
+import logging
+import time
+
+from flask import current_app
+
+from .chat import get_chat
+from .config import redis_url
+from .extensions import socketio
+from .revocation import Revocations
+from .throttle import TOO_MANY
+from .validation import Invalid
+
+log = logging.getLogger(__name__)
+
+ENDED = "Tu sesión ha terminado; vuelve a iniciar sesión"
+NOT_AN_AGENT = "Ya no eres agente de soporte"
+
+
+def token_room(jti):
+    """The room of every socket opened with one login token (one browser)."""
+    return f"token:{jti}"
+
+
+class Sessions:
+    """Who each local socket is (user, rol, jti, exp), and the revoked tokens."""
+
+    def __init__(self, app):
+        self.revocations = Revocations(redis_url(app.config))
+        self._live = {}  # sid -> the socket's usuario: {"user", "rol", "jti", "exp"}
+        self._started = False
+
+    def add(self, sid, usuario):
+        """Remember a socket that has just connected."""
+        self._live[sid] = usuario
+
+    def discard(self, sid):
+        """Forget a socket that has gone."""
+        self._live.pop(sid, None)
+
+    def why_ended(self, usuario):
+        """'expirado' or 'logout' when this socket's token no longer holds, else None."""
+        if usuario["exp"] <= time.time():
+            return "expirado"
+        if self.revocations.is_revoked(usuario["jti"]):
+            return "logout"
+        return None
+
+    def end_login(self, claims):
+        """Log a token out: refuse it from now on, and close its sockets here at once.
+
+        Other processes close theirs at their next sweep, when they see the jti in Redis.
+        """
+        self.revocations.revoke(claims["jti"], claims["exp"])
+        for sid, _ in list(socketio.server.manager.get_participants("/", token_room(claims["jti"]))):
+            close(sid, "logout")
+
+    def sweep(self):
+        """Close sockets whose token expired or was revoked, and agents who are agents no more."""
+        now = time.time()
+        live = list(self._live.items())
+        revoked = self.revocations.revoked_among({u["jti"] for _, u in live})
+        agents = {}
+        for sid, usuario in live:
+            if usuario["exp"] <= now:
+                close(sid, "expirado")
+            elif usuario["jti"] in revoked:
+                close(sid, "logout")
+            elif usuario["rol"] == "admin" and not still_agent(usuario["user"], agents):
+                close(sid, "permisos")
+
+    def start(self, app):
+        """Run the sweep every TOKEN_SWEEP_INTERVAL seconds in the background."""
+        if not self._started:
+            self._started = True
+            socketio.start_background_task(self._sweep_forever, app)
+
+    def _sweep_forever(self, app):
+        """The background sweep; an error is logged and the next round goes on."""
+        with app.app_context():
+            while True:
+                socketio.sleep(app.config["TOKEN_SWEEP_INTERVAL"])
+                try:
+                    self.sweep()
+                except Exception:
+                    log.exception("token sweep failed")
+
+
+def role_now(username, fallback, max_age=None):
+    """The role the database gives `username` (cached up to ROLE_CACHE_TTL); `fallback` if it cannot say.
+
+    Sockets go on during a database outage: the sweep checks again once it is back.
+    """
+    if max_age is None:
+        max_age = current_app.config["ROLE_CACHE_TTL"]
+    try:
+        return get_chat().directory.role_of(username, max_age=max_age)
+    except Exception:
+        log.warning("could not check the role of %s: the database failed", username, exc_info=True)
+        return fallback
+
+
+def still_agent(username, answers):
+    """Whether `username` is still an agent, asked once per sweep."""
+    if username not in answers:
+        # half the TTL: live agents' roles stay fresh, so sending rarely waits on the database
+        max_age = current_app.config["ROLE_CACHE_TTL"] / 2
+        answers[username] = role_now(username, "admin", max_age) == "admin"
+    return answers[username]
+
+
+def check_login(usuario):
+    """Raise Invalid when this socket's login is over (expired or logged out).
+
+    The sweep disconnects such sockets; until then their messages get this answer.
+    """
+    if get_sessions().why_ended(usuario):
+        raise Invalid(ENDED)
+
+
+def check_sender(usuario, bucket):
+    """Raise Invalid when the socket sends too fast, or its agent lost the role."""
+    if not bucket.take():
+        raise Invalid(TOO_MANY)
+    if usuario["rol"] == "admin" and role_now(usuario["user"], "admin") != "admin":
+        raise Invalid(NOT_AN_AGENT)
+
+
+def close(sid, reason):
+    """Tell one local socket why its login ended, then disconnect it."""
+    log.info("closing sid=%s: %s", sid, reason)
+    socketio.emit("sesion_terminada", {"motivo": reason}, to=sid, ignore_queue=True)
+    socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+
+
+def init_app(app):
+    """Give the app its Sessions, and start the sweep where a real server runs."""
+    app.extensions["soporte.sessions"] = sessions = Sessions(app)
+    if not app.testing:
+        sessions.start(app)
+    return sessions
+
+
+def get_sessions():
+    """The Sessions of the current app."""
+    return current_app.extensions["soporte.sessions"]
