@@ -54,14 +54,16 @@ class Group:
 class MessageWriter:
     """Journals submitted rows and stores them in the database, in the background."""
 
-    def __init__(self, app, spool, batch_size=500):
+    def __init__(self, app, spool, batch_size=500, after_replay=None):
         self.app = app
+        self.after_replay = after_replay  # called once the spool's leftovers are stored
         self.spool = spool
         self.batch_size = batch_size
         self.unstored = collections.OrderedDict()  # id -> row, for history
         self.stored = 0
         self.failures = 0
         self.accepting = True
+        self.replaying = False  # from start() until what earlier runs left in the spool is stored
         self._group = None
         self._journaling = False
         self._lock = threading.Lock()  # the spool's open segment: journaler vs storer
@@ -102,6 +104,14 @@ class MessageWriter:
             waited += 0.01
         return not (self._group or self.unstored or self.spool.depth())
 
+    def stop_accepting(self, timeout=1.0):
+        """Refuse new rows, and wait until those already submitted are journaled (their acks released)."""
+        self.accepting = False
+        waited = 0.0
+        while (self._group or self._journaling) and waited < timeout:
+            socketio.sleep(0.01)
+            waited += 0.01
+
     def close(self, timeout=3.0):
         """Stop accepting, journal what is queued, and store what the time allows."""
         self.accepting = False
@@ -115,6 +125,7 @@ class MessageWriter:
         """Start the journaler and the storer (which first replays what the spool holds)."""
         if not self._started:
             self._started = True
+            self.replaying = True
             self._wake_journaler = socketio.server.eio.create_event()
             self._wake_storer = socketio.server.eio.create_event()
             socketio.start_background_task(self._journal_forever)
@@ -155,12 +166,23 @@ class MessageWriter:
         with self.app.app_context():
             while not self._stopped:
                 if self._store_sealed():
+                    if self.replaying:
+                        self.replaying = False
+                        self._replayed()
                     delay = 0.0
                     self._wake_storer.wait(IDLE_POLL)
                     self._wake_storer.clear()
                 else:
                     delay = min(MAX_RETRY_DELAY, delay * 2 or 0.25)
                     socketio.sleep(delay)
+
+    def _replayed(self):
+        """Run the after_replay hook; its failure must not stop the storer."""
+        if self.after_replay:
+            try:
+                self.after_replay()
+            except Exception:
+                log.exception("writer: after-replay hook failed")
 
     def _store_sealed(self):
         """Seal the open segment and store every segment nobody else holds; False on failure."""

@@ -64,16 +64,22 @@ class Spool:
         self.records = 0  # in the open segment
 
     def append(self, rows):
-        """Write rows to the open segment and fsync; raise OSError if the disk refuses."""
+        """Write rows to the open segment and fsync; raise OSError if the disk refuses.
+
+        All or nothing: after a failure the segment is cut back to where it was, so
+        no complete record of a group whose senders are told "not stored" is replayed.
+        """
         if self._file is None:
             self._open_segment()
-        data = b"".join(encode_row(r) for r in rows)
+        data = memoryview(b"".join(encode_row(r) for r in rows))
+        fd = self._file.fileno()
+        start = os.lseek(fd, 0, os.SEEK_END)
         try:
-            self._file.write(data)
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            while data:  # a nearly full disk takes part of a write before it refuses the rest
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
         except OSError:
-            self._discard_segment()  # a half-written segment is not trusted for appends
+            self._discard_segment(start)
             raise
         self.records += len(rows)
 
@@ -120,7 +126,7 @@ class Spool:
         """Start a new segment, locked while this process writes it."""
         name = f"{time.time_ns():020d}-{os.getpid()}{SUFFIX}"
         self._path = os.path.join(self.directory, name)
-        self._file = open(self._path, "ab")
+        self._file = open(self._path, "ab", buffering=0)  # append() writes whole groups itself
         fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         # the new name must survive a crash as well as its contents
         dir_fd = os.open(self.directory, os.O_RDONLY)
@@ -129,8 +135,13 @@ class Spool:
         finally:
             os.close(dir_fd)
 
-    def _discard_segment(self):
-        """Close the open segment after a failed write; its good records stay readable."""
+    def _discard_segment(self, good_size):
+        """Cut the open segment back to its good records after a failed write, and close it."""
+        try:
+            os.ftruncate(self._file.fileno(), good_size)  # shrinking needs no free space
+            os.fsync(self._file.fileno())
+        except OSError:
+            log.exception("spool: could not cut %s back to %d bytes", self._path, good_size)
         try:
             self._file.close()
         except OSError:

@@ -1,0 +1,83 @@
+"""Health checks for load balancers and orchestrators: is the process alive, may it get traffic."""
+import logging
+import time
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from .chat import get_chat
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("health", __name__)
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness: the process serves HTTP (the database is not asked)."""
+    return jsonify(status="ok")
+
+
+@bp.route("/readyz")
+def readyz():
+    """Readiness: 200 when the database answers in time and the writer takes messages, else 503.
+
+    Not ready while the spool that earlier runs left is being replayed either: until
+    then, history would miss messages that were acknowledged before a crash.
+    """
+    writer = get_chat().writer
+    database = check_database()
+    ready = database["ok"] and writer.accepting and not writer.replaying
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "database": database,
+        "writer": {"backlog": writer.backlog, "stored": writer.stored,
+                   "failures": writer.failures, "accepting": writer.accepting,
+                   "replaying": writer.replaying},
+        "spool": {"depth": writer.spool.depth()},
+    }
+    return jsonify(body), 200 if ready else 503
+
+
+def check_database():
+    """Run SELECT 1 on a fresh connection bounded by READY_TIMEOUT; {"ok", "ms"[, "error"]}."""
+    started = time.monotonic()
+    try:
+        with probe_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any driver error means "not ready"; the details go to the log
+        log.warning("readyz: database check failed: %s", error)
+        return {"ok": False, "error": describe(error), "ms": elapsed_ms(started)}
+    return {"ok": True, "ms": elapsed_ms(started)}
+
+
+def probe_engine():
+    """An engine of its own with short timeouts, so a dead or stalled database answers in time.
+
+    Not the app's pool: a probe must not wait behind (or hold) the writer's connections.
+    """
+    engine = current_app.extensions.get("soporte.readyz")
+    if engine is None:
+        uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+        if uri.startswith("mysql"):
+            timeout = current_app.config["READY_TIMEOUT"]
+            connect_args = dict(current_app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {}))
+            connect_args.update(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout)
+            engine = create_engine(uri, poolclass=NullPool, connect_args=connect_args)
+        else:  # a local file: nothing to wait for on the network
+            engine = db.engine
+        current_app.extensions["soporte.readyz"] = engine
+    return engine
+
+
+def describe(error):
+    """A short, safe description of a database error: the driver's class and code, no addresses."""
+    cause = getattr(error, "orig", None) or error
+    code = cause.args[0] if cause.args and isinstance(cause.args[0], int) else None
+    return type(cause).__name__ + (f" {code}" if code is not None else "")
+
+
+def elapsed_ms(started):
+    return round((time.monotonic() - started) * 1000, 1)
