@@ -7,12 +7,16 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from . import config
+from .compression import without_websocket_compression
 from .extensions import csrf, db, socketio
 
 
-def create_app(test_config=None):
-    """Build the app: defaults, instance/config.py, SOPORTE_* variables, then test_config."""
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config=None, instance_path=None):
+    """Build the app: defaults, instance/config.py, SOPORTE_* variables, then test_config.
+
+    instance_path: the instance folder (default: Flask's, `instance/` beside the package).
+    """
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_mapping(config.DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("SOPORTE")
@@ -30,17 +34,27 @@ def create_app(test_config=None):
 
     db.init_app(app)
     csrf.init_app(app)
+    # before the first init_app: a handler decorated once a server exists is bound to that
+    # server only, so every later app (a second create_app, each test) would have none
+    from . import events  # noqa: F401
     init_socketio(app)
+    events.register_relay(app)
+    app.wsgi_app = without_websocket_compression(app.wsgi_app)  # outside Socket.IO's middleware
+    from . import security, sessions
 
-    from . import api, auth, cli, events, views  # noqa: F401  (events registers handlers)
+    security.init_app(app)  # headers on every response, rate-limit storage
+
+    from . import api, auth, cli, events, health, views  # noqa: F401  (events registers handlers)
     from .chat import Chat
 
     app.extensions["soporte"] = chat = Chat(app)
+    sessions.init_app(app)  # live sockets, logouts, the sweep of expired tokens
     if not app.testing:
         chat.writer.start()  # replays what an earlier run left in the spool
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
     cli.register(app)
     app.register_error_handler(HTTPException, json_errors_for_api)
 
@@ -55,9 +69,11 @@ def init_socketio(app):
         app,
         async_mode=app.config["ASYNC_MODE"] or detect_async_mode(),
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=config.split_origins(app.config["CORS_ALLOWED_ORIGINS"]),
-        # room for the largest message in UTF-8, its envelope and a little more
-        max_http_buffer_size=app.config["MAX_MESSAGE_LENGTH"] * 4 + 4096,
+        # room for the largest message, its envelope and a little more; JSON may escape
+        # every character (python-socketio does): an emoji is then 12 bytes, "\ud83d\ude00"
+        max_http_buffer_size=app.config["MAX_MESSAGE_LENGTH"] * 12 + 4096,
         # one event at a time per socket, so a sender's messages keep their order
         async_handlers=False,
         logger=False,

@@ -2,15 +2,20 @@
 import collections
 import os
 import random
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
+from sqlalchemy import select
 
 from .directory import Directory
-from .ids import MAX_NODE, IdGenerator
+from .extensions import db
+from .ids import MAX_NODE, IdGenerator, first_id_at
+from .models import Mensaje, iso_utc
 from .persistence import MessageWriter
 from .spool import Spool
 
 RECENT_ACKS = 50_000  # retries come within seconds; this covers minutes at full load
+RECALL_MINUTES = 10
 
 
 class Chat:
@@ -19,7 +24,8 @@ class Chat:
     def __init__(self, app):
         self.ids = IdGenerator(node_id(app.config))
         spool_dir = app.config["SPOOL_DIR"] or os.path.join(app.instance_path, "spool")
-        self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"])
+        self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"],
+                                    after_replay=self.recall_acks)
         self.directory = Directory()
         self._acks = collections.OrderedDict()
 
@@ -33,6 +39,22 @@ class Chat:
             self._acks[(sender, cid)] = ack
             if len(self._acks) > RECENT_ACKS:
                 self._acks.popitem(last=False)
+
+
+    def recall_acks(self, minutes=RECALL_MINUTES):
+        """Remember the acks of recently stored messages that had a cid (after a restart).
+
+        A client whose ack was lost when the server went down retries with the same
+        cid; this lets the new process answer it with the original ack.
+        """
+        since = first_id_at(datetime.now(timezone.utc) - timedelta(minutes=minutes))
+        rows = db.session.execute(  # ids follow time: a primary-key range, no scan
+            select(Mensaje.de_usuario, Mensaje.cid, Mensaje.id, Mensaje.fecha)
+            .where(Mensaje.id >= since, Mensaje.cid.is_not(None)).order_by(Mensaje.id)
+        ).all()
+        db.session.commit()
+        for de_usuario, cid, message_id, fecha in rows[-RECENT_ACKS:]:
+            self._acks.setdefault((de_usuario, cid), {"ok": True, "id": message_id, "fecha": iso_utc(fecha)})
 
 
 def node_id(config):

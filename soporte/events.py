@@ -1,8 +1,8 @@
 """Socket.IO handlers: who may connect, and the relay of private messages."""
+import functools
 import logging
 
 from flask import current_app, request
-from flask import session as socket_session  # per socket under Flask-SocketIO
 from flask_socketio import ConnectionRefusedError, join_room
 
 from .chat import get_chat
@@ -10,6 +10,8 @@ from .errors import refused
 from .extensions import socketio
 from .models import iso_utc
 from .persistence import NotStored
+from .sessions import ENDED, check_login, check_sender, get_sessions, role_now, token_room
+from .throttle import TokenBucket
 from .tokens import COOKIE_NAME, read_token
 from .validation import Invalid, parse_private_message
 
@@ -33,39 +35,66 @@ def authenticate(auth):
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    """Authenticate the socket and join its rooms: user:<name>, and admins for agents."""
+    """Authenticate the socket and join its rooms: user:<name>, token:<jti>, and admins for agents."""
     claims = authenticate(auth)
-    socket_session["usuario"] = {"user": claims["user"], "rol": claims["rol"]}
+    rol = role_now(claims["user"], fallback=claims["rol"])  # a demoted agent comes back as what they are
+    if rol is None:
+        raise ConnectionRefusedError("Token inválido")  # the account was deleted
+    usuario = {"user": claims["user"], "rol": rol, "jti": claims["jti"], "exp": claims["exp"],
+               "bucket": TokenBucket(current_app.config["MESSAGE_RATE"], current_app.config["MESSAGE_BURST"])}
     join_room(f"user:{claims['user']}")
-    if claims["rol"] == "admin":
+    join_room(token_room(claims["jti"]))  # logout closes the sockets of its token
+    if rol == "admin":
         join_room("admins")
-    log.info("connect %s (%s) sid=%s", claims["user"], claims["rol"], request.sid)
+    get_sessions().add(request.sid, usuario)
+    log.info("connect %s (%s) sid=%s", claims["user"], rol, request.sid)
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """Log who left and why."""
-    usuario = socket_session.get("usuario", {})
+    usuario = get_sessions().discard(request.sid) or {}
     log.info("disconnect %s sid=%s reason=%s", usuario.get("user"), request.sid, reason)
 
 
-@socketio.on("mensaje_privado")
-def on_mensaje_privado(data=None):
-    """Validate, deliver at once, then ack once the message is durable (spool or database)."""
-    sender = socket_session["usuario"]
+def relay_message(app, sid, *args):
+    """Validate, deliver at once, then ack once the message is durable (spool or database).
+
+    Bound straight to python-socketio (see register_relay): a message needs no
+    Flask request context and cookie session, which cost a fifth of the CPU per
+    message when Flask-SocketIO pushed them.
+    """
+    with app.app_context():
+        try:
+            # one argument, the payload; anything else fails validation like a bad payload
+            return relay(sid, args[0] if len(args) == 1 else args)
+        except Exception:
+            log.exception("mensaje_privado failed")
+            return refused("Error interno del servidor")
+
+
+def relay(sid, data):
+    """The body of relay_message, inside an app context."""
+    sender = get_sessions().get(sid)
+    if sender is None:
+        return refused(ENDED)  # disconnected meanwhile
     chat = get_chat()
     try:
+        check_login(sender)  # expired or logged out: the sweep closes the socket soon
         para, mensaje, cid = parse_private_message(data, current_app.config["MAX_MESSAGE_LENGTH"])
+        check_sender(sender, sender["bucket"])  # too fast, or an agent no more
         check_recipient(sender, para, chat)
     except Invalid as error:
         return refused(str(error))
     earlier = chat.ack_for(sender["user"], cid)
     if earlier:
         return earlier  # a retry: already delivered and stored once
+    if not chat.writer.accepting:  # shutting down: refuse before delivering, or a retry would be a duplicate
+        return refused("El servidor se está reiniciando; inténtalo de nuevo")
     message_id, fecha = chat.ids.next()
     payload = {"de": sender["user"], "mensaje": mensaje, "id": message_id,
                "para": para, "fecha": iso_utc(fecha)}
-    deliver(sender, payload)
+    deliver(sender, payload, sid)
     customer = para if sender["rol"] == "admin" else sender["user"]
     try:
         chat.writer.submit({"id": message_id, "de_usuario": sender["user"], "para_usuario": para,
@@ -77,6 +106,11 @@ def on_mensaje_privado(data=None):
     ack = {"ok": True, "id": message_id, "fecha": payload["fecha"]}
     chat.remember_ack(sender["user"], cid, ack)
     return ack
+
+
+def register_relay(app):
+    """Bind mensaje_privado to this app's Socket.IO server (after socketio.init_app)."""
+    socketio.server.on("mensaje_privado", functools.partial(relay_message, app))
 
 
 def check_recipient(sender, para, chat):
@@ -94,20 +128,23 @@ def check_recipient(sender, para, chat):
         raise Invalid(f"No existe el usuario {para}")
 
 
-def deliver(sender, payload):
+def deliver(sender, payload, sid):
     """Emit a message to its recipients, one copy per socket, and copies to the sender's side."""
+    emit = socketio.server.emit
     if sender["rol"] == "admin":
-        socketio.emit("mensaje_recibido", payload, to=f"user:{payload['para']}")
+        emit("mensaje_recibido", payload, to=f"user:{payload['para']}")
         # the other agents, and this agent's other tabs, see the reply
-        socketio.emit("mensaje_enviado", payload, to="admins", skip_sid=request.sid)
+        emit("mensaje_enviado", payload, to="admins", skip_sid=sid)
     else:
         # a list of rooms reaches each socket once, even an agent named like the inbox
-        socketio.emit("mensaje_recibido", payload, to=["admins", f"user:{payload['para']}"])
-        socketio.emit("mensaje_enviado", payload, to=f"user:{sender['user']}", skip_sid=request.sid)
+        emit("mensaje_recibido", payload, to=["admins", f"user:{payload['para']}"])
+        emit("mensaje_enviado", payload, to=f"user:{sender['user']}", skip_sid=sid)
 
 
 @socketio.on_error_default
 def on_error(error):
     """Answer an unexpected failure with an error ack, never a stack trace."""
     log.exception("socket handler failed: %s", error)
+    if request.event["message"] == "connect":
+        return False  # refuse: a truthy answer would accept a socket that never got its rooms
     return refused("Error interno del servidor")

@@ -54,3 +54,9 @@ def id_time(message_id):
     """Return the UTC datetime encoded in an id (for debugging and tests)."""
     ms = (message_id >> (NODE_BITS + SEQUENCE_BITS)) + EPOCH_MS
     return datetime.fromtimestamp(ms / 1000, timezone.utc)
+
+
+def first_id_at(moment):
+    """The smallest id that can be assigned at or after an aware datetime (for range queries)."""
+    ms = int(moment.timestamp() * 1000)
+    return max(0, ms - EPOCH_MS) << (NODE_BITS + SEQUENCE_BITS)

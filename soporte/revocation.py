@@ -41,6 +41,10 @@ class Revocations:
             return True
         return bool(self.revoked_among([jti]))
 
+    def is_revoked_here(self, jti):
+        """Whether this process knows the token `jti` to be logged out (no Redis round trip)."""
+        return jti in self._local
+
     def revoked_among(self, jtis):
         """The ones of `jtis` that were logged out on any process."""
         found = {j for j in jtis if j in self._local}

@@ -27,22 +27,30 @@ class Sessions:
 
     def __init__(self, app):
         self.revocations = Revocations(redis_url(app.config))
-        self._live = {}  # sid -> the socket's usuario: {"user", "rol", "jti", "exp"}
+        self._live = {}  # sid -> the socket's usuario: {"user", "rol", "jti", "exp", "bucket"}
         self._started = False
 
     def add(self, sid, usuario):
         """Remember a socket that has just connected."""
         self._live[sid] = usuario
 
+    def get(self, sid):
+        """The usuario of a live socket (with its message bucket), or None."""
+        return self._live.get(sid)
+
     def discard(self, sid):
-        """Forget a socket that has gone."""
-        self._live.pop(sid, None)
+        """Forget a socket that has gone; return what it was."""
+        return self._live.pop(sid, None)
 
     def why_ended(self, usuario):
-        """'expirado' or 'logout' when this socket's token no longer holds, else None."""
+        """'expirado' or 'logout' when this socket's token no longer holds, else None.
+
+        Only this process's knowledge: a logout on another process reaches here
+        at the next sweep, so sending never waits on Redis.
+        """
         if usuario["exp"] <= time.time():
             return "expirado"
-        if self.revocations.is_revoked(usuario["jti"]):
+        if self.revocations.is_revoked_here(usuario["jti"]):
             return "logout"
         return None
 

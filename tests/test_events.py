@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import make_token, stored_messages
+from conftest import CSRF_FIELD, make_token, stored_messages
 from soporte.extensions import socketio
 
 FECHA = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
@@ -339,3 +339,34 @@ def test_repeated_cid_is_acknowledged_alike_and_delivered_and_stored_once(app, r
     assert send(room["ana1"], {"para": "admin", "mensaje": "hola", "cid": "c-1"}) == first
     assert all(got == [] for got in received_by(room).values())
     assert len(stored_messages(app)) == 3
+
+
+def test_a_retry_after_a_restart_gets_the_original_ack(app, connect):
+    """A new process recalls the acks of recently stored messages, so a retried cid is not sent twice."""
+    ana = connect("ana")
+    first = ana.emit("mensaje_privado", {"para": "admin", "mensaje": "hola", "cid": "c-restart"}, callback=True)
+    assert first["ok"] is True
+    chat = app.extensions["soporte"]
+    assert chat.writer.flush()
+    chat._acks.clear()  # what a new process starts with
+    with app.app_context():
+        chat.recall_acks()
+    admin = connect("admin")
+    again = ana.emit("mensaje_privado", {"para": "admin", "mensaje": "hola", "cid": "c-restart"}, callback=True)
+    assert again == first
+    assert admin.get_received() == []
+    assert len(stored_messages(app)) == 1
+
+
+def test_registering_makes_a_customer_writable_at_once(app, client, connect):
+    """An agent refused for an unknown name can write to it right after that name registers."""
+    admin = connect("admin")
+    refused = admin.emit("mensaje_privado", {"para": "nuevo", "mensaje": "hola"}, callback=True)
+    assert refused["ok"] is False
+    page = client.get("/registro").get_data(as_text=True)
+    token = CSRF_FIELD.search(page).group(1)
+    response = client.post("/registro", data={"user": "nuevo", "nombre": "Nuevo", "pass": "contraseña-larga",
+                                              "pass2": "contraseña-larga", "csrf_token": token})
+    assert response.status_code == 302
+    accepted = admin.emit("mensaje_privado", {"para": "nuevo", "mensaje": "hola"}, callback=True)
+    assert accepted["ok"] is True
