@@ -8,6 +8,7 @@ const cfg = JSON.parse(require("fs").readFileSync(0, "utf8")); // config on stdi
 const { url, userTokens, agentTokens, rate, seconds, mode = "load", inbox = "admin" } = cfg;
 const userUrls = cfg.userUrls || [url]; // several processes: customers spread over them
 const now = () => performance.now();
+const runId = `r${Date.now().toString(36)}${process.pid}`;
 
 function connect(token, i = 0, urls = [url]) {
   return new Promise((resolve, reject) => {
@@ -61,7 +62,7 @@ async function load() {
       const t = now();
       const due = Math.min(Math.floor(((Math.min(t, end) - start) / 1000) * rate), rate * seconds);
       while (sent < due) {
-        const text = `m${sent}`;
+        const text = `${runId}-${sent}`; // unique across steps: a repeated cid is a retry
         const sender = users[sent % users.length];
         const t1 = now();
         sentAt.set(text, t1);
@@ -70,7 +71,8 @@ async function load() {
         });
         sent++;
       }
-      if (t >= end) resolve(); else setImmediate(tick);
+      // a 1 ms timer, not setImmediate: spinning would take a core from the server
+      if (t >= end) resolve(); else setTimeout(tick, 1);
     };
     tick();
   });
