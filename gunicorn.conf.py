@@ -6,6 +6,8 @@ import sys
 # SIGTERM: the master stops listening and SIGKILLs a worker still alive after this long;
 # the worker stops accepting, closes its sockets and flushes the writer well within it
 graceful_timeout = 5
+# every open websocket is a connection: gunicorn's default of 1000 would cap the chat there
+worker_connections = 20000
 # gunicorn 25's control socket: unused here, and under eventlet's patching stopping it
 # cost the master 2 s of every shutdown (older gunicorns ignore the setting)
 control_socket_disable = True

@@ -2,7 +2,9 @@
 import logging
 import time
 
-from .extensions import db
+from flask import current_app
+
+from .extensions import db, socketio
 from .models import Usuario
 
 log = logging.getLogger(__name__)
@@ -24,11 +26,14 @@ class Directory:
     def __init__(self):
         self._roles = {}  # username -> (looked up at, rol)
         self._failed_until = 0.0
+        self._refreshing = {}  # username -> event set when its background refresh ends
 
-    def role_of(self, username, max_age=None):
+    def role_of(self, username, max_age=None, wait=None):
         """The role of an account ('admin', 'user') or None when there is none.
 
         max_age: seconds a cached answer may have; None: FOUND_TTL, or MISSING_TTL for no account.
+        wait: when a stale answer is cached, wait at most this long for a fresh one and
+        otherwise answer with the stale one (None: wait as long as the database takes).
         """
         now = time.monotonic()
         cached = self._roles.get(username)
@@ -36,6 +41,13 @@ class Directory:
             limit = max_age if max_age is not None else (FOUND_TTL if cached[1] else MISSING_TTL)
             if now - cached[0] < limit or now < self._failed_until:
                 return cached[1]
+            if wait is not None:
+                return self._refresh_within(username, wait)
+        return self._lookup(username)
+
+    def _lookup(self, username):
+        """Ask the database; on failure fall back to the cached answer, or raise if there is none."""
+        cached = self._roles.get(username)
         try:
             found = db.session.execute(
                 db.select(Usuario.usuario, Usuario.rol).filter_by(usuario=username)
@@ -50,8 +62,28 @@ class Directory:
                 raise
             log.warning("directory: database failed, using the last known role of %r", username)
             return cached[1]
-        self._roles[username] = (now, rol)
+        self._roles[username] = (time.monotonic(), rol)
         return rol
+
+    def _refresh_within(self, username, wait):
+        """Refresh a stale answer in the background, waiting for it at most `wait` seconds."""
+        done = self._refreshing.get(username)
+        if done is None:
+            done = self._refreshing[username] = socketio.server.eio.create_event()
+            socketio.start_background_task(self._refresh, current_app._get_current_object(), username, done)
+        done.wait(wait)
+        return self._roles[username][1]  # the fresh answer, or still the stale one
+
+    def _refresh(self, app, username, done):
+        """The background half of _refresh_within."""
+        with app.app_context():
+            try:
+                self._lookup(username)
+            except Exception:
+                log.exception("directory: refreshing the role of %r failed", username)
+            finally:
+                self._refreshing.pop(username, None)
+                done.set()
 
     def forget(self, username):
         """Drop a cached role after the account changes."""
