@@ -3,6 +3,7 @@
 The database comes from SOPORTE_TEST_DATABASE_URL (e.g. mysql+pymysql://root@127.0.0.1/soporte_test);
 without it, a SQLite file in a temporary folder.
 """
+import contextlib
 import functools
 import os
 import re
@@ -288,3 +289,31 @@ def stored_messages(app, timeout=10.0):
                                              "mensaje", "fecha", "cid")} for r in rows]
         db.session.remove()
     return found
+
+
+@contextlib.contextmanager
+def checker_app(tmp):
+    """An app on the test database (emptied, with the usual accounts) for a module's live server.
+
+    The server runs in its own process; this app only prepares and reads the database.
+    """
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url(tmp),
+                      "SPOOL_DIR": str(tmp / "spool-checker"), **TEST_SECRETS},
+                     instance_path=str(tmp / "instance"))
+    with app.app_context():
+        empty_database(app.config["SQLALCHEMY_DATABASE_URI"])
+        make_users(("admin", "admin"), ("agente2", "admin"), ("ana", "user"), ("bob", "user"))
+    app.tmp = tmp
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def account(app, username):
+    """The stored account, or None."""
+    with app.app_context():
+        usuario = db.session.execute(db.select(Usuario).filter_by(usuario=username)).scalar_one_or_none()
+        if usuario is not None:
+            db.session.expunge(usuario)
+        return usuario

@@ -4,7 +4,7 @@ import time
 import jwt
 import pytest
 
-from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, login, make_token
+from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, account, login, make_token
 from soporte.extensions import db
 from soporte.models import Usuario
 
@@ -27,14 +27,6 @@ def csrf_token(client, page="/login"):
     """The CSRF token a page renders in its form."""
     return CSRF_FIELD.search(client.get(page).get_data(as_text=True)).group(1)
 
-
-def account(app, username):
-    """The stored account, or None."""
-    with app.app_context():
-        usuario = db.session.execute(db.select(Usuario).filter_by(usuario=username)).scalar_one_or_none()
-        if usuario is not None:
-            db.session.expunge(usuario)
-        return usuario
 
 
 # --- login ------------------------------------------------------------------

@@ -7,18 +7,11 @@ import sys
 import pytest
 from sqlalchemy import inspect
 
-from conftest import PASSWORD, ROOT, TEST_SECRETS
+from conftest import PASSWORD, ROOT, TEST_SECRETS, account
 from soporte import create_app
 from soporte.extensions import db
 from soporte.models import Mensaje, Usuario
 
-
-def account(app, username):
-    with app.app_context():
-        usuario = db.session.execute(db.select(Usuario).filter_by(usuario=username)).scalar_one_or_none()
-        if usuario is not None:
-            db.session.expunge(usuario)
-        return usuario
 
 
 # --- init-db ---------------------------------------------------------------------

@@ -12,8 +12,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import LiveServer, database_url, empty_database, make_token, make_users, TEST_SECRETS
-from soporte import create_app
+from conftest import LiveServer, checker_app, make_token
 from soporte.extensions import db
 from soporte.models import Mensaje
 
@@ -23,18 +22,8 @@ QUIET = 0.3  # how long "nothing else arrives" is watched for
 @pytest.fixture(scope="module")
 def server_app(tmp_path_factory):
     """The test database with the usual accounts, for the server and for checking what it stored."""
-    tmp = tmp_path_factory.mktemp("live")
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url(tmp),
-                      "SPOOL_DIR": str(tmp / "spool-checker"), **TEST_SECRETS},
-                     instance_path=str(tmp / "instance"))
-    with app.app_context():
-        empty_database(app.config["SQLALCHEMY_DATABASE_URI"])
-        make_users(("admin", "admin"), ("agente2", "admin"), ("ana", "user"), ("bob", "user"))
-    app.tmp = tmp
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with checker_app(tmp_path_factory.mktemp("live")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

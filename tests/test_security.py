@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy.exc import OperationalError
 
-from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, login, make_users, stored_messages
+from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, login, stored_messages
 from soporte.config import split_origins
 from soporte.directory import Directory
 from soporte.extensions import db, socketio

@@ -16,8 +16,7 @@ import requests
 import socketio
 import websocket
 
-from conftest import LiveServer, TEST_SECRETS, database_url, empty_database, make_users
-from soporte import create_app
+from conftest import LiveServer, checker_app
 from soporte.extensions import db
 from soporte.models import Mensaje
 from soporte.throttle import TOO_MANY
@@ -31,18 +30,8 @@ SERVER_ENV = {"SOPORTE_MESSAGE_RATE": "5", "SOPORTE_MESSAGE_BURST": "20",
 @pytest.fixture(scope="module")
 def server_app(tmp_path_factory):
     """The test database with the usual accounts, for the servers and for checking what they stored."""
-    tmp = tmp_path_factory.mktemp("seclive")
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url(tmp),
-                      "SPOOL_DIR": str(tmp / "spool-checker"), **TEST_SECRETS},
-                     instance_path=str(tmp / "instance"))
-    with app.app_context():
-        empty_database(app.config["SQLALCHEMY_DATABASE_URI"])
-        make_users(("admin", "admin"), ("agente2", "admin"), ("ana", "user"), ("bob", "user"))
-    app.tmp = tmp
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with checker_app(tmp_path_factory.mktemp("seclive")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
