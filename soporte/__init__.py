@@ -34,19 +34,15 @@ def create_app(test_config=None, instance_path=None):
 
     db.init_app(app)
     csrf.init_app(app)
-    # before the first init_app: a handler decorated once a server exists is bound to that
-    # server only, so every later app (a second create_app, each test) would have none
-    from . import events  # noqa: F401
+    # events before the first init_socketio: a handler decorated once a server exists is
+    # bound to that server only, so every later app (a second create_app, each test) has none
+    from . import api, auth, cli, events, health, security, sessions, views
+    from .chat import Chat
+
     init_socketio(app)
     events.register_relay(app)
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # outside Socket.IO's middleware
-    from . import security, sessions
-
     security.init_app(app)  # headers on every response, rate-limit storage
-
-    from . import api, auth, cli, events, health, views  # noqa: F401  (events registers handlers)
-    from .chat import Chat
-
     app.extensions["soporte"] = chat = Chat(app)
     sessions.init_app(app)  # live sockets, logouts, the sweep of expired tokens
     if not app.testing:
