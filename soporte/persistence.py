@@ -152,7 +152,7 @@ class MessageWriter:
             with self._lock:
                 self.spool.append(group.rows)
             return
-        except OSError:
+        except Exception:  # a full disk, or a row it cannot encode: the journaler must live on
             log.exception("writer: spool write failed for %d messages; storing directly", len(group.rows))
         if self._insert(group.rows):
             return
