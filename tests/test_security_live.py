@@ -387,10 +387,13 @@ def test_an_oversized_frame_closes_only_that_socket(server, peers, frame):
     attacker = Raw(server, token_of(server, "bob"))
     assert attacker.connect().startswith("40{")
     body = "42" + json.dumps(["mensaje_privado", {"para": "admin", "mensaje": "x" * (1 << 20)}])
-    if frame == "text":
-        attacker.ws.send(body)
-    else:
-        attacker.ws.send_binary(body.encode())
+    try:
+        if frame == "text":
+            attacker.ws.send(body)
+        else:
+            attacker.ws.send_binary(body.encode())
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server may close it while the megabyte is still being written: still checked below
     assert attacker.closed_within(5), "the server kept a socket that sent 1 MB"
     assert agent.client.connected
     assert still_relays(server, peers)
