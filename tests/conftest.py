@@ -317,3 +317,17 @@ def account(app, username):
         if usuario is not None:
             db.session.expunge(usuario)
         return usuario
+
+
+def redis_url(db=0):
+    """A Redis URL on this machine; the test fails in CI (which starts Redis) and skips elsewhere without it."""
+    import redis
+
+    url = f"redis://127.0.0.1:6379/{db}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            pytest.fail("Redis must run at 127.0.0.1:6379 (.ci/run starts it)")
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    return url

@@ -2,25 +2,19 @@
 import uuid
 
 import pytest
-import redis
 import socketio as socketio_client
 from sqlalchemy import func, select
 
-from conftest import LiveServer
+from conftest import LiveServer, redis_url
 from soporte.extensions import db
 from soporte.models import Mensaje
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
 def two_servers(app, tmp_path):
     """Two soporte processes on one database and one Redis channel (unique to this test)."""
-    try:
-        redis.Redis.from_url(REDIS_URL).ping()
-    except redis.ConnectionError:
-        pytest.fail("Redis must run at 127.0.0.1:6379 for the scale-out tests")
-    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
+    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(0),
            "SOPORTE_SOCKETIO_CHANNEL": f"soporte-test-{uuid.uuid4().hex}"}
     servers = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(2)]
     for server in servers:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy.exc import OperationalError
 
-from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, login, stored_messages
+from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, login, redis_url, stored_messages
 from soporte.config import split_origins
 from soporte.directory import Directory
 from soporte.extensions import db, socketio
@@ -320,12 +320,9 @@ def test_revocations_are_forgotten_when_their_tokens_expire():
 
 def test_revocations_are_shared_through_redis():
     """With Redis, a logout on one process is seen by another, and kept until the token's exp."""
-    redis = pytest.importorskip("redis")
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip("no Redis at 127.0.0.1:6379")
+    import redis
+
+    url = redis_url(15)
     jti = f"test-{time.time_ns()}"
     one, two = Revocations(url), Revocations(url)
     assert not two.is_revoked(jti)

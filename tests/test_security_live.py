@@ -16,7 +16,7 @@ import requests
 import socketio
 import websocket
 
-from conftest import LiveServer, checker_app
+from conftest import LiveServer, checker_app, redis_url
 from soporte.extensions import db
 from soporte.models import Mensaje
 from soporte.throttle import TOO_MANY
@@ -294,21 +294,11 @@ def test_demoted_agent_is_disconnected_by_the_sweep(server_app, server, peers):
             db.session.remove()
 
 
-def redis_or_skip():
-    """A Redis URL on this machine, or skip the test."""
-    redis = pytest.importorskip("redis")
-    url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    return url
-
 
 def test_logout_and_login_limits_hold_across_processes(start_server, peers):
     """Two processes sharing Redis: a logout on one closes the socket on the other, and failed
     logins count on both."""
-    url, unique = redis_or_skip(), f"sec{time.time_ns()}"
+    url, unique = redis_url(14), f"sec{time.time_ns()}"
     env = {"SOCKETIO_MESSAGE_QUEUE": url, "SOCKETIO_CHANNEL": unique, "RATELIMIT_KEY_PREFIX": unique,
            "LOGIN_RATE_LIMIT": "3 per minute"}
     one, two = start_server(NODE_ID=1, **env), start_server(NODE_ID=2, **env)
