@@ -666,8 +666,10 @@ def test_500_clients_reconnect_after_restart(app, server, store):
            sent=len(load.sent), acked=len(acked), events_received=sum(len(p.received) for p in load.peers),
            caught_up_messages=sum(len(p.caught) for p in load.peers), gaps=gaps, extras=extras,
            live_duplicates=live_duplicates, catch_up_duplicates=caught_duplicates, **figures)
-    assert all(p.connects == 2 for p in load.peers), "not every socket reconnected exactly once"
-    assert len(load.catch_ups) == len(load.peers)
+    # a reconnect that lands while the new server is still starting may need another try:
+    # every socket must come back, and every reconnect must catch up (no gap, no duplicate)
+    assert all(p.connects >= 2 for p in load.peers), "not every socket reconnected"
+    assert len(load.catch_ups) == sum(p.connects - 1 for p in load.peers)
     assert len(acked) == len(load.sent) and load.acks_failed() == 0
     assert gaps == 0 and extras == 0 and live_duplicates == 0 and caught_duplicates == 0
     assert figures["duplicates"] == 0 and figures["acked_missing"] == 0 and figures["phantoms"] == 0
