@@ -8,7 +8,9 @@ from werkzeug.exceptions import HTTPException
 
 from . import config
 from .compression import without_websocket_compression
-from .extensions import csrf, db, socketio
+from .extensions import csrf, db, migrate, socketio
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 
 def create_app(test_config=None, instance_path=None):
@@ -33,6 +35,9 @@ def create_app(test_config=None, instance_path=None):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    # the migrations travel with the package, so `flask --app soporte db upgrade` works anywhere
+    # batch mode: SQLite alters a table by copying it
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     # events before the first init_socketio: a handler decorated once a server exists is
     # bound to that server only, so every later app (a second create_app, each test) has none
@@ -45,7 +50,7 @@ def create_app(test_config=None, instance_path=None):
     security.init_app(app)  # headers on every response, rate-limit storage
     app.extensions["soporte"] = chat = Chat(app)
     sessions.init_app(app)  # live sockets, logouts, the sweep of expired tokens
-    if not app.testing:
+    if not app.testing and serving():
         chat.writer.start()  # replays what an earlier run left in the spool
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
@@ -75,6 +80,18 @@ def init_socketio(app):
         logger=False,
         engineio_logger=False,
     )
+
+
+def serving():
+    """Whether this process serves the chat: gunicorn or `flask run`, not `flask db upgrade` and the like.
+
+    A one-off command must not replay the spool, least of all into a database that
+    the command is about to migrate.
+    """
+    import click
+
+    command = click.get_current_context(silent=True)
+    return command is None or command.info_name == "run"
 
 
 def detect_async_mode():

@@ -4,6 +4,7 @@ import secrets
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_migrate import upgrade
 from sqlalchemy import inspect
 
 from .auth import USERNAME
@@ -16,8 +17,8 @@ DEMO_ACCOUNTS = (("admin", "Soporte", "admin"), ("cliente", "Cliente de prueba",
 @click.command("init-db")
 @with_appcontext
 def init_db_command():
-    """Create the tables that do not exist yet (safe to run again)."""
-    db.create_all()
+    """Bring the schema up to date (safe to run again; the same as `flask db upgrade`)."""
+    upgrade()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -36,7 +37,7 @@ def create_user_command(username, admin, nombre, password):
                                  param_hint="USERNAME")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    db.create_all()
+    upgrade()
     usuario = db.session.execute(db.select(Usuario).filter_by(usuario=username)).scalar_one_or_none()
     created = usuario is None
     if created:
@@ -58,7 +59,7 @@ def bootstrap_development_database(app):
     with app.app_context():
         if inspect(db.engine).has_table(Usuario.__tablename__):
             return
-        db.create_all()
+        upgrade()
         lines = []
         for username, nombre, rol in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(9)

@@ -1,5 +1,8 @@
-"""Database tables: accounts and messages."""
-from sqlalchemy import BigInteger, DateTime, Index, String, Text, UniqueConstraint
+"""Database tables: accounts, messages, conversations and agents' read markers.
+
+The schema is managed by migrations (soporte/migrations): a change here needs a revision.
+"""
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -25,6 +28,10 @@ class Usuario(db.Model):
     nombre: Mapped[str] = mapped_column(String(128))
     rol: Mapped[str] = mapped_column(String(8), default="user")
     password_hash: Mapped[str] = mapped_column(String(255))
+    # an agent's choices: page language (None: the browser's) and how new messages are announced
+    idioma: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    avisos_sonido: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    avisos_escritorio: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def set_password(self, password):
         """Store a salted scrypt hash of the password."""
@@ -59,6 +66,41 @@ class Mensaje(db.Model):
     mensaje: Mapped[str] = mapped_column(Text)
     fecha = mapped_column(UTC_DATETIME, nullable=False)  # UTC, naive
     cid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+ESTADOS = ("abierta", "resuelta")
+
+
+class Conversacion(db.Model):
+    """One customer's conversation: its latest message and its status, kept by the writer.
+
+    The inbox lists these rather than grouping all messages (an index range, not a
+    scan of every conversation's messages).
+    """
+
+    __tablename__ = "conversaciones"
+    __table_args__ = (
+        Index("ix_conversaciones_ultimo_id", "ultimo_id"),  # the list, latest activity first
+        Index("ix_conversaciones_estado_ultimo_id", "estado", "ultimo_id"),  # one status tab
+        MYSQL_TABLE,
+    )
+
+    usuario: Mapped[str] = mapped_column(String(64), primary_key=True)  # the customer
+    ultimo_id: Mapped[int] = mapped_column(BigInteger)
+    estado: Mapped[str] = mapped_column(String(10), default="abierta", server_default="abierta")
+    estado_por: Mapped[str | None] = mapped_column(String(64), nullable=True)  # who last changed it
+    estado_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # ultimo_id at that change
+
+
+class Lectura(db.Model):
+    """How far one agent has read one conversation (the id of the last message read)."""
+
+    __tablename__ = "lecturas"
+    __table_args__ = (MYSQL_TABLE,)
+
+    agente: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversacion: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ultimo_leido: Mapped[int] = mapped_column(BigInteger)
 
 
 def iso_utc(fecha):

@@ -11,10 +11,11 @@ import collections
 import logging
 import threading
 
-from sqlalchemy import insert
+from sqlalchemy import case, insert, select, update
+from sqlalchemy.dialects import mysql, sqlite
 
 from .extensions import db, socketio
-from .models import Mensaje
+from .models import Conversacion, Mensaje
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,56 @@ INSERT_MESSAGES = (
 MAX_RETRY_DELAY = 5.0
 IDLE_POLL = 0.5  # also how soon a dead process's segments are picked up
 MAX_UNSTORED = 100_000  # rows kept in memory for history while the database lags
+
+
+def store(session, rows):
+    """Insert message rows and move their conversations forward; the caller commits.
+
+    Returns the conversations a newer customer message reopened, as (customer, message id).
+    """
+    session.execute(INSERT_MESSAGES, rows)
+    latest, customer_latest = {}, {}
+    for row in rows:
+        name = row["conversacion"]
+        latest[name] = max(latest.get(name, 0), row["id"])
+        if row["de_usuario"] == name:
+            customer_latest[name] = max(customer_latest.get(name, 0), row["id"])
+    # sorted: two processes' storers lock the same rows in the same order (no deadlock)
+    session.execute(conversation_upsert(session.get_bind().dialect.name),
+                    [{"usuario": name, "ultimo_id": latest[name]} for name in sorted(latest)])
+    return reopen(session, customer_latest)
+
+
+def conversation_upsert(dialect):
+    """INSERT a conversation, or move its latest id forward (never back: batches may come late)."""
+    table = Conversacion.__table__
+    if dialect == "sqlite":
+        statement = sqlite.insert(table)
+        new = statement.excluded
+    else:
+        statement = mysql.insert(table)
+        new = statement.inserted
+    ultimo_id = case((new.ultimo_id > table.c.ultimo_id, new.ultimo_id), else_=table.c.ultimo_id)
+    if dialect == "sqlite":
+        return statement.on_conflict_do_update(index_elements=[table.c.usuario], set_={"ultimo_id": ultimo_id})
+    return statement.on_duplicate_key_update(ultimo_id=ultimo_id)
+
+
+def reopen(session, customer_latest):
+    """Reopen resolved conversations whose customer wrote after the last status change."""
+    if not customer_latest:
+        return []
+    resolved = session.execute(
+        select(Conversacion.usuario, Conversacion.estado_id)
+        .where(Conversacion.estado == "resuelta", Conversacion.usuario.in_(sorted(customer_latest)))
+    ).all()
+    reopened = [(name, customer_latest[name]) for name, estado_id in resolved
+                if customer_latest[name] > (estado_id or 0)]  # not for a message older than the change
+    for name, message_id in reopened:
+        session.execute(update(Conversacion)
+                        .where(Conversacion.usuario == name, Conversacion.estado == "resuelta")
+                        .values(estado="abierta", estado_por=name, estado_id=message_id))
+    return reopened
 
 
 class NotStored(Exception):
@@ -203,7 +254,7 @@ class MessageWriter:
     def _insert(self, rows):
         """Insert rows in one transaction; log and return False if the database fails."""
         try:
-            db.session.execute(INSERT_MESSAGES, rows)
+            reopened = store(db.session, rows)
             db.session.commit()
         except Exception:  # any driver or pool error: delivery must go on
             db.session.rollback()
@@ -214,4 +265,7 @@ class MessageWriter:
         self.stored += len(rows)
         for row in rows:
             self.unstored.pop(row["id"], None)
+        for customer, message_id in reopened:  # every agent's list moves the conversation back to open
+            socketio.server.emit("estado_conversacion", {"usuario": customer, "estado": "abierta",
+                                                         "por": customer, "id": message_id}, to="admins")
         return True

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from conftest import TEST_SECRETS, make_token
 from soporte.extensions import db
-from soporte.models import Mensaje
+from soporte.models import Conversacion, Mensaje
+from soporte.persistence import store
 
 FECHA = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
 MESSAGE_KEYS = {"id", "de_usuario", "para_usuario", "mensaje", "fecha"}
@@ -20,16 +21,15 @@ MESSAGE_ROUTES = ["/api/mensajes?con=ana", "/api/mensajes/mios"]
 def add_messages(app, *messages):
     """Store (de, para, texto) messages the way the writer does, with server ids; return the ids."""
     chat = app.extensions["soporte"]
-    ids = []
+    rows = []
+    for de, para, texto in messages:
+        message_id, fecha = chat.ids.next()
+        rows.append({"id": message_id, "de_usuario": de, "para_usuario": para, "cid": None,
+                     "conversacion": para if de in AGENTS else de, "mensaje": texto, "fecha": fecha})
     with app.app_context():
-        for de, para, texto in messages:
-            message_id, fecha = chat.ids.next()
-            db.session.add(Mensaje(id=message_id, de_usuario=de, para_usuario=para,
-                                   conversacion=para if de in AGENTS else de,
-                                   mensaje=texto, fecha=fecha))
-            ids.append(message_id)
+        store(db.session, rows)
         db.session.commit()
-    return ids
+    return [row["id"] for row in rows]
 
 
 def conversation(app, customer, n):
@@ -276,10 +276,10 @@ def test_con_with_sql_metacharacters_is_just_a_username(app, admin):
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_database_failure_is_a_json_500_without_trace(app, admin, ana, route, caplog):
-    """With the messages table gone the routes answer 500 JSON, log the cause, show no trace."""
+    """With the table it reads gone the route answers 500 JSON, logs the cause, shows no trace."""
     add_messages(app, ("ana", "admin", "hola"))
     with app.app_context():
-        Mensaje.__table__.drop(db.engine)
+        (Conversacion if "conversaciones" in route else Mensaje).__table__.drop(db.engine)
     client = admin if route != "/api/mensajes/mios" else ana
     with caplog.at_level(logging.ERROR):
         response = client.get(route)

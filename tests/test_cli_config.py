@@ -7,7 +7,7 @@ import sys
 import pytest
 from sqlalchemy import inspect
 
-from conftest import PASSWORD, ROOT, TEST_SECRETS, account
+from conftest import PASSWORD, ROOT, TEST_SECRETS, account, drop_schema
 from soporte import create_app
 from soporte.extensions import db
 from soporte.models import Mensaje, Usuario
@@ -18,7 +18,7 @@ from soporte.models import Mensaje, Usuario
 
 def test_init_db_creates_the_schema_and_is_idempotent(app, runner):
     with app.app_context():
-        db.drop_all()
+        drop_schema()
     for _ in range(2):
         result = runner.invoke(args=["init-db"])
         assert result.exit_code == 0, result.output

@@ -95,3 +95,38 @@ def test_messages_after_the_outage_are_stored_too(app, connect, caplog):
     after = assert_accepted(send(ana, {"para": "admin", "mensaje": "después"}))
     assert [(r["id"], r["mensaje"]) for r in stored_messages(app, timeout=20.0)] == [
         (before["id"], "durante"), (after["id"], "después")]
+
+
+def test_storing_moves_the_conversation_forward_and_reopens_it_only_for_newer_customer_messages(app):
+    """The writer keeps `conversaciones`: latest id, never backwards; a newer customer message reopens."""
+    from soporte.models import Conversacion
+    from soporte.persistence import store
+
+    ids = app.extensions["soporte"].ids
+
+    def row(de, conversacion):
+        message_id, fecha = ids.next()
+        return {"id": message_id, "de_usuario": de, "para_usuario": "admin" if de == conversacion else conversacion,
+                "conversacion": conversacion, "mensaje": "m", "fecha": fecha, "cid": None}
+
+    def save(*rows):
+        with app.app_context():
+            store(db.session, list(rows))
+            db.session.commit()
+            found = db.session.get(Conversacion, "ana")
+            db.session.expunge_all()
+            return found
+
+    old_customer, first, reply = row("ana", "ana"), row("ana", "ana"), row("admin", "ana")
+    assert save(first, reply).ultimo_id == reply["id"]
+    with app.app_context():  # an agent resolves it at the reply
+        db.session.execute(db.update(Conversacion).values(estado="resuelta", estado_por="admin",
+                                                          estado_id=reply["id"]))
+        db.session.commit()
+    replayed = save(old_customer)  # an older message stored late (a replayed spool)
+    assert (replayed.ultimo_id, replayed.estado) == (reply["id"], "resuelta")
+    assert save(row("admin", "ana")).estado == "resuelta"  # an agent's message does not reopen
+    newer = row("ana", "ana")
+    reopened = save(newer)
+    assert (reopened.estado, reopened.estado_por, reopened.estado_id, reopened.ultimo_id) == (
+        "abierta", "ana", newer["id"], newer["id"])
