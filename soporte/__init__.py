@@ -41,13 +41,14 @@ def create_app(test_config=None, instance_path=None):
     csrf.init_app(app)
     # events before the first init_socketio: a handler decorated once a server exists is
     # bound to that server only, so every later app (a second create_app, each test) has none
-    from . import api, auth, cli, events, health, security, sessions, views
+    from . import api, auth, cli, events, health, i18n, security, sessions, views
     from .chat import Chat
 
     init_socketio(app)
     events.register_relay(app)
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # outside Socket.IO's middleware
     security.init_app(app)  # headers on every response, rate-limit storage
+    i18n.init_app(app)
     app.extensions["soporte"] = chat = Chat(app)
     sessions.init_app(app)  # live sockets, logouts, the sweep of expired tokens
     if not app.testing and serving():
