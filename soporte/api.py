@@ -13,7 +13,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
-MAX_ID = 2**63 - 1  # BIGINT: a larger antes/despues would overflow the driver, not just match nothing
+MAX_ID = 2**63 - 1
+MESSAGE_COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje, Mensaje.fecha)  # BIGINT: a larger antes/despues would overflow the driver, not just match nothing
 
 
 class BadParameter(ValueError):
@@ -58,8 +59,11 @@ def usuarios_conversaciones():
     rows = db.session.execute(  # the writer keeps this table: an index scan, no grouping
         select(Conversacion.usuario, Conversacion.ultimo_id).order_by(Conversacion.ultimo_id.desc())
     ).all()
+    pending = get_chat().writer.pending_rows()  # delivered, not yet committed
+    if not pending:
+        return jsonify([usuario for usuario, _ in rows])
     last_id = dict(rows)
-    for row in get_chat().writer.pending_rows():  # delivered, not yet committed
+    for row in pending:
         last_id[row["conversacion"]] = max(row["id"], last_id.get(row["conversacion"], 0))
     return jsonify(sorted(last_id, key=last_id.get, reverse=True))
 
@@ -84,17 +88,17 @@ def conversation_page(conversacion):
     limite = int_param("limite", maximum=MAX_LIMIT, default=DEFAULT_LIMIT)
     antes = int_param("antes", maximum=MAX_ID)
     despues = int_param("despues", minimum=0, maximum=MAX_ID)
-    query = select(Mensaje).where(Mensaje.conversacion == conversacion)
+    query = select(*MESSAGE_COLUMNS).where(Mensaje.conversacion == conversacion)
     if antes is not None:
         query = query.where(Mensaje.id < antes)
     if despues is not None:  # catch-up: the oldest ones after despues
         query = query.where(Mensaje.id > despues).order_by(Mensaje.id)
     else:  # the latest ones
         query = query.order_by(Mensaje.id.desc())
-    found = {m.id: message_json(m) for m in db.session.scalars(query.limit(limite))}
-    for row in get_chat().writer.pending_rows():  # delivered, not yet committed
-        if (row["conversacion"] == conversacion and (antes is None or row["id"] < antes)
-                and (despues is None or row["id"] > despues)):
+    # plain rows, not ORM objects: a page is read-only, and building 100 entities costs more than the query
+    found = {m.id: message_json(m) for m in db.session.execute(query.limit(limite))}
+    for row in get_chat().writer.pending_rows(conversacion):  # delivered, not yet committed
+        if (antes is None or row["id"] < antes) and (despues is None or row["id"] > despues):
             found.setdefault(row["id"], message_json(row))
     ids = sorted(found)
     ids = ids[:limite] if despues is not None else ids[-limite:]

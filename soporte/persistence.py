@@ -110,7 +110,8 @@ class MessageWriter:
         self.after_replay = after_replay  # called once the spool's leftovers are stored
         self.spool = spool
         self.batch_size = batch_size
-        self.unstored = collections.OrderedDict()  # id -> row, for history
+        self.unstored = {}  # id -> row, for history while the database has not got them
+        self._unstored_by_conversation = collections.defaultdict(dict)  # conversacion -> {id: row}
         self.stored = 0
         self.failures = 0
         self.accepting = True
@@ -132,13 +133,25 @@ class MessageWriter:
         self._group.rows.append(row)
         if len(self.unstored) < MAX_UNSTORED:
             self.unstored[row["id"]] = row
+            self._unstored_by_conversation[row["conversacion"]][row["id"]] = row
         group = self._group
         self._wake_journaler.set()
         return group
 
-    def pending_rows(self):
-        """Rows accepted but not yet stored, so history can include them."""
-        return list(self.unstored.values())
+    def pending_rows(self, conversacion=None):
+        """Rows accepted but not yet stored (of one conversation), so history can include them."""
+        if conversacion is None:
+            return list(self.unstored.values())
+        return list(self._unstored_by_conversation.get(conversacion, {}).values())
+
+    def _forget(self, rows):
+        """Drop rows from the unstored ones (they are in the database, or never will be)."""
+        for row in rows:
+            if self.unstored.pop(row["id"], None) is not None:
+                by_id = self._unstored_by_conversation[row["conversacion"]]
+                by_id.pop(row["id"], None)
+                if not by_id:
+                    del self._unstored_by_conversation[row["conversacion"]]
 
     @property
     def backlog(self):
@@ -208,8 +221,7 @@ class MessageWriter:
         if self._insert(group.rows):
             return
         group.error = "No se pudo guardar el mensaje; inténtalo de nuevo"
-        for row in group.rows:
-            self.unstored.pop(row["id"], None)
+        self._forget(group.rows)
 
     def _store_forever(self):
         """Insert sealed segments, oldest first (a restart's leftovers before new ones)."""
@@ -263,8 +275,7 @@ class MessageWriter:
             log.exception("writer: could not store %d messages (backlog %d)", len(rows), self.backlog)
             return False
         self.stored += len(rows)
-        for row in rows:
-            self.unstored.pop(row["id"], None)
+        self._forget(rows)
         for customer, message_id in reopened:  # every agent's list moves the conversation back to open
             socketio.server.emit("estado_conversacion", {"usuario": customer, "estado": "abierta",
                                                          "por": customer, "id": message_id}, to="admins")
