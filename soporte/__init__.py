@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from . import config
 from .compression import without_websocket_compression
 from .extensions import csrf, db, migrate, socketio
+from .queue import client_manager
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -67,9 +68,11 @@ def create_app(test_config=None, instance_path=None):
 
 def init_socketio(app):
     """Bind Socket.IO with the async mode that matches how the process was started."""
+    manager = client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"])
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"] or detect_async_mode(),
+        **({"client_manager": manager} if manager else {}),
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=config.split_origins(app.config["CORS_ALLOWED_ORIGINS"]),

@@ -12,9 +12,15 @@ from soporte.models import Mensaje
 
 
 @pytest.fixture
-def two_servers(app, tmp_path):
+def redis_db():
+    """The Redis database number the servers' queue URL names (pubsub ignores it; CLIENT LIST shows it)."""
+    return 0
+
+
+@pytest.fixture
+def two_servers(app, tmp_path, redis_db):
     """Two soporte processes on one database and one Redis channel (unique to this test)."""
-    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(0),
+    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(redis_db),
            "SOPORTE_SOCKETIO_CHANNEL": f"soporte-test-{uuid.uuid4().hex}"}
     servers = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(2)]
     for server in servers:
@@ -22,6 +28,9 @@ def two_servers(app, tmp_path):
     yield servers
     for server in servers:
         server.stop()
+
+
+GAP_REDIS_DB = 9  # the gap test's servers alone use it, so it can cut just their subscriptions
 
 
 def connect(server, username):
@@ -92,3 +101,32 @@ def test_each_message_is_stored_once_by_the_receiving_process(app, two_servers):
         server.stop()
     assert count_rows(app) == 40
     assert count_rows(app, de_usuario="ana") == 20 and count_rows(app, de_usuario="bob") == 20
+
+
+@pytest.mark.parametrize("redis_db", [GAP_REDIS_DB])
+def test_a_gap_in_the_redis_subscription_asks_that_process_sockets_to_resynchronise(app, redis_db, two_servers):
+    """Redis dropping a lagging subscriber loses what is published meanwhile: the pages are told to catch up."""
+    import redis
+
+    a, b = two_servers
+    admin_a, admin_b = connect(a, "admin"), connect(b, "admin")
+    try:
+        drain(admin_a), drain(admin_b)
+        # what Redis does to a subscriber past its output buffer limit: close its connection
+        control = redis.Redis.from_url(redis_url(GAP_REDIS_DB))
+        listeners = [c["id"] for c in control.client_list(_type="pubsub") if c["db"] == str(GAP_REDIS_DB)]
+        assert len(listeners) == 2  # one per process
+        for client_id in listeners:
+            control.client_kill_filter(_id=client_id)
+        events = {name for name, *_ in drain(admin_a, timeout=3)}
+        assert "resincronizar" in events
+        assert "resincronizar" in {name for name, *_ in drain(admin_b, timeout=3)}
+        # and the queue works again after the gap
+        ana = connect(a, "ana")
+        assert ana.call("mensaje_privado", {"para": "admin", "mensaje": "después del corte"})["ok"]
+        got = [data for name, data in drain(admin_b, timeout=2) if name == "mensaje_recibido"]
+        assert [m["mensaje"] for m in got] == ["después del corte"]
+        ana.disconnect()
+    finally:
+        admin_a.disconnect()
+        admin_b.disconnect()

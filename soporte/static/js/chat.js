@@ -309,6 +309,8 @@ socket.on("connect_error", () => {
 });
 socket.on("mensaje_recibido", (data) => view.received(data, "mensaje_recibido"));
 socket.on("mensaje_enviado", (data) => view.received(data, "mensaje_enviado"));
+// the server's queue missed messages (a gap in its Redis subscription): catch up as after a reconnect
+socket.on("resincronizar", () => view.connected(false));
 
 connection.set("connecting");
 socket.connect();
