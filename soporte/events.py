@@ -4,6 +4,7 @@ import logging
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
+from socketio import PubSubManager
 
 from .chat import get_chat
 from .errors import refused
@@ -138,7 +139,18 @@ def deliver(sender, payload, sid):
     else:
         # a list of rooms reaches each socket once, even an agent named like the inbox
         emit("mensaje_recibido", payload, to=["admins", f"user:{payload['para']}"])
-        emit("mensaje_enviado", payload, to=f"user:{sender['user']}", skip_sid=sid)
+        own_room = f"user:{sender['user']}"
+        if not alone_in(own_room, sid):  # most customers have one tab: skip encoding for nobody
+            emit("mensaje_enviado", payload, to=own_room, skip_sid=sid)
+
+
+def alone_in(room, sid):
+    """Whether sid is the room's only socket anywhere: in this process, with no queue to others."""
+    manager = socketio.server.manager
+    if isinstance(manager, PubSubManager):
+        return False  # other processes may hold the room's other sockets
+    members = manager.rooms.get("/", {}).get(room)
+    return members is not None and len(members) == 1 and sid in members
 
 
 @socketio.on_error_default
