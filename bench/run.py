@@ -63,6 +63,7 @@ def reset_database(users, agents):
         conn.execute(sa.text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
     server.dispose()
     from soporte.extensions import db
+    from soporte.models import Usuario  # noqa: F401  (registers the tables for the inserts below)
 
     # the schema as production gets it: the migrations
     subprocess.run([sys.executable, "-m", "flask", "--app", "soporte", "db", "upgrade"], check=True,
@@ -225,10 +226,15 @@ def run_idle(server, engine, count, hold=5):
 
 
 def seed_messages(engine, total, conversations, agent="admin"):
-    """Fill `mensajes` quickly: `total` rows over `conversations` customers, ids in time order."""
-    from soporte.ids import IdGenerator
+    """Fill `mensajes` quickly: `total` rows over `conversations` customers, over the last 90 days.
 
-    ids = IdGenerator(31)
+    Spread in time like a real history (ids and fechas follow), not all in the last
+    minute: what a server reads for "recent activity" depends on it.
+    """
+    from soporte.ids import SEQUENCE_BITS, first_id_at
+
+    start = datetime.now(timezone.utc) - timedelta(days=90)
+    step = timedelta(days=90) / total
     table = sa.table("mensajes", *(sa.column(c) for c in
                      ("id", "de_usuario", "para_usuario", "conversacion", "mensaje", "fecha", "cid")))
     batch = []
@@ -236,7 +242,9 @@ def seed_messages(engine, total, conversations, agent="admin"):
         for n in range(total):
             customer = f"c{n % conversations:05d}"
             from_customer = n % 3 != 2
-            message_id, fecha = ids.next()
+            moment = start + n * step
+            message_id = first_id_at(moment) | (31 << SEQUENCE_BITS) | (n % (1 << SEQUENCE_BITS))
+            fecha = moment.replace(tzinfo=None)
             batch.append({"id": message_id, "de_usuario": customer if from_customer else agent,
                           "para_usuario": agent if from_customer else customer,
                           "conversacion": customer, "mensaje": f"mensaje de prueba número {n}",

@@ -7,7 +7,7 @@ from .auth import admin_required, token_required
 from .chat import get_chat
 from .errors import error_response
 from .extensions import db
-from .models import Conversacion, Mensaje, message_json
+from .models import Mensaje, message_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -56,16 +56,8 @@ def mensajes_mios():
 @admin_required
 def usuarios_conversaciones():
     """Customers with a conversation, most recent activity first (agents only)."""
-    rows = db.session.execute(  # the writer keeps this table: an index scan, no grouping
-        select(Conversacion.usuario, Conversacion.ultimo_id).order_by(Conversacion.ultimo_id.desc())
-    ).all()
-    pending = get_chat().writer.pending_rows()  # delivered, not yet committed
-    if not pending:
-        return jsonify([usuario for usuario, _ in rows])
-    last_id = dict(rows)
-    for row in pending:
-        last_id[row["conversacion"]] = max(row["id"], last_id.get(row["conversacion"], 0))
-    return jsonify(sorted(last_id, key=last_id.get, reverse=True))
+    chat = get_chat()
+    return jsonify(chat.conversations.names(db.session, chat.writer.pending_rows()))
 
 
 def int_param(name, minimum=1, maximum=None, default=None):

@@ -12,6 +12,7 @@ from .extensions import db
 from .ids import MAX_NODE, IdGenerator, first_id_at
 from .models import Mensaje, iso_utc
 from .persistence import MessageWriter
+from .recent import RecentConversations
 from .spool import Spool
 
 RECENT_ACKS = 50_000  # retries come within seconds; this covers minutes at full load
@@ -27,6 +28,7 @@ class Chat:
         self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"],
                                     after_replay=self.recall_acks)
         self.directory = Directory()
+        self.conversations = RecentConversations()
         self._acks = collections.OrderedDict()
 
     def ack_for(self, sender, cid):
