@@ -225,6 +225,13 @@ def run_idle(server, engine, count, hold=5):
             "rss_mb": seen.get("rss_mb"), "rss_before_mb": round(rss0 / 2**20)}
 
 
+def run_writer(rate, seconds, spool):
+    """Rows/s the writer stores when offered more than the sockets can carry (bench/writer.py)."""
+    done = subprocess.run([sys.executable, str(BENCH / "writer.py"), str(rate), str(seconds), DB_URL, spool],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def seed_messages(engine, total, conversations, agent="admin"):
     """Fill `mensajes` quickly: `total` rows over `conversations` customers, over the last 90 days.
 
@@ -310,7 +317,7 @@ def explain(engine):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", default="all", choices=["all", "load", "sustained", "idle", "rest"])
+    parser.add_argument("--scenario", default="all", choices=["all", "load", "sustained", "idle", "rest", "writer"])
     parser.add_argument("--idle-sockets", type=int, default=10000)
     parser.add_argument("--rest-messages", type=int, default=1_000_000)
     parser.add_argument("--rest-conversations", type=int, default=10_000)
@@ -319,6 +326,7 @@ def main():
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--agents", type=int, default=2)
     parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--writer-rate", type=int, default=20000, help="rows/s offered to the writer alone")
     args = parser.parse_args()
     users = [f"u{i:05d}" for i in range(args.users)]
     agents = ["admin"] + [f"agente{i}" for i in range(1, args.agents)]
@@ -343,6 +351,10 @@ def main():
             print("== idle sockets", flush=True)
             results["idle"] = run_idle(servers[0], engine, args.idle_sockets)
             print(results["idle"], flush=True)
+        if wanted("writer") and args.processes == 1:
+            print("== writer alone (no sockets)", flush=True)
+            results["writer"] = run_writer(args.writer_rate, args.seconds, str(work / "writer-spool"))
+            print(results["writer"], flush=True)
         if wanted("rest") and args.processes == 1:
             print("== REST", flush=True)
             results["rest"] = run_rest(servers[0], engine, args.rest_messages, args.rest_conversations)
