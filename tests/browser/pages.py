@@ -6,11 +6,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from soporte.extensions import db
 from soporte.ids import MAX_NODE, IdGenerator
 from soporte.models import Mensaje
+from soporte.persistence import store
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -147,7 +148,7 @@ class ChatPage:
 
 
 def seed_conversation(app, customer, agent, count):
-    """Store `count` messages between a customer and an agent, straight into the table.
+    """Store `count` messages between a customer and an agent, as the writer stores them.
 
     Texts are "mensaje 001", "mensaje 002", ... oldest first; the customer writes the odd ones.
     """
@@ -159,6 +160,6 @@ def seed_conversation(app, customer, agent, count):
         rows.append({"id": message_id, "de_usuario": de, "para_usuario": para, "conversacion": customer,
                      "mensaje": f"mensaje {n:03d}", "fecha": fecha, "cid": None})
     with app.app_context():
-        db.session.execute(insert(Mensaje), rows)
+        store(db.session, rows)
         db.session.commit()
     return [f"mensaje {n:03d}" for n in range(1, count + 1)]
