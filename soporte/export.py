@@ -26,6 +26,7 @@ FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 CSV_HEADER = ("fecha", "de", "para", "mensaje", "id")
 # a spreadsheet runs a cell that starts with one of these as a formula
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje, Mensaje.fecha)
 
 
 @bp.route("/mensajes/exportar")
@@ -61,7 +62,7 @@ def transcript(con):
                            key=lambda r: r["id"]))
     last = cursor = -1
     while True:
-        page = db.session.scalars(select(Mensaje).where(Mensaje.conversacion == con, Mensaje.id > cursor)
+        page = db.session.execute(select(*COLUMNS).where(Mensaje.conversacion == con, Mensaje.id > cursor)
                                   .order_by(Mensaje.id).limit(CHUNK)).all()
         db.session.commit()  # no snapshot held open while a slow client downloads
         for row in page:
@@ -97,7 +98,8 @@ def csv_body(messages):
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-    yield buffer.getvalue()
+    if buffer.tell():  # no rows at all: the BOM and the header are still to go
+        yield buffer.getvalue()
 
 
 def json_body(con, now, messages):
@@ -114,8 +116,8 @@ def json_body(con, now, messages):
     yield "]}"
 
 
-def batched(items, size=CHUNK):
-    """Lists of up to size items (itertools.batched arrived in Python 3.12)."""
+def batched(items):
+    """Lists of up to CHUNK items (itertools.batched arrived in Python 3.12)."""
     iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
+    while batch := list(itertools.islice(iterator, CHUNK)):
         yield batch
