@@ -41,6 +41,7 @@ def seed(app):
 
 def test_a_result_opens_the_conversation_at_that_message(app, open_chat):
     found_id = seed(app)
+    ana = open_chat("ana")
     admin = open_chat("admin")
     page = admin.page
     box = page.get_by_role("searchbox", name="Buscar usuarios y mensajes")
@@ -68,15 +69,25 @@ def test_a_result_opens_the_conversation_at_that_message(app, open_chat):
     assert admin.texts()[0] == "mensaje 071" and admin.texts()[-1] == "mensaje 170"
     admin.screenshot("inbox-busqueda-abierta")
 
-    # scrolling down fetches the newer ones until the latest; a live message then follows on
+    # a live message does not land after the gap: the jump button offers the way down
+    ana.send("¿Sigue ahí alguien?")
+    expect(ana.message("¿Sigue ahí alguien?")).to_have_attribute("data-state", "sent")
+    expect(page.get_by_role("button", name="Mensajes nuevos ↓")).to_be_visible()
+    expect(admin.messages).to_have_count(100)
+    # scrolling down fetches the newer ones until the latest, the live one included, each once
     for _ in range(10):
         page.locator("#mensajes").evaluate("b => b.scrollTop = b.scrollHeight")
-        if admin.message("mensaje 300").count():
+        if admin.message("¿Sigue ahí alguien?").count():
             break
         page.wait_for_timeout(200)
-    expect(admin.message("mensaje 300")).to_have_count(1)
+    expect(admin.message("¿Sigue ahí alguien?")).to_have_count(1)
+    assert admin.texts()[-2:] == ["mensaje 300", "¿Sigue ahí alguien?"]
     ids = page.locator("#mensajes .msg").evaluate_all("ms => ms.map(m => m.dataset.id)")
-    assert len(ids) == len(set(ids)) == 230 and ids == sorted(ids, key=int)
+    assert len(ids) == len(set(ids)) == 231 and ids == sorted(ids, key=int)
+    # attached again: the next live message follows on at once
+    ana.send("¿Hola?")
+    expect(admin.message("¿Hola?")).to_have_count(1)
+    assert admin.texts()[-1] == "¿Hola?"
     # and scrolling up fetches older ones, as usual
     admin.scroll_to_top()
     expect(admin.message("mensaje 070")).to_have_count(1)

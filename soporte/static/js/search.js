@@ -162,7 +162,14 @@ function messageItem(m, q) {
 /** Load the page of a conversation centred on one message, then show that message highlighted. */
 export async function loadAround(conv, id, { getJSON, box, page }) {
   conv.setHistoryStatus("loading");
-  const messages = await getJSON(conv.url({ alrededor: id, limite: page }));
+  conv.hasNewer = true; // until the page shows where it ends, live messages must not land after a gap
+  let messages;
+  try {
+    messages = await getJSON(conv.url({ alrededor: id, limite: page }));
+  } catch (error) {
+    conv.hasNewer = false;
+    throw error;
+  }
   const upTo = messages.filter((m) => compareIds(m.id, id) <= 0).length;
   conv.loaded = true;
   conv.complete = upTo < page - Math.floor(page / 2);
