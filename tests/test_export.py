@@ -146,3 +146,16 @@ def test_only_agents_export(app, cookie_client, client):
     assert response.status_code == 403 and set(response.get_json()) == {"error"}
     response = client.get("/api/mensajes/exportar?con=ana")
     assert response.status_code == 401 and set(response.get_json()) == {"error"}
+
+
+@pytest.mark.parametrize("route", ["/api/mensajes/exportar?con=ana", "/api/mensajes/exportar?con=ana&formato=json",
+                                   "/api/buscar?q=hola", "/api/mensajes?con=ana&alrededor=5"])
+def test_database_failure_is_a_json_500(app, admin, route):
+    """No table to read: a JSON 500 without a trace, not half a download (the next test's fixture rebuilds it)."""
+    from soporte.models import Mensaje
+
+    with app.app_context():
+        Mensaje.__table__.drop(db.engine)
+    response = admin.get(route)
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "Error de base de datos: inténtalo de nuevo"}
