@@ -78,6 +78,11 @@ def int_param(name, minimum=1, maximum=None, default=None):
 def conversation_page(conversacion):
     """A page of one conversation as the request's limite/antes/despues ask, oldest first."""
     limite = int_param("limite", maximum=MAX_LIMIT, default=DEFAULT_LIMIT)
+    from .search import around_param, page_around  # search imports this module
+
+    around = around_param()
+    if around is not None:  # opening a search result: the page centred on that message
+        return page_around(conversacion, around, limite)
     antes = int_param("antes", maximum=MAX_ID)
     despues = int_param("despues", minimum=0, maximum=MAX_ID)
     query = select(*MESSAGE_COLUMNS).where(Mensaje.conversacion == conversacion)

@@ -45,7 +45,7 @@ def current_account(privileged=False):
 
 def _refuse(status, message):
     """API routes answer JSON; pages send the browser to the login page."""
-    if request.blueprint == "api":
+    if request.path.startswith("/api/"):  # every blueprint under /api (search, export too)
         return error_response(status, message)
     if status == 401:
         return redirect(url_for("auth.login"))

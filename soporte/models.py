@@ -2,12 +2,13 @@
 
 The schema is managed by migrations (soporte/migrations): a change here needs a revision.
 """
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, String, Text, UniqueConstraint, event, false
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .search_index import FULLTEXT_INDEX, MYSQL_DIALECTS, MYSQL_TEXT_COLLATION, create_sqlite_fts
 
 ROLES = ("admin", "user")
 # utf8mb4 for every character a person can type; _bin so that names compare
@@ -55,6 +56,9 @@ class Mensaje(db.Model):
         Index("ix_mensajes_conversacion_id", "conversacion", "id"),
         # a client's retry of the same message (its `cid`) is stored once
         UniqueConstraint("de_usuario", "cid", name="uq_mensajes_de_usuario_cid"),
+        # search (soporte/search_index.py): InnoDB FULLTEXT; SQLite gets an FTS5 table instead
+        Index(FULLTEXT_INDEX, "mensaje", mysql_prefix="FULLTEXT", mariadb_prefix="FULLTEXT")
+        .ddl_if(dialect=MYSQL_DIALECTS),
         MYSQL_TABLE,
     )
 
@@ -63,10 +67,14 @@ class Mensaje(db.Model):
     de_usuario: Mapped[str] = mapped_column(String(64))
     para_usuario: Mapped[str] = mapped_column(String(64))
     conversacion: Mapped[str] = mapped_column(String(64))
-    mensaje: Mapped[str] = mapped_column(Text)
+    # its own collation on MySQL: the FULLTEXT index matches as the column compares
+    mensaje: Mapped[str] = mapped_column(
+        Text().with_variant(mysql.TEXT(collation=MYSQL_TEXT_COLLATION), *MYSQL_DIALECTS))
     fecha = mapped_column(UTC_DATETIME, nullable=False)  # UTC, naive
     cid: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
+
+event.listen(Mensaje.__table__, "after_create", create_sqlite_fts)
 
 ESTADOS = ("abierta", "resuelta")
 

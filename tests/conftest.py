@@ -22,6 +22,7 @@ from flask_migrate import upgrade
 from soporte import create_app
 from soporte.extensions import db, socketio
 from soporte.models import Usuario
+from soporte.search_index import drop_sqlite_fts
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "contraseña-de-prueba"
@@ -97,6 +98,9 @@ def empty_database(url):
 def drop_schema():
     """Drop every table, the migrations' own alembic_version included."""
     db.session.remove()  # an open read would hold MariaDB's metadata lock and block the drop
+    if db.engine.dialect.name == "sqlite":  # the FTS5 table first: dropping it drops its shadow tables
+        with db.engine.begin() as conn:
+            drop_sqlite_fts(conn)
     tables = sa.MetaData()
     tables.reflect(db.engine)
     tables.drop_all(db.engine)

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from soporte.search_index import include_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -93,6 +95,8 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # the search index's FTS5 tables are not models (and FULLTEXT exists only on MySQL)
+        conf_args.setdefault("include_object", include_object(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

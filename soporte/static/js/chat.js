@@ -1,6 +1,7 @@
 // The chat page: the socket, the history over REST, and the customer's or the agent's view.
 import { ChatBox, Conversation, normalize } from "./conversation.js";
 import { UserList } from "./inbox.js";
+import { ExportLinks, SearchBox, arrivedAfterGap, loadAround, loadNewer } from "./search.js";
 
 const PAGE = 100; // messages per history page
 const CATCH_UP_PAGE = 500; // the server's largest page
@@ -16,6 +17,8 @@ const page = {
     mios: root.dataset.urlMios,
     mensajes: root.dataset.urlMensajes,
     usuarios: root.dataset.urlUsuarios,
+    buscar: root.dataset.urlBuscar,
+    exportar: root.dataset.urlExportar,
   },
 };
 
@@ -182,6 +185,15 @@ class AgentView {
       (name) => this.open(name),
     );
     this.setFormEnabled(false);
+    this.search = new SearchBox({
+      input: document.getElementById("buscar"),
+      results: document.getElementById("buscar-resultados"),
+      url: page.urls.buscar,
+      getJSON,
+      onUser: (name) => this.open(name),
+      onMessage: (name, id) => this.openAt(name, id),
+    });
+    this.exports = new ExportLinks(document.getElementById("exportar"), page.urls.exportar);
   }
 
   conversation(name) {
@@ -197,15 +209,23 @@ class AgentView {
     return conv;
   }
 
-  open(name) {
+  open(name, around = null) {
     const conv = this.conversation(name);
     this.active = name;
     this.users.setActive(name);
     title.textContent = `Conversación con ${name}`;
     box.show(conv);
+    this.exports.show(name);
     this.setFormEnabled(true);
-    if (!conv.loaded) loadLatest(conv);
+    if (around !== null) loadAround(conv, around, { getJSON, box, page: PAGE }).catch(() => loadLatest(conv));
+    else if (!conv.loaded) loadLatest(conv);
     input.focus();
+  }
+
+  /** A search result: the conversation shown afresh around that message. */
+  openAt(name, id) {
+    this.convs.delete(name);
+    this.open(name, id);
   }
 
   setFormEnabled(enabled) {
@@ -255,7 +275,7 @@ class AgentView {
   received(message, event) {
     const name = event === "mensaje_enviado" ? message.para : message.de;
     const conv = this.conversation(name);
-    const added = box.newer(conv, () => conv.add(message));
+    const added = conv.hasNewer ? arrivedAfterGap(conv, box) : box.newer(conv, () => conv.add(message));
     this.users.touch(name);
     if (added && event === "mensaje_recibido") this.users.markUnread(name);
   }
@@ -273,6 +293,7 @@ const view = page.rol === "admin" ? new AgentView() : new CustomerView();
 let everConnected = false;
 
 box.onNeedOlder = (conv) => loadOlder(conv);
+box.onNeedNewer = (conv) => loadNewer(conv, { getJSON, page: PAGE });
 
 /** Characters left, shown near the limit (counted as the server counts: code points). */
 function updateCounter() {

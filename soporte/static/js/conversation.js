@@ -232,6 +232,7 @@ export class ChatBox {
     this.newButton = newButton;
     this.conv = null;
     this.onNeedOlder = null; // (conversation) => void
+    this.onNeedNewer = null; // (conversation) => void: opened at an older message (search.js)
     box.addEventListener("scroll", () => this.scrolled(), { passive: true });
     newButton.addEventListener("click", () => this.toBottom());
   }
@@ -274,6 +275,7 @@ export class ChatBox {
   scrolled() {
     if (this.atBottom()) this.newButton.hidden = true;
     if (this.box.scrollTop < 80 && this.conv && this.onNeedOlder) this.onNeedOlder(this.conv);
+    if (this.atBottom() && this.conv?.hasNewer && this.onNeedNewer) this.onNeedNewer(this.conv);
   }
 
   /** After a page came: if it does not fill the box there is no scrolling up, so ask again. */

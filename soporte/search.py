@@ -1,0 +1,105 @@
+"""Agents' search over customers and message texts, and the page of history around one message."""
+import re
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import column, func, or_, select, table
+from sqlalchemy.exc import SQLAlchemyError
+
+from .api import MAX_ID, BadParameter, bad_parameter, database_error, int_param
+from .auth import admin_required
+from .chat import get_chat
+from .extensions import db
+from .models import Mensaje, Usuario, message_json
+from .search_index import FTS_TABLE, MYSQL_DIALECTS
+
+bp = Blueprint("search", __name__, url_prefix="/api")
+bp.register_error_handler(BadParameter, bad_parameter)
+bp.register_error_handler(SQLAlchemyError, database_error)
+
+MIN_QUERY, MAX_QUERY = 2, 200
+DEFAULT_RESULTS, MAX_RESULTS = 20, 100
+MAX_TERMS = 10
+# words as the indexes see them: letters and digits; everything else (FTS5 and
+# boolean-mode operators, quotes, brackets) only separates words, so it cannot error
+WORD = re.compile(r"[^\W_]+")
+# InnoDB skips these and words shorter than innodb_ft_min_token_size (3) when it
+# indexes, so a required (+) one would match nothing: they are left out of the query
+INNODB_MIN_TOKEN = 3
+INNODB_STOPWORDS = frozenset(
+    "a about an are as at be by com de en for from how i in is it la of on or that the this "
+    "to was what when where who will with und www".split())
+fts = table(FTS_TABLE, column("rowid"), column("mensaje"))
+
+
+@bp.route("/buscar")
+@admin_required
+def buscar():
+    """Customers whose username or name starts with q, and messages with q's words, newest first."""
+    q = request.args.get("q", "").strip()
+    if not MIN_QUERY <= len(q) <= MAX_QUERY:
+        raise BadParameter(f"q debe tener de {MIN_QUERY} a {MAX_QUERY} caracteres")
+    limite = int_param("limite", maximum=MAX_RESULTS, default=DEFAULT_RESULTS)
+    return jsonify({"usuarios": find_customers(q, limite), "mensajes": find_messages(q, limite)})
+
+
+def find_customers(q, limite):
+    """Customers whose username or display name begins with q, ignoring case."""
+    prefix = re.sub(r"([!%_])", r"!\1", q.lower()) + "%"  # q's own % and _ are literal
+    rows = db.session.execute(
+        select(Usuario.usuario, Usuario.nombre)
+        .where(Usuario.rol == "user", or_(func.lower(Usuario.usuario).like(prefix, escape="!"),
+                                          func.lower(Usuario.nombre).like(prefix, escape="!")))
+        .order_by(Usuario.usuario).limit(limite)
+    ).all()
+    return [{"usuario": usuario, "nombre": nombre} for usuario, nombre in rows]
+
+
+def find_messages(q, limite):
+    """Messages containing every word of q (each as a word prefix), newest first, through the index."""
+    words = WORD.findall(q)[:MAX_TERMS]
+    query = select(Mensaje)
+    if db.engine.dialect.name in MYSQL_DIALECTS:
+        words = [w for w in words if len(w) >= INNODB_MIN_TOKEN and w.lower() not in INNODB_STOPWORDS]
+        if not words:
+            return []
+        # BOOLEAN MODE: every word required, as a prefix; the collation ignores case and accents
+        query = query.where(Mensaje.mensaje.match(" ".join(f"+{w}*" for w in words))).order_by(Mensaje.id.desc())
+    else:
+        if not words:
+            return []
+        # each word quoted (a string, never syntax), then * for a prefix; rowid order straight from FTS5
+        match = " ".join(f'"{w}"*' for w in words)
+        query = (query.join(fts, fts.c.rowid == Mensaje.id).where(fts.c.mensaje.op("MATCH")(match))
+                 .order_by(fts.c.rowid.desc()))
+    return [{**message_json(m), "conversacion": m.conversacion}
+            for m in db.session.scalars(query.limit(limite))]
+
+
+def page_around(conversacion, message_id, limite):
+    """limite messages of a conversation centred on message_id, oldest first.
+
+    Up to limite - limite // 2 messages up to and including it, and limite // 2 after
+    it, so the page can show it and then page with antes/despues as usual.
+    """
+    older, newer = limite - limite // 2, limite // 2
+    base = select(Mensaje).where(Mensaje.conversacion == conversacion)
+    found = {m.id: message_json(m) for m in db.session.scalars(
+        base.where(Mensaje.id <= message_id).order_by(Mensaje.id.desc()).limit(older))}
+    if newer:
+        found.update((m.id, message_json(m)) for m in db.session.scalars(
+            base.where(Mensaje.id > message_id).order_by(Mensaje.id).limit(newer)))
+    for row in get_chat().writer.pending_rows():  # delivered, not yet committed
+        if row["conversacion"] == conversacion:
+            found.setdefault(row["id"], message_json(row))
+    ids = sorted(found)
+    before = [i for i in ids if i <= message_id][-older:]
+    after = [i for i in ids if i > message_id][:newer]
+    return [found[i] for i in before + after]
+
+
+def around_param():
+    """The alrededor parameter of a history request (None when absent), checked."""
+    around = int_param("alrededor", maximum=MAX_ID)
+    if around is not None and (request.args.get("antes") or request.args.get("despues")):
+        raise BadParameter("alrededor no se puede combinar con antes ni despues")
+    return around
