@@ -58,8 +58,7 @@ def transcript(con):
     pending rows, taken when the export starts, are merged in where their ids fall,
     which is at the end unless the writer stores them meanwhile.
     """
-    pending = deque(sorted((r for r in get_chat().writer.pending_rows() if r["conversacion"] == con),
-                           key=lambda r: r["id"]))
+    pending = deque(sorted(get_chat().writer.pending_rows(con), key=lambda r: r["id"]))
     last = cursor = -1
     while True:
         page = db.session.execute(select(*COLUMNS).where(Mensaje.conversacion == con, Mensaje.id > cursor)

@@ -82,6 +82,41 @@ def reopen(session, customer_latest):
     return reopened
 
 
+class PendingRows(dict):
+    """Rows accepted but not yet stored, by id, and indexed by conversation for history requests."""
+
+    def __init__(self):
+        super().__init__()
+        self._by_conversation = collections.defaultdict(dict)
+
+    def __setitem__(self, message_id, row):
+        super().__setitem__(message_id, row)
+        self._by_conversation[row["conversacion"]][message_id] = row
+
+    def pop(self, message_id, *default):
+        if message_id not in self:
+            if default:
+                return default[0]
+            raise KeyError(message_id)
+        row = super().pop(message_id)
+        same = self._by_conversation[row["conversacion"]]
+        del same[message_id]
+        if not same:
+            del self._by_conversation[row["conversacion"]]
+        return row
+
+    def __delitem__(self, message_id):
+        self.pop(message_id)
+
+    def clear(self):
+        super().clear()
+        self._by_conversation.clear()
+
+    def of(self, conversacion):
+        """The rows of one conversation."""
+        return list(self._by_conversation.get(conversacion, {}).values())
+
+
 class NotStored(Exception):
     """The message could be neither journaled nor stored: the sender must be told."""
 
@@ -110,8 +145,7 @@ class MessageWriter:
         self.after_replay = after_replay  # called once the spool's leftovers are stored
         self.spool = spool
         self.batch_size = batch_size
-        self.unstored = {}  # id -> row, for history while the database has not got them
-        self._unstored_by_conversation = collections.defaultdict(dict)  # conversacion -> {id: row}
+        self.unstored = PendingRows()  # for history while the database has not got them
         self.stored = 0
         self.failures = 0
         self.accepting = True
@@ -133,7 +167,6 @@ class MessageWriter:
         self._group.rows.append(row)
         if len(self.unstored) < MAX_UNSTORED:
             self.unstored[row["id"]] = row
-            self._unstored_by_conversation[row["conversacion"]][row["id"]] = row
         group = self._group
         self._wake_journaler.set()
         return group
@@ -142,16 +175,12 @@ class MessageWriter:
         """Rows accepted but not yet stored (of one conversation), so history can include them."""
         if conversacion is None:
             return list(self.unstored.values())
-        return list(self._unstored_by_conversation.get(conversacion, {}).values())
+        return self.unstored.of(conversacion)
 
     def _forget(self, rows):
         """Drop rows from the unstored ones (they are in the database, or never will be)."""
         for row in rows:
-            if self.unstored.pop(row["id"], None) is not None:
-                by_id = self._unstored_by_conversation[row["conversacion"]]
-                by_id.pop(row["id"], None)
-                if not by_id:
-                    del self._unstored_by_conversation[row["conversacion"]]
+            self.unstored.pop(row["id"], None)
 
     @property
     def backlog(self):
