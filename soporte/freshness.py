@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
+from .chat import get_chat
 from .config import redis_url
 from .extensions import db, socketio
 from .ids import first_id_at
@@ -77,7 +78,8 @@ class Freshness:
         self._newest = collections.OrderedDict()  # conversation -> {author: id}, least recent first
         self._recent = collections.OrderedDict()  # conversation -> deque of relay payloads
         self._lock = threading.Lock()  # check and record as one step (threading mode)
-        self._redis = self._claim = None
+        self._redis = self._claim = self._wake = None
+        self._unshared = {}  # (conversation, author) -> id, for the next pipeline to Redis
         self._redis_down_until = 0.0
         url = redis_url(app.config)
         if url:
@@ -91,39 +93,35 @@ class Freshness:
     def admit(self, conversation, payload, seen=None):
         """Record a message about to be delivered, or refuse it when someone wrote after `seen`.
 
-        Returns None (recorded) or the refusal acknowledgement.
+        Returns None (recorded) or the refusal acknowledgement. Only a message with
+        `seen` waits for Redis (one script call: check and record at once, so two
+        agents on two processes cannot both answer the same message); the others
+        reach Redis in the background, many in one pipeline.
         """
         author, message_id = payload["de"], payload["id"]
-        newer = self._claim_shared(conversation, author, message_id, seen)
-        if not newer:
-            with self._lock:
-                # Redis said yes (it knows every process's messages): only record here
-                newer = self._claim_here(conversation, author, message_id, None if newer == 0 else seen)
-                if not newer:
-                    self._remember(conversation, payload)
-                    return None
-        return self.refusal(conversation, author, seen, newer)
+        with self._lock:
+            newer = self._newer_here(conversation, author, seen)
+        if not newer and seen is not None:
+            newer = self._claim_shared(conversation, author, message_id, seen)
+        if newer:
+            return self.refusal(conversation, author, seen, newer)
+        with self._lock:
+            self._record_here(conversation, author, message_id)
+            self._remember(conversation, payload)
+        if seen is None and self._claim is not None:
+            self._share_later(conversation, author, message_id)
+        return None
 
-    def _claim_shared(self, conversation, author, message_id, seen):
-        """Check and record in Redis: None if there is no Redis (or it failed), else 0 or the newer id."""
-        if self._claim is None or time.monotonic() < self._redis_down_until:
-            return None
-        try:
-            return int(self._claim(keys=[self._prefix + conversation],
-                                   args=[author, message_id, "" if seen is None else seen,
-                                         int(KEEP.total_seconds())]))
-        except Exception:  # Redis away: this process's knowledge only, for a while
-            log.warning("freshness: Redis failed; checking stale replies on this process only", exc_info=True)
-            self._redis_down_until = time.monotonic() + REDIS_BACKOFF
-            return None
-
-    def _claim_here(self, conversation, author, message_id, seen):
-        """The same check and record on this process's own knowledge; 0 or the newer id."""
+    def _newer_here(self, conversation, author, seen):
+        """The newest id by someone other than `author` past `seen` that this process knows, or 0."""
         authors = self._newest.get(conversation)
-        if seen is not None and authors:
-            newest = max((i for a, i in authors.items() if a != author and i > seen), default=0)
-            if newest:
-                return newest
+        if seen is None or not authors:
+            return 0
+        return max((i for a, i in authors.items() if a != author and i > seen), default=0)
+
+    def _record_here(self, conversation, author, message_id):
+        """Raise the author's newest id in a conversation (the least recently active are forgotten)."""
+        authors = self._newest.get(conversation)
         if authors is None:
             authors = self._newest[conversation] = {}
             if len(self._newest) > MAX_CONVERSATIONS:
@@ -132,7 +130,59 @@ class Freshness:
             self._newest.move_to_end(conversation)
         if message_id > authors.get(author, 0):
             authors[author] = message_id
-        return 0
+
+    def _redis_usable(self):
+        return self._claim is not None and time.monotonic() >= self._redis_down_until
+
+    def _redis_failed(self, what):
+        """Log a Redis failure and go on with this process's knowledge for a while."""
+        log.warning("freshness: Redis failed (%s); stale replies are checked on this process only", what,
+                    exc_info=True)
+        self._redis_down_until = time.monotonic() + REDIS_BACKOFF
+
+    def _claim_shared(self, conversation, author, message_id, seen):
+        """Check and record in Redis: the newer id by someone else, or 0 (also without Redis)."""
+        if not self._redis_usable():
+            return 0
+        try:
+            return int(self._claim(keys=[self._prefix + conversation],
+                                   args=[author, message_id, seen, int(KEEP.total_seconds())]))
+        except Exception:  # Redis away: this process's knowledge only, for a while
+            self._redis_failed("check")
+            return 0
+
+    def _share_later(self, conversation, author, message_id):
+        """Queue a recorded id for Redis and wake the background sharer."""
+        key = (conversation, author)
+        if message_id > self._unshared.get(key, 0):
+            self._unshared[key] = message_id
+        if self._wake is None:
+            self._wake = socketio.server.eio.create_event()
+            socketio.start_background_task(self._share_forever)
+        self._wake.set()
+
+    def _share_forever(self):
+        """Background task: send what was recorded to Redis, one pipeline per wake-up."""
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            batch, self._unshared = self._unshared, {}
+            self.share([(c, a, i) for (c, a), i in batch.items()])
+
+    def share(self, rows, batch=1000):
+        """Raise these (conversation, author, id) in Redis, a pipeline (one round trip) per batch."""
+        if not rows or not self._redis_usable():
+            return
+        ttl = int(KEEP.total_seconds())
+        try:
+            for start in range(0, len(rows), batch):
+                pipe = self._redis.pipeline(transaction=False)
+                for conversation, author, message_id in rows[start:start + batch]:
+                    self._claim(keys=[self._prefix + conversation], args=[author, message_id, "", ttl],
+                                client=pipe)
+                pipe.execute()
+        except Exception:
+            self._redis_failed("share")
 
     def _remember(self, conversation, payload):
         """Keep the message among the conversation's last few, for a later refusal."""
@@ -153,9 +203,7 @@ class Freshness:
                 found[payload["id"]] = {"id": payload["id"], "de_usuario": payload["de"],
                                         "para_usuario": payload["para"], "mensaje": payload["mensaje"],
                                         "fecha": payload["fecha"]}
-        from .chat import get_chat  # the writer's rows that are not in the database yet
-
-        for row in get_chat().writer.pending_rows():
+        for row in get_chat().writer.pending_rows():  # not in the database yet
             if row["conversacion"] == conversation and row["id"] > seen and row["de_usuario"] != author:
                 found.setdefault(row["id"], {"id": row["id"], "de_usuario": row["de_usuario"],
                                              "para_usuario": row["para_usuario"], "mensaje": row["mensaje"],
@@ -191,27 +239,14 @@ class Freshness:
         rows.reverse()  # oldest first: the newest stay in the bounded cache
         with self._lock:
             for conversation, author, message_id in rows:
-                self._claim_here(conversation, author, message_id, None)
-        self._seed_shared(rows)
+                self._record_here(conversation, author, message_id)
+        self.share([tuple(row) for row in rows])
         log.info("freshness: seeded %d conversations", len(rows))
         return len(rows)
-
-    def _seed_shared(self, rows, batch=1000):
-        """Record the seed in Redis too (only ever raising ids), a pipeline per batch."""
-        if self._claim is None:
-            return
-        ttl = int(KEEP.total_seconds())
-        for start in range(0, len(rows), batch):
-            pipe = self._redis.pipeline(transaction=False)
-            for conversation, author, message_id in rows[start:start + batch]:
-                self._claim(keys=[self._prefix + conversation], args=[author, message_id, "", ttl], client=pipe)
-            pipe.execute()
 
 
 def seed_when_ready(app):
     """Background task: seed once the writer has replayed the spool (the database is then complete)."""
-    from .chat import get_chat
-
     with app.app_context():
         writer = get_chat().writer
         while writer.replaying:  # started just before this task: the spool first

@@ -7,12 +7,12 @@ import uuid
 
 import pytest
 
-from conftest import LiveServer, redis_url, stored_messages
+from conftest import redis_url, stored_messages
 from soporte.extensions import db
 from soporte.freshness import STALE, Freshness, get_freshness
 from test_api import add_messages
 from test_events import assert_accepted, events, send
-from test_status import live_socket, received
+from test_status import live_socket, received, shared_newest, two_servers  # noqa: F401 (a fixture)
 
 
 def assert_stale(ack, nuevos_ids, ultimo_id):
@@ -144,6 +144,7 @@ def test_two_processes_share_what_is_newest_through_redis(app):
         assert a.admit("ana", seen) is None
         newer = message("ana")
         assert a.admit("ana", newer) is None
+        shared_newest(config["SOCKETIO_MESSAGE_QUEUE"], a._prefix + "ana", "ana", newer["id"])
         refused = b.admit("ana", message("admin"), seen=seen["id"])
         assert refused["ultimo_id"] == newer["id"] and refused["nuevos"] == []  # b never saw its text
         assert a.admit("ana", message("admin"), seen=seen["id"])["nuevos"][0]["id"] == newer["id"]
@@ -154,18 +155,6 @@ def test_two_processes_share_what_is_newest_through_redis(app):
         a._redis.delete(a._prefix + "ana")
 
 
-@pytest.fixture
-def two_servers(app, tmp_path):
-    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(12),
-           "SOPORTE_SOCKETIO_CHANNEL": f"soporte-test-{uuid.uuid4().hex}"}
-    servers = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(2)]
-    for server in servers:
-        server.start()
-    yield servers
-    for server in servers:
-        server.stop()
-
-
 def test_stale_reply_across_processes(app, two_servers):
     """ana writes on A; admin on B, who had not seen it, is refused; after seeing it, accepted."""
     a, b = two_servers
@@ -174,6 +163,9 @@ def test_stale_reply_across_processes(app, two_servers):
         first = ana.call("mensaje_privado", {"para": "admin", "mensaje": "hola"})
         newer = ana.call("mensaje_privado", {"para": "admin", "mensaje": "¿hay alguien?"})
         assert received(admin, "mensaje_recibido")["id"] == first["id"]
+        env = app.shared_env  # a customer's message reaches Redis just after its delivery
+        shared_newest(env["SOPORTE_SOCKETIO_MESSAGE_QUEUE"],
+                      f"soporte:ultimo:{env['SOPORTE_SOCKETIO_CHANNEL']}:ana", "ana", newer["id"])
         ack = admin.call("mensaje_privado", {"para": "ana", "mensaje": "hola", "visto_hasta": first["id"]})
         assert ack["ok"] is False and ack["error"] == STALE and ack["ultimo_id"] == newer["id"]
         ok = admin.call("mensaje_privado", {"para": "ana", "mensaje": "hola", "visto_hasta": newer["id"]})

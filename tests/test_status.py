@@ -3,9 +3,11 @@
 GET /api/conversaciones, the socket event cambiar_estado and the live estado_conversacion,
 on SQLite or MariaDB (SOPORTE_TEST_DATABASE_URL), and across two processes with Redis.
 """
+import time
 import uuid
 
 import pytest
+import redis
 import socketio as socketio_client
 
 from conftest import LiveServer, make_users, redis_url
@@ -202,6 +204,7 @@ def two_servers(app, tmp_path):
     """Two soporte processes on one database and one Redis channel (unique to this test)."""
     env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(12),
            "SOPORTE_SOCKETIO_CHANNEL": f"soporte-test-{uuid.uuid4().hex}"}
+    app.shared_env = env
     servers = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(2)]
     for server in servers:
         server.start()
@@ -226,6 +229,15 @@ def received(client, event, timeout=5.0):
             return args[0]
 
 
+def shared_newest(url, key, author, message_id, timeout=10.0):
+    """Wait until Redis holds `message_id` as the author's newest (the relay shares in the background)."""
+    r = redis.Redis.from_url(url)
+    deadline = time.monotonic() + timeout
+    while int(r.hget(key, author) or 0) < message_id:
+        assert time.monotonic() < deadline, f"{key} never reached {message_id}"
+        time.sleep(0.02)
+
+
 def test_status_changes_reach_agents_on_every_process(app, two_servers):
     """Resolved on B, heard on A and B; ana writes on A, the reopening is heard on B."""
     a, b = two_servers
@@ -234,6 +246,9 @@ def test_status_changes_reach_agents_on_every_process(app, two_servers):
         first = ana.call("mensaje_privado", {"para": "admin", "mensaje": "hola"})
         assert first["ok"]
         # B knows the newest id through Redis even before A's writer stores it
+        env = app.shared_env
+        shared_newest(env["SOPORTE_SOCKETIO_MESSAGE_QUEUE"],
+                      f"soporte:ultimo:{env['SOPORTE_SOCKETIO_CHANNEL']}:ana", "ana", first["id"])
         assert agent_b.call("cambiar_estado", {"con": "ana", "estado": "resuelta"}) == {
             "ok": True, "estado": "resuelta", "id": first["id"]}
         resolved = {"usuario": "ana", "estado": "resuelta", "por": "admin", "id": first["id"]}
