@@ -108,8 +108,8 @@ class Freshness:
         with self._lock:
             self._record_here(conversation, author, message_id)
             self._remember(conversation, payload)
-        if seen is None and self._claim is not None:
-            self._share_later(conversation, author, message_id)
+            if seen is None and self._claim is not None:
+                self._share_later(conversation, author, message_id)
         return None
 
     def _newer_here(self, conversation, author, seen):
@@ -152,7 +152,7 @@ class Freshness:
             return 0
 
     def _share_later(self, conversation, author, message_id):
-        """Queue a recorded id for Redis and wake the background sharer."""
+        """Queue a recorded id for Redis and wake the background sharer (under the lock)."""
         key = (conversation, author)
         if message_id > self._unshared.get(key, 0):
             self._unshared[key] = message_id
@@ -166,7 +166,8 @@ class Freshness:
         while True:
             self._wake.wait()
             self._wake.clear()
-            batch, self._unshared = self._unshared, {}
+            with self._lock:
+                batch, self._unshared = self._unshared, {}
             self.share([(c, a, i) for (c, a), i in batch.items()])
 
     def share(self, rows, batch=1000):
