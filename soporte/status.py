@@ -19,10 +19,10 @@ from .extensions import db, socketio
 from .freshness import get_freshness
 from .models import ESTADOS, Conversacion, Usuario
 from .sessions import ENDED, check_login, get_sessions, role_now
+from .throttle import TOO_MANY
 from .validation import Invalid
 
 log = logging.getLogger(__name__)
-
 
 AGENTS_ONLY = "Solo los agentes pueden cambiar el estado de una conversación"
 BAD_ESTADO = "estado debe ser abierta o resuelta"
@@ -108,6 +108,8 @@ def on_cambiar_estado(data=None):
         if role_now(usuario["user"], fallback=usuario["rol"]) != "admin":
             raise Invalid(AGENTS_ONLY)
         con, estado = parse_change(data)
+        if not usuario["bucket"].take():  # the socket's message allowance: each change is a database write
+            raise Invalid(TOO_MANY)
     except Invalid as error:
         return refused(str(error))
     try:

@@ -197,6 +197,16 @@ def test_bad_changes_are_refused(app, agents, payload):
     assert all(events(sio) == [] for sio in agents.values())
 
 
+def test_changes_share_the_sockets_message_allowance(app, connect):
+    """cambiar_estado takes from the same bucket as mensaje_privado (each change writes the database)."""
+    send(connect("ana"), {"para": "admin", "mensaje": "hola"})
+    app.config.update(MESSAGE_BURST=3, MESSAGE_RATE=0.001)
+    admin = connect("admin")
+    assert [change(admin, "ana", e)["ok"] for e in ("resuelta", "abierta", "resuelta")] == [True] * 3
+    assert change(admin, "ana", "abierta") == {"ok": False, "error": "Demasiados mensajes; espera un momento"}
+    assert stored_status(app, "ana")[0] == "resuelta"
+
+
 # --- two processes, one Redis -------------------------------------------------------------
 
 @pytest.fixture
