@@ -132,6 +132,7 @@ class Freshness:
             authors[author] = message_id
 
     def _redis_usable(self):
+        """Whether there is a Redis to share with, and it has not just failed."""
         return self._claim is not None and time.monotonic() >= self._redis_down_until
 
     def _redis_failed(self, what):
