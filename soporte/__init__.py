@@ -42,7 +42,8 @@ def create_app(test_config=None, instance_path=None):
     csrf.init_app(app)
     # events before the first init_socketio: a handler decorated once a server exists is
     # bound to that server only, so every later app (a second create_app, each test) has none
-    from . import api, auth, cli, events, export, health, i18n, search, security, sessions, views
+    from . import api, auth, cli, events, export, freshness, health, i18n, search, security, sessions, views
+    from . import status  # noqa: F401  (its route and socket handler register on import)
     from .chat import Chat
 
     init_socketio(app)
@@ -54,6 +55,7 @@ def create_app(test_config=None, instance_path=None):
     sessions.init_app(app)  # live sockets, logouts, the sweep of expired tokens
     if not app.testing and serving():
         chat.writer.start()  # replays what an earlier run left in the spool
+    freshness.init_app(app, serving=not app.testing and serving())  # stale replies; seeds after the replay
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)

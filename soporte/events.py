@@ -9,6 +9,7 @@ from socketio import PubSubManager
 from .chat import get_chat
 from .errors import refused
 from .extensions import socketio
+from .freshness import get_freshness, parse_seen
 from .models import iso_utc
 from .persistence import NotStored
 from .sessions import ENDED, check_login, check_sender, get_sessions, role_now, token_room
@@ -83,6 +84,7 @@ def relay(sid, data):
     try:
         check_login(sender)  # expired or logged out: the sweep closes the socket soon
         para, mensaje, cid = parse_private_message(data, current_app.config["MAX_MESSAGE_LENGTH"])
+        seen = parse_seen(data, sender)  # an agent's visto_hasta: refuse a stale reply
         check_sender(sender, sender["bucket"])  # too fast, or an agent no more
         check_recipient(sender, para, chat)
     except Invalid as error:
@@ -95,8 +97,11 @@ def relay(sid, data):
     message_id, fecha = chat.ids.next()
     payload = {"de": sender["user"], "mensaje": mensaje, "id": message_id,
                "para": para, "fecha": iso_utc(fecha)}
-    deliver(sender, payload, sid)
     customer = para if sender["rol"] == "admin" else sender["user"]
+    stale = get_freshness().admit(customer, payload, seen)  # memory (and Redis), never the database
+    if stale:
+        return stale  # not remembered as an ack: "send anyway" reuses the cid
+    deliver(sender, payload, sid)
     try:
         chat.writer.submit({"id": message_id, "de_usuario": sender["user"], "para_usuario": para,
                             "conversacion": customer, "mensaje": mensaje, "fecha": fecha, "cid": cid}

@@ -2,6 +2,8 @@
 import { ChatBox, Conversation, normalize } from "./conversation.js";
 import { UserList } from "./inbox.js";
 import { ExportLinks, SearchBox, arrivedAfterGap, loadAround, loadNewer } from "./search.js";
+import { isStale, seenUpTo, showStale } from "./stale.js";
+import { ConversationStatus } from "./status.js";
 
 const PAGE = 100; // messages per history page
 const CATCH_UP_PAGE = 500; // the server's largest page
@@ -19,6 +21,7 @@ const page = {
     usuarios: root.dataset.urlUsuarios,
     buscar: root.dataset.urlBuscar,
     exportar: root.dataset.urlExportar,
+    conversaciones: root.dataset.urlConversaciones,
   },
 };
 
@@ -126,15 +129,24 @@ async function catchUp(conv) {
   return fresh;
 }
 
-/** Send (or send again, with the same cid) an own message, and follow its delivery. */
-function send(conv, para, text, cid = newCid()) {
+/**
+ * Send (or send again, with the same cid) an own message, and follow its delivery.
+ * An agent's reply carries visto_hasta unless it is sent anyway after a stale-reply refusal.
+ */
+function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
   box.newer(conv, () => conv.sending(cid, text), { own: true });
   if (!socket.connected) {
     conv.failed(cid, "Sin conexión con el servidor");
     return;
   }
-  socket.timeout(ACK_TIMEOUT_MS).emit("mensaje_privado", { para, mensaje: text, cid }, (err, ack) => {
+  const payload = { para, mensaje: text, cid };
+  if (page.rol === "admin" && !anyway) payload.visto_hasta = seenUpTo(conv);
+  socket.timeout(ACK_TIMEOUT_MS).emit("mensaje_privado", payload, (err, ack) => {
     if (err) conv.failed(cid, socket.connected ? "El servidor no respondió a tiempo" : "Se cortó la conexión");
+    else if (isStale(ack)) {
+      showStale(box, conv, cid, ack, () => send(conv, para, text, cid, { anyway: true }));
+      catchUp(conv).catch(() => {}); // what the server could not list (written on another process)
+    }
     else if (!ack || !ack.ok) conv.failed(cid, (ack && ack.error) || "Mensaje rechazado");
     else box.newer(conv, () => conv.sent(cid, ack.id, ack.fecha));
   });
@@ -184,6 +196,7 @@ class AgentView {
       document.getElementById("usuarios-vacio"),
       (name) => this.open(name),
     );
+    this.status = new ConversationStatus({ socket, getJSON, url: page.urls.conversaciones, me: page.me });
     this.setFormEnabled(false);
     this.search = new SearchBox({
       input: document.getElementById("buscar"),
@@ -213,6 +226,7 @@ class AgentView {
     const conv = this.conversation(name);
     this.active = name;
     this.users.setActive(name);
+    this.status.opened(name);
     title.textContent = `Conversación con ${name}`;
     box.show(conv);
     this.exports.show(name);
@@ -235,6 +249,7 @@ class AgentView {
   }
 
   async connected(first) {
+    this.status.refresh();
     await this.refreshList(first);
     // what was missed in every conversation this page holds messages of
     for (const [name, conv] of this.convs) {

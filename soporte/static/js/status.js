@@ -1,0 +1,151 @@
+// Conversation status for agents: open/resolved marks in the list, the filter tabs,
+// and the "Resolver" / "Reabrir" button of the open conversation.
+//
+// The list items belong to inbox.js; this module only marks them (data-estado and a
+// badge) as they appear, and the stylesheet hides the ones the active tab leaves out.
+import { el } from "./conversation.js";
+import { t } from "./i18n.js";
+
+const ACK_TIMEOUT_MS = 10000;
+const FILTERS = ["abierta", "resuelta", "todas"];
+
+export class ConversationStatus {
+  /**
+   * socket: the page's Socket.IO socket; getJSON(url): the page's fetch;
+   * url: GET /api/conversaciones; me: this agent's username.
+   */
+  constructor({ socket, getJSON, url, me }) {
+    this.socket = socket;
+    this.getJSON = getJSON;
+    this.url = url;
+    this.me = me;
+    this.list = document.getElementById("usuarios");
+    this.tabs = document.getElementById("filtro-estado");
+    this.emptyNote = document.getElementById("filtro-vacio");
+    this.button = document.getElementById("cambiar-estado");
+    this.error = document.getElementById("cambiar-estado-error");
+    this.states = new Map(); // username -> {estado, por}
+    this.changedLive = new Set(); // changed by events while the list was being fetched
+    this.active = null;
+
+    new MutationObserver(() => this.markAll()).observe(this.list, { childList: true });
+    this.tabs.addEventListener("click", (event) => {
+      const tab = event.target.closest("[data-filtro]");
+      if (tab) this.filter(tab.dataset.filtro);
+    });
+    this.button.addEventListener("click", () => this.toggle());
+    socket.on("estado_conversacion", (data) => this.set(data.usuario, data.estado, data.por));
+    // a customer's message reopens a resolved conversation: the server says so once it is
+    // stored, but the list can move it at once
+    socket.on("mensaje_recibido", (data) => {
+      if (data.de !== me && this.states.get(data.de)?.estado === "resuelta") this.set(data.de, "abierta", data.de);
+    });
+    this.filter("abierta");
+  }
+
+  /** Fetch every conversation's status (on each connect: changes may have been missed). */
+  async refresh() {
+    this.changedLive.clear();
+    let conversations;
+    try {
+      conversations = await this.getJSON(this.url);
+    } catch (error) {
+      return; // the marks stay as they were; live events still change them
+    }
+    for (const c of conversations) {
+      if (!this.changedLive.has(c.usuario)) this.set(c.usuario, c.estado, c.estado_por, { live: false });
+    }
+  }
+
+  /** One conversation's status changed (an event, an ack, or the fetched list). */
+  set(name, estado, por, { live = true } = {}) {
+    if (!name || !["abierta", "resuelta"].includes(estado)) return;
+    if (live) this.changedLive.add(name);
+    this.states.set(name, { estado, por: por || null });
+    const item = this.item(name);
+    if (item) this.mark(item);
+    if (name === this.active) this.showButton();
+    this.refreshEmpty();
+  }
+
+  item(name) {
+    return [...this.list.children].find((b) => b.dataset.user === name) || null;
+  }
+
+  markAll() {
+    for (const item of this.list.children) this.mark(item);
+    this.refreshEmpty();
+  }
+
+  /** Give a list item its status: data-estado (for the tabs) and a badge. */
+  mark(item) {
+    const { estado, por } = this.states.get(item.dataset.user) || { estado: "abierta", por: null };
+    if (item.dataset.estado === estado && item.dataset.estadoPor === String(por)) return;
+    item.dataset.estado = estado;
+    item.dataset.estadoPor = String(por);
+    let badge = item.querySelector(".estado-conv");
+    if (!badge) {
+      badge = el("span", "badge rounded-pill estado-conv");
+      item.append(badge);
+    }
+    const resolved = estado === "resuelta";
+    badge.className = `badge rounded-pill estado-conv ${resolved ? "text-bg-secondary" : "text-success-emphasis bg-success-subtle"}`;
+    badge.textContent = resolved ? t("Resuelta") : t("Abierta");
+    badge.title = por ? t("Último cambio: {por}", { por }) : "";
+  }
+
+  /** Show the conversations of one status (or all of them). */
+  filter(which) {
+    if (!FILTERS.includes(which)) return;
+    this.list.dataset.filtro = which;
+    for (const tab of this.tabs.querySelectorAll("[data-filtro]")) {
+      const on = tab.dataset.filtro === which;
+      tab.classList.toggle("active", on);
+      tab.setAttribute("aria-selected", String(on));
+    }
+    this.refreshEmpty();
+  }
+
+  /** Say so when the active tab hides every conversation there is. */
+  refreshEmpty() {
+    const which = this.list.dataset.filtro;
+    const items = [...this.list.children];
+    const shown = items.filter((b) => which === "todas" || (b.dataset.estado || "abierta") === which);
+    this.emptyNote.hidden = items.length === 0 || shown.length > 0;
+    this.emptyNote.textContent = which === "resuelta"
+      ? t("No hay conversaciones resueltas.") : t("No hay conversaciones abiertas.");
+  }
+
+  /** The conversation on screen changed: its button follows its status. */
+  opened(name) {
+    this.active = name;
+    this.error.hidden = true;
+    this.showButton();
+  }
+
+  showButton() {
+    const resolved = this.states.get(this.active)?.estado === "resuelta";
+    this.button.hidden = !this.active;
+    this.button.disabled = false;
+    this.button.textContent = resolved ? t("Reabrir") : t("Resolver");
+    this.button.className = `btn btn-sm flex-shrink-0 ${resolved ? "btn-outline-secondary" : "btn-outline-success"}`;
+  }
+
+  /** Resolve the open conversation, or reopen it. */
+  toggle() {
+    const name = this.active;
+    if (!name) return;
+    const estado = this.states.get(name)?.estado === "resuelta" ? "abierta" : "resuelta";
+    this.button.disabled = true;
+    this.error.hidden = true;
+    this.socket.timeout(ACK_TIMEOUT_MS).emit("cambiar_estado", { con: name, estado }, (err, ack) => {
+      if (!err && ack && ack.ok) {
+        this.set(name, ack.estado, this.me);
+        return;
+      }
+      this.error.textContent = (ack && ack.error) || t("No se pudo cambiar el estado; inténtalo de nuevo");
+      this.error.hidden = false;
+      if (name === this.active) this.showButton();
+    });
+  }
+}

@@ -1,0 +1,169 @@
+"""Conversation status: open or resolved, listed by status, changed by agents, seen live by all.
+
+The writer reopens a resolved conversation when a newer customer message is
+stored (persistence.reopen); agents resolve and reopen with `cambiar_estado`.
+Every change reaches the room `admins` as `estado_conversacion`.
+"""
+import logging
+
+from flask import jsonify, request
+from sqlalchemy import select, update
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import api
+from .auth import admin_required
+from .chat import get_chat
+from .errors import refused
+from .extensions import db, socketio
+from .freshness import get_freshness
+from .models import ESTADOS, Conversacion, Usuario
+from .sessions import ENDED, check_login, get_sessions, role_now
+from .throttle import TOO_MANY
+from .validation import Invalid
+
+log = logging.getLogger(__name__)
+
+AGENTS_ONLY = "Solo los agentes pueden cambiar el estado de una conversación"
+BAD_ESTADO = "estado debe ser abierta o resuelta"
+NOT_SAVED = "No se pudo cambiar el estado; inténtalo de nuevo"
+
+
+@api.bp.route("/conversaciones")  # on the API blueprint: its JSON errors and 401/403 answers
+@admin_required
+def conversaciones():
+    """Conversations with their status, most recent activity first; ?estado= filters (agents only)."""
+    estado = request.args.get("estado") or None
+    if estado is not None and estado not in ESTADOS:
+        raise api.BadParameter(BAD_ESTADO)
+    limite = api.int_param("limite", maximum=api.MAX_LIMIT)  # none: all of them, as the original list
+    antes = api.int_param("antes", maximum=api.MAX_ID)
+    return jsonify(list_conversations(estado, limite, antes))
+
+
+def pending_activity():
+    """What the writer holds unstored, per conversation: (newest id, newest customer id)."""
+    activity = {}
+    for row in get_chat().writer.pending_rows():
+        name = row["conversacion"]
+        newest, customer = activity.get(name, (0, 0))
+        activity[name] = (max(newest, row["id"]),
+                          max(customer, row["id"]) if row["de_usuario"] == name else customer)
+    return activity
+
+
+def list_conversations(estado=None, limite=None, antes=None):
+    """One page of the list: stored conversations merged with the writer's unstored rows.
+
+    A conversation with unstored activity may rank higher, or (a resolved one the
+    customer wrote to again) be open already: the database page asks for that many
+    more rows, so the merged page is still exact.
+    """
+    pending = pending_activity()
+    table = Conversacion.__table__
+    columns = (table.c.usuario, table.c.ultimo_id, table.c.estado, table.c.estado_por, table.c.estado_id)
+    query = select(*columns).order_by(table.c.ultimo_id.desc())  # ix_conversaciones_(estado_)ultimo_id
+    if estado:
+        query = query.where(table.c.estado == estado)
+    if antes is not None:
+        query = query.where(table.c.ultimo_id < antes)
+    if limite is not None:
+        query = query.limit(limite + len(pending))
+    found = {row.usuario: row._asdict() for row in db.session.execute(query)}
+    missing = sorted(set(pending) - set(found))
+    if missing:  # their stored status, whatever the filter
+        found.update((row.usuario, row._asdict()) for row in db.session.execute(
+            select(*columns).where(table.c.usuario.in_(missing))))
+    for name, (newest, customer) in pending.items():
+        row = found.setdefault(name, {"usuario": name, "ultimo_id": 0, "estado": "abierta",
+                                      "estado_por": None, "estado_id": None})
+        row["ultimo_id"] = max(row["ultimo_id"], newest)
+        if row["estado"] == "resuelta" and customer > (row["estado_id"] or 0):
+            row.update(estado="abierta", estado_por=name)  # what the writer will store
+    rows = sorted((r for r in found.values() if (estado is None or r["estado"] == estado)
+                   and (antes is None or r["ultimo_id"] < antes)),
+                  key=lambda r: r["ultimo_id"], reverse=True)[:limite]
+    names = display_names([r["usuario"] for r in rows])
+    return [{"usuario": r["usuario"], "nombre": names.get(r["usuario"], r["usuario"]),
+             "ultimo_id": r["ultimo_id"], "estado": r["estado"], "estado_por": r["estado_por"]}
+            for r in rows]
+
+
+def display_names(usernames):
+    """Account display names by username (one query by the unique index)."""
+    if not usernames:
+        return {}
+    return dict(db.session.execute(
+        select(Usuario.usuario, Usuario.nombre).where(Usuario.usuario.in_(usernames))).all())
+
+
+@socketio.on("cambiar_estado")
+def on_cambiar_estado(data=None):
+    """An agent resolves or reopens a conversation; every agent hears of it."""
+    usuario = get_sessions().get(request.sid)
+    if usuario is None:
+        return refused(ENDED)
+    try:
+        check_login(usuario)
+        if role_now(usuario["user"], fallback=usuario["rol"]) != "admin":
+            raise Invalid(AGENTS_ONLY)
+        con, estado = parse_change(data)
+        if not usuario["bucket"].take():  # the socket's message allowance: each change is a database write
+            raise Invalid(TOO_MANY)
+    except Invalid as error:
+        return refused(str(error))
+    try:
+        estado_id = change_status(con, estado, usuario["user"])
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("cambiar_estado failed for %r", con)
+        return refused(NOT_SAVED)
+    if estado_id is None:
+        return refused(f"No hay ninguna conversación con {con}")
+    socketio.server.emit("estado_conversacion", {"usuario": con, "estado": estado,
+                                                 "por": usuario["user"], "id": estado_id}, to="admins")
+    return {"ok": True, "estado": estado, "id": estado_id}
+
+
+def parse_change(data):
+    """(con, estado) from a cambiar_estado payload, or Invalid saying what is wrong."""
+    if not isinstance(data, dict):
+        raise Invalid("El cambio debe ser un objeto {con, estado}")
+    con, estado = data.get("con"), data.get("estado")
+    if not isinstance(con, str) or not con.strip() or len(con) > 64:
+        raise Invalid("Falta la conversación (con)")
+    if estado not in ESTADOS:
+        raise Invalid(BAD_ESTADO)
+    return con, estado
+
+
+def change_status(con, estado, agent):
+    """Store the new status at the conversation's newest id; that id, or None if there is no such conversation.
+
+    The newest id counts unstored messages (this writer's, and what Redis knows of
+    other processes), so the writer reopens the conversation only for a customer
+    message newer than this change.
+    """
+    stored = db.session.scalar(select(Conversacion.ultimo_id).where(Conversacion.usuario == con))
+    newest = max(stored or 0, pending_activity().get(con, (0, 0))[0], get_freshness().newest(con))
+    if not newest:
+        return None
+    values = {"estado": estado, "estado_por": agent, "estado_id": newest}
+    if stored is not None:
+        db.session.execute(update(Conversacion).where(Conversacion.usuario == con).values(**values))
+    else:  # its first messages are not stored yet: the writer's upsert keeps this status
+        db.session.execute(conversation_insert(db.session.get_bind().dialect.name),
+                           {"usuario": con, "ultimo_id": newest, **values})
+    db.session.commit()
+    return newest
+
+
+def conversation_insert(dialect):
+    """INSERT a conversation row, or set its status if the writer stored it meanwhile."""
+    table = Conversacion.__table__
+    statement = (sqlite if dialect == "sqlite" else mysql).insert(table)
+    new = statement.excluded if dialect == "sqlite" else statement.inserted
+    changes = {"estado": new.estado, "estado_por": new.estado_por, "estado_id": new.estado_id}
+    if dialect == "sqlite":
+        return statement.on_conflict_do_update(index_elements=[table.c.usuario], set_=changes)
+    return statement.on_duplicate_key_update(**changes)
