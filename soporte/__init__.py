@@ -42,6 +42,7 @@ def create_app(test_config=None, instance_path=None):
     # events before the first init_socketio: a handler decorated once a server exists is
     # bound to that server only, so every later app (a second create_app, each test) has none
     from . import api, auth, cli, events, health, i18n, security, sessions, views
+    from . import preferences, reading_api, reading_events  # noqa: F401 (routes and handlers)
     from .chat import Chat
 
     init_socketio(app)
