@@ -132,8 +132,9 @@ def mark_read(agent, con, hasta):
 
 
 def mark_unread(agent, con):
-    """Move the agent's marker back to just before the customer's latest message; return it (None: no marker).
+    """Move the agent's marker back to just before the customer's latest message.
 
+    Returns (the marker now or None, whether there was a message to go back before).
     Never forward: an agent who had read less keeps its marker. A conversation the
     customer never wrote in goes back to before the latest message of someone else.
     """

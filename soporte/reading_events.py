@@ -3,6 +3,7 @@
 Not the message relay: these may wait on the database. Each answers with an
 acknowledgement and tells all the agent's tabs, on every process, through `leido`.
 """
+import functools
 import logging
 import time
 
@@ -79,6 +80,7 @@ def answer(agent, con, tell_tabs=True):
 def guarded(handler):
     """Run a marker handler: Invalid and database failures become a refusal ack."""
 
+    @functools.wraps(handler)
     def run(*args):
         try:
             # one argument, the payload; anything else fails validation like a bad payload
@@ -90,8 +92,6 @@ def guarded(handler):
             db.session.rollback()
             return refused(NOT_SAVED)
 
-    run.__name__ = handler.__name__
-    run.__doc__ = handler.__doc__
     return run
 
 

@@ -3,9 +3,10 @@ and agents' notification preferences (/api/preferencias), on SQLite and MariaDB.
 import re
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 
 from conftest import stored_messages
+from soporte import reading
 from soporte.extensions import db
 from soporte.ids import MAX_NODE, IdGenerator
 from soporte.models import Conversacion, Lectura, Mensaje, Usuario
@@ -262,15 +263,11 @@ def test_lecturas_with_ten_thousand_conversations(app, cookie_client):
 
 def explain_count(session, marker):
     """The database's plan for the counting statement of /api/lecturas, as text."""
-    from soporte import reading
-
     captured = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
         if "count(" in statement.lower():
             captured.append((statement, parameters))
-
-    from sqlalchemy import event
 
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", capture)
