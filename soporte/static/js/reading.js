@@ -191,7 +191,7 @@ export class Seen {
   constructor({ socket, conv, url, getJSON }) {
     Object.assign(this, { socket, conv, url, getJSON });
     this.hasta = null;
-    this.label = el("div", "msg-visto small", t("Visto"));
+    this.label = el("div", "msg-visto small");
     socket.on("visto", ({ hasta }) => this.update(hasta));
     // messages come and go (history pages, live, acks): keep the label in place
     new MutationObserver(() => this.place()).observe(conv.list, {
@@ -219,7 +219,10 @@ export class Seen {
       if (seen !== (li.dataset.visto === "true")) li.dataset.visto = String(seen);
       if (seen) last = li;
     }
-    if (last && this.label.parentNode !== last) last.append(this.label);
+    if (last && this.label.parentNode !== last) {
+      this.label.textContent = t("Visto"); // here, not earlier: the page's catalog may load after the script
+      last.append(this.label);
+    }
     else if (!last && this.label.parentNode) this.label.remove();
   }
 }
