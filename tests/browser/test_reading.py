@@ -100,6 +100,7 @@ def test_unread_per_agent_across_tabs_reloads_and_visto(app, open_chat):
     expect(first.locator(".msg-visto")).to_have_text("Visto")
     expect(ana.page.locator(".msg-visto")).to_have_count(1)
     expect(ana.message("Hola, tengo un problema")).to_have_attribute("data-visto", "true")
+    ana.screenshot("cliente-visto")
 
     # it survives a reload, on both sides
     admin2.reload()
