@@ -44,6 +44,7 @@ def create_app(test_config=None, instance_path=None):
     # bound to that server only, so every later app (a second create_app, each test) has none
     from . import api, auth, cli, events, export, freshness, health, i18n, search, security, sessions, views
     from . import status  # noqa: F401  (its route and socket handler register on import)
+    from . import preferences, reading_api, reading_events  # noqa: F401 (routes and handlers)
     from .chat import Chat
 
     init_socketio(app)

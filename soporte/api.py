@@ -14,7 +14,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 MAX_ID = 2**63 - 1
-MESSAGE_COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje, Mensaje.fecha)  # BIGINT: a larger antes/despues would overflow the driver, not just match nothing
+MESSAGE_COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje, Mensaje.fecha,
+                   Mensaje.cid)  # BIGINT: a larger antes/despues would overflow the driver, not just match nothing
 
 
 class BadParameter(ValueError):
@@ -93,10 +94,11 @@ def conversation_page(conversacion):
     else:  # the latest ones
         query = query.order_by(Mensaje.id.desc())
     # plain rows, not ORM objects: a page is read-only, and building 100 entities costs more than the query
-    found = {m.id: message_json(m) for m in db.session.execute(query.limit(limite))}
+    viewer = g.usuario["user"]
+    found = {m.id: message_json(m, viewer) for m in db.session.execute(query.limit(limite))}
     for row in get_chat().writer.pending_rows(conversacion):  # delivered, not yet committed
         if (antes is None or row["id"] < antes) and (despues is None or row["id"] > despues):
-            found.setdefault(row["id"], message_json(row))
+            found.setdefault(row["id"], message_json(row, viewer))
     ids = sorted(found)
     ids = ids[:limite] if despues is not None else ids[-limite:]
     return [found[i] for i in ids]

@@ -116,13 +116,20 @@ def iso_utc(fecha):
     return fecha.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def message_json(row):
-    """The protocol's message object for a stored row (or a dict with its columns)."""
+def message_json(row, viewer=None):
+    """The protocol's message object for a stored row (or a dict with its columns).
+
+    The viewer's own messages carry their `cid` too: a page that lost a message's ack
+    recognises the message when history brings it back, instead of showing it twice.
+    """
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    return {
+    message = {
         "id": get("id"),
         "de_usuario": get("de_usuario"),
         "para_usuario": get("para_usuario"),
         "mensaje": get("mensaje"),
         "fecha": iso_utc(get("fecha")),
     }
+    if viewer is not None and message["de_usuario"] == viewer and get("cid"):
+        message["cid"] = get("cid")
+    return message

@@ -1,7 +1,7 @@
 """Agents' search over customers and message texts, and the page of history around one message."""
 import re
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from sqlalchemy import column, func, or_, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -82,15 +82,15 @@ def page_around(conversacion, message_id, limite):
     it, so the page can show it and then page with antes/despues as usual.
     """
     older, newer = limite - limite // 2, limite // 2
+    viewer = g.usuario["user"]
     base = select(Mensaje).where(Mensaje.conversacion == conversacion)
-    found = {m.id: message_json(m) for m in db.session.scalars(
+    found = {m.id: message_json(m, viewer) for m in db.session.scalars(
         base.where(Mensaje.id <= message_id).order_by(Mensaje.id.desc()).limit(older))}
     if newer:
-        found.update((m.id, message_json(m)) for m in db.session.scalars(
+        found.update((m.id, message_json(m, viewer)) for m in db.session.scalars(
             base.where(Mensaje.id > message_id).order_by(Mensaje.id).limit(newer)))
-    for row in get_chat().writer.pending_rows():  # delivered, not yet committed
-        if row["conversacion"] == conversacion:
-            found.setdefault(row["id"], message_json(row))
+    for row in get_chat().writer.pending_rows(conversacion):  # delivered, not yet committed
+        found.setdefault(row["id"], message_json(row, viewer))
     ids = sorted(found)
     before = [i for i in ids if i <= message_id][-older:]
     after = [i for i in ids if i > message_id][:newer]

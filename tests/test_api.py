@@ -101,6 +101,28 @@ def test_customer_reads_only_their_own_conversation(app, cookie_client):
     assert [m["id"] for m in get_json(cookie_client("ana"), "/api/mensajes/mios?con=bob")] == [ids[0], ids[2]]
 
 
+def test_own_messages_carry_their_cid_and_nobody_elses_do(app, admin, ana):
+    """A page that lost an ack knows its message again by cid; others' cids are not shown."""
+    chat = app.extensions["soporte"]
+    rows = []
+    for de, para, cid in (("ana", "admin", "c-ana"), ("admin", "ana", "c-admin"), ("ana", "admin", None)):
+        message_id, fecha = chat.ids.next()
+        rows.append({"id": message_id, "de_usuario": de, "para_usuario": para, "conversacion": "ana",
+                     "mensaje": "m", "fecha": fecha, "cid": cid})
+    with app.app_context():
+        store(db.session, rows[:2])
+        db.session.commit()
+    chat.writer.unstored[rows[2]["id"]] = {**rows[2], "cid": "c-pendiente"}  # delivered, not stored
+    try:
+        seen_by_ana = ana.get("/api/mensajes/mios").get_json()
+        seen_by_admin = admin.get("/api/mensajes?con=ana").get_json()
+    finally:
+        chat.writer.unstored.clear()
+    assert [m.get("cid") for m in seen_by_ana] == ["c-ana", None, "c-pendiente"]
+    assert [m.get("cid") for m in seen_by_admin] == [None, "c-admin", None]
+    assert all(set(m) == MESSAGE_KEYS | ({"cid"} if "cid" in m else set()) for m in seen_by_ana + seen_by_admin)
+
+
 def test_empty_history(admin, ana):
     assert get_json(admin, "/api/mensajes?con=ana") == []
     assert get_json(admin, "/api/mensajes?con=nadie") == []

@@ -56,14 +56,15 @@ def test_customer_and_agents_talk(app, open_chat):
     expect(admin.user_item("bob")).to_have_class(UNREAD)
     expect(admin.user_item("ana")).to_have_class(ACTIVE)
     assert admin.user_order() == ["bob", "ana"]
-    # agents see each other's replies in the conversation they belong to, never as unread
+    # agents see each other's replies in the conversation they belong to; unread counts are
+    # per agent: a colleague's reply is unread for an agent who has not read it (an own one never)
     agente2.send("Un momento, Ana")
     expect(admin.message("Un momento, Ana").locator(".msg-author")).to_have_text("agente2")
     expect(agente2.page.locator("#usuarios [data-user]").first).to_have_attribute("data-user", "ana")
     admin.open("bob")
     admin.send("Enseguida te digo, Bob")
     expect(agente2.page.locator("#usuarios [data-user]").first).to_have_attribute("data-user", "bob")
-    expect(agente2.user_item("bob").locator(".unread-count")).to_have_text("1")
+    expect(agente2.user_item("bob").locator(".unread-count")).to_have_text("2")  # bob's, and admin's reply
     expect(agente2.messages).to_have_count(3)  # ana's conversation is still the one on screen
     agente2.open("bob")
     expect(agente2.messages).to_have_count(2)

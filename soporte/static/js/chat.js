@@ -4,6 +4,8 @@ import { UserList } from "./inbox.js";
 import { ExportLinks, SearchBox, arrivedAfterGap, loadAround, loadNewer } from "./search.js";
 import { isStale, seenUpTo, showStale } from "./stale.js";
 import { ConversationStatus } from "./status.js";
+import { Notifier } from "./notifications.js";
+import { Seen, Unread } from "./reading.js";
 
 const PAGE = 100; // messages per history page
 const CATCH_UP_PAGE = 500; // the server's largest page
@@ -22,7 +24,11 @@ const page = {
     buscar: root.dataset.urlBuscar,
     exportar: root.dataset.urlExportar,
     conversaciones: root.dataset.urlConversaciones,
+    lecturas: root.dataset.urlLecturas,
+    visto: root.dataset.urlVisto,
+    preferencias: root.dataset.urlPreferencias,
   },
+  csrf: document.querySelector('meta[name="csrf-token"]')?.content,
 };
 
 class SessionExpired extends Error {}
@@ -168,11 +174,13 @@ class CustomerView {
       page.inbox,
     );
     box.show(this.conv);
+    this.seen = new Seen({ socket, conv: this.conv, url: page.urls.visto, getJSON });
   }
 
   connected(first) {
     if (first || !this.conv.loaded) loadLatest(this.conv);
     else catchUp(this.conv).catch(() => {});
+    this.seen.refresh().catch(() => {});
   }
 
   /** A reply from support, or what this customer wrote in another tab. */
@@ -207,6 +215,17 @@ class AgentView {
       onMessage: (name, id) => this.openAt(name, id),
     });
     this.exports = new ExportLinks(document.getElementById("exportar"), page.urls.exportar);
+    this.reading = new Unread({
+      socket, users: this.users, me: page.me, url: page.urls.lecturas, getJSON,
+      current: () => (this.active ? { name: this.active, newestId: this.conversation(this.active).newestId } : null),
+    });
+    this.notifier = new Notifier({
+      sound: document.getElementById("aviso-sonido"), desktop: document.getElementById("aviso-escritorio"),
+      url: page.urls.preferencias, csrf: page.csrf, getJSON,
+    });
+    this.notifier.load().catch(() => {});
+    this.unreadButton = document.getElementById("marcar-no-leido");
+    this.unreadButton.addEventListener("click", () => this.reading.markUnread(this.active).catch(() => {}));
   }
 
   conversation(name) {
@@ -231,8 +250,14 @@ class AgentView {
     box.show(conv);
     this.exports.show(name);
     this.setFormEnabled(true);
-    if (around !== null) loadAround(conv, around, { getJSON, box, page: PAGE }).catch(() => loadLatest(conv));
-    else if (!conv.loaded) loadLatest(conv);
+    this.unreadButton.hidden = false;
+    const loaded = around !== null
+      ? loadAround(conv, around, { getJSON, box, page: PAGE }).catch(() => loadLatest(conv))
+      : conv.loaded ? Promise.resolve() : loadLatest(conv);
+    // read once its messages are on screen (up to the newest shown, for a search result)
+    loaded.then(() => {
+      if (this.active === name) this.reading.opened(name, conv.newestId);
+    });
     input.focus();
   }
 
@@ -250,39 +275,27 @@ class AgentView {
 
   async connected(first) {
     this.status.refresh();
+    // unread counts are the server's (per agent); live messages meanwhile are added to them
+    const counts = this.reading.refresh().catch(() => {});
     await this.refreshList(first);
     // what was missed in every conversation this page holds messages of
     for (const [name, conv] of this.convs) {
       if (!first && (conv.loaded || conv.newestId !== null)) {
-        const fresh = await catchUp(conv).catch(() => []);
-        // the list's order came from the server already
-        this.users.markUnread(name, fresh.filter((m) => m.de === name).length);
+        await catchUp(conv).catch(() => []);
       } else if (name === this.active && !conv.loaded) {
         loadLatest(conv);
       }
     }
+    await counts;
+    this.reading.readOpen(); // the open conversation's caught-up messages are on screen: read
   }
 
-  async refreshList(first) {
+  async refreshList() {
     this.users.beginRefresh();
-    let changed;
     try {
-      changed = this.users.setOrder(await getJSON(page.urls.usuarios));
+      this.users.setOrder(await getJSON(page.urls.usuarios));
     } catch (error) {
-      return; // the list stays as it was; live messages still add to it
-    }
-    if (first) return;
-    // conversations this page holds are caught up by connected(); for the others,
-    // what the customer wrote since the last answer is unread
-    for (const name of changed.filter((n) => !this.convs.has(n))) {
-      try {
-        const latest = await getJSON(withParams(page.urls.mensajes, { con: name, limite: 20 }));
-        let waiting = 0;
-        while (waiting < latest.length && latest[latest.length - 1 - waiting].de_usuario === name) waiting += 1;
-        this.users.markUnread(name, waiting);
-      } catch (error) {
-        /* left as it is; opening it shows everything */
-      }
+      /* the list stays as it was; live messages still add to it */
     }
   }
 
@@ -292,7 +305,9 @@ class AgentView {
     const conv = this.conversation(name);
     const added = conv.hasNewer ? arrivedAfterGap(conv, box) : box.newer(conv, () => conv.add(message));
     this.users.touch(name);
-    if (added && event === "mensaje_recibido") this.users.markUnread(name);
+    if (added && this.reading.received(name, message) && event === "mensaje_recibido") {
+      this.notifier.notify(name, message);
+    }
   }
 
   submit(text) {

@@ -36,6 +36,7 @@ export function normalize(m) {
     para: m.para ?? m.para_usuario,
     mensaje: m.mensaje,
     fecha: m.fecha,
+    cid: m.cid, // on the viewer's own messages in history
   };
 }
 
@@ -85,6 +86,11 @@ export class Conversation {
     const m = normalize(message);
     const key = String(m.id);
     if (m.id === undefined || m.id === null || this.byId.has(key)) return false;
+    if (m.cid && this.pending.has(m.cid)) {
+      // an own message whose ack was lost (the connection dropped): history brought it back
+      this.sent(m.cid, m.id, m.fecha);
+      return true;
+    }
     const li = renderMessage(m, this.isOwn(m));
     li.dataset.id = key;
     if (this.isOwn(m)) li.dataset.state = "sent";

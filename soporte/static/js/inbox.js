@@ -1,5 +1,6 @@
 // The agents' list of conversations: latest activity first, active and unread marks.
 import { el } from "./conversation.js";
+import { t } from "./i18n.js";
 
 const ACTIVE = ["bg-light", "text-success", "fw-bold"];
 const UNREAD = ["text-danger", "fw-bold"];
@@ -83,11 +84,24 @@ export class UserList {
     item.button.setAttribute("aria-label", `${name}: ${item.unread} sin leer`);
   }
 
+  /** Show how many messages are unread (the server's count; 0 hides the badge). */
+  setUnread(name, count) {
+    const item = this.item(name);
+    item.unread = count;
+    item.badge.textContent = String(count);
+    item.badge.hidden = count < 1;
+    if (name !== this.active) for (const c of UNREAD) item.button.classList.toggle(c, count > 0);
+    if (count > 0) item.button.setAttribute("aria-label", t("{name}: {n} sin leer", { name, n: count }));
+    else item.button.removeAttribute("aria-label");
+  }
+
   setActive(name) {
     if (this.active && this.items.has(this.active)) {
       const previous = this.items.get(this.active).button;
       previous.classList.remove(...ACTIVE);
       previous.removeAttribute("aria-current");
+      // still unread (marked unread, or read elsewhere later): it looks unread again
+      for (const c of UNREAD) previous.classList.toggle(c, this.items.get(this.active).unread > 0);
     }
     this.active = name;
     const item = this.item(name);

@@ -1,0 +1,87 @@
+"""Read markers across two real processes sharing Redis, and across a restart."""
+import uuid
+
+import pytest
+import socketio as socketio_client
+
+from conftest import LiveServer, redis_url
+
+REDIS_DB = 11
+
+
+@pytest.fixture
+def two_servers(app, tmp_path):
+    """Two soporte processes on one database and one Redis channel (unique to this test)."""
+    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(REDIS_DB),
+           "SOPORTE_SOCKETIO_CHANNEL": f"soporte-test-{uuid.uuid4().hex}"}
+    servers = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(2)]
+    for server in servers:
+        server.start()
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def connect(server, username):
+    """A python-socketio client on a real websocket, logged in over HTTP on that server."""
+    http = server.login(username)
+    client = socketio_client.SimpleClient()
+    client.connect(server.url, transports=["websocket"], headers={"Cookie": f"token={http.cookies['token']}"})
+    client.http = http
+    return client
+
+
+def drain(client, timeout=0.5):
+    """Every event the client receives until it has been quiet for `timeout` seconds."""
+    events = []
+    while True:
+        try:
+            events.append(client.receive(timeout=timeout))
+        except socketio_client.exceptions.TimeoutError:
+            return events
+
+
+def named(events, name):
+    return [payload for event, payload in events if event == name]
+
+
+def test_a_mark_on_one_process_reaches_the_agents_tabs_and_the_customer_on_the_other(app, tmp_path, two_servers):
+    """admin marks on A: its tab on B gets `leido`, ana on B gets `visto`, agente2 nothing; it outlives a restart."""
+    a, b = two_servers
+    ana_a, ana_b = connect(a, "ana"), connect(b, "ana")
+    admin_a, admin_b = connect(a, "admin"), connect(b, "admin")
+    agente2_b = connect(b, "agente2")
+    clients = (ana_a, ana_b, admin_a, admin_b, agente2_b)
+    try:
+        ids = [ana_a.call("mensaje_privado", {"para": "admin", "mensaje": f"m{n}"})["id"] for n in range(2)]
+        for client in clients:
+            drain(client)
+        ack = admin_a.call("marcar_leido", {"con": "ana", "hasta": ids[0]})
+        assert ack == {"ok": True, "hasta": ids[0], "sin_leer": 1, "ultimo": ids[1]}
+        state = {"con": "ana", "hasta": ids[0], "sin_leer": 1, "ultimo": ids[1]}
+        assert named(drain(admin_b), "leido") == [state]
+        assert named(drain(admin_a), "leido") == [state]
+        assert named(drain(ana_b), "visto") == [{"hasta": ids[0]}]
+        assert drain(agente2_b) == []
+        # the counts agree on the other process, for the agent and not for the other one
+        assert admin_b.http.get(b.url + "/api/lecturas").json() == {
+            "ana": {"leido_hasta": ids[0], "sin_leer": 1, "ultimo": ids[1]}}
+        assert agente2_b.http.get(b.url + "/api/lecturas").json()["ana"]["sin_leer"] == 2
+        # all read on A, then marked unread on B: the tab on A hears of both
+        admin_a.call("marcar_leido", {"con": "ana", "hasta": ids[1]})
+        drain(admin_a), drain(admin_b)
+        assert admin_b.call("marcar_no_leido", {"con": "ana"})["hasta"] == ids[1] - 1
+        assert named(drain(admin_a), "leido") == [{"con": "ana", "hasta": ids[1] - 1, "sin_leer": 1, "ultimo": ids[1]}]
+    finally:
+        for client in clients:
+            client.disconnect()
+    for server in two_servers:
+        server.stop()
+    again = LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"]).start()
+    try:
+        http = again.login("admin")
+        assert http.get(again.url + "/api/lecturas").json() == {
+            "ana": {"leido_hasta": ids[1] - 1, "sin_leer": 1, "ultimo": ids[1]}}
+        assert again.login("ana").get(again.url + "/api/visto").json() == {"hasta": ids[1] - 1}
+    finally:
+        again.stop()
