@@ -1,6 +1,8 @@
 // The chat page: the socket, the history over REST, and the customer's or the agent's view.
 import { ChatBox, Conversation, normalize } from "./conversation.js";
 import { UserList } from "./inbox.js";
+import { startPresence } from "./presence.js";
+import { startTyping } from "./typing.js";
 
 const PAGE = 100; // messages per history page
 const CATCH_UP_PAGE = 500; // the server's largest page
@@ -72,6 +74,9 @@ const title = document.getElementById("chat-titulo");
 
 // reconnect soon after a server restart; the randomisation spreads the clients out
 const socket = io({ autoConnect: false, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
+startPresence(socket, page);
+// before the view: view.open() tells it which conversation is open
+const typing = startTyping({ socket, page, input, active: () => view.active });
 
 /** Fetch and show the latest page of a conversation. */
 async function loadLatest(conv) {
@@ -203,6 +208,7 @@ class AgentView {
     this.users.setActive(name);
     title.textContent = `Conversación con ${name}`;
     box.show(conv);
+    typing.opened(name);
     this.setFormEnabled(true);
     if (!conv.loaded) loadLatest(conv);
     input.focus();
