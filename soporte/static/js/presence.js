@@ -62,14 +62,14 @@ class AgentPresence {
   unknown() {}
 }
 
-/** Customers: whether anyone in support is online, next to the connection badge. */
+/** Customers: whether anyone in support is online, in the conversation's header (the navbar is full on a phone). */
 class CustomerPresence {
-  constructor(header) {
-    this.badge = el("span", "badge soporte-estado");
+  constructor(title) {
+    this.badge = el("span", "badge soporte-estado ms-auto");
     this.badge.id = "soporte-estado";
     this.badge.setAttribute("role", "status");
     this.badge.hidden = true;
-    header.before(this.badge);
+    title.after(this.badge);
   }
 
   reset({ soporte }) {
@@ -84,7 +84,7 @@ class CustomerPresence {
     this.badge.hidden = false;
     this.badge.dataset.online = String(online);
     this.badge.textContent = online ? t("Soporte en línea") : t("Soporte desconectado");
-    this.badge.className = `badge soporte-estado ${online ? "text-bg-success" : "text-bg-light border"}`;
+    this.badge.className = `badge soporte-estado ms-auto ${online ? "text-bg-success" : "text-bg-light border"}`;
   }
 
   /** While this page's own socket is down it cannot know. */
@@ -97,7 +97,7 @@ class CustomerPresence {
 export function startPresence(socket, page) {
   const view = page.rol === "admin"
     ? new AgentPresence(document.getElementById("usuarios"))
-    : new CustomerPresence(document.getElementById("estado"));
+    : new CustomerPresence(document.getElementById("chat-titulo"));
   socket.on("connect", () => {
     socket.timeout(FOLLOW_TIMEOUT_MS).emit("seguir_presencia", (err, ack) => {
       if (!err && ack && ack.ok) view.reset(ack);
