@@ -50,6 +50,7 @@ class RedisBoard:
                          for name, code in (("on", ON), ("off", OFF), ("beat", BEAT), ("snapshot", SNAPSHOT))}
 
     def _keys(self, rol=None):
+        """The keys a script is given: the live processes, this process's hash, and a role's online set."""
         keys = [self.prefix + "procs", self.prefix + "proc:" + self.proc]
         return keys + [self.prefix + "online:" + rol] if rol else keys
 
@@ -90,6 +91,7 @@ class Presence:
 
     def __init__(self, app):
         self.counts = collections.Counter()  # (rol, user) -> sockets on this process
+        self.accounts = collections.Counter()  # rol -> accounts with a socket on this process
         self.board = None
         url = redis_url(app.config)
         if url:
@@ -102,10 +104,10 @@ class Presence:
         key = (usuario["rol"], usuario["user"])
         with self._lock:
             self.counts[key] += 1
-            if self.board is None:
-                n = len([k for k in self.counts if k[0] == key[0]]) if self.counts[key] == 1 else None
-            else:
-                n = self._shared(self.board.on, *key) if self.counts[key] == 1 else None
+            if self.counts[key] > 1:
+                return
+            self.accounts[key[0]] += 1
+            n = self.accounts[key[0]] if self.board is None else self._shared(self.board.on, *key)
         if n is not None:
             announce(*key, True, n)
 
@@ -119,10 +121,8 @@ class Presence:
             if self.counts[key]:
                 return
             del self.counts[key]
-            if self.board is None:
-                n = len([k for k in self.counts if k[0] == key[0]])
-            else:
-                n = self._shared(self.board.off, *key)
+            self.accounts[key[0]] -= 1
+            n = self.accounts[key[0]] if self.board is None else self._shared(self.board.off, *key)
         if n is not None:
             announce(*key, False, n)
 

@@ -12,10 +12,12 @@ def follow(sio):
 
 
 def online(name, rol="user"):
+    """The `presencia` event of an account coming online."""
     return ("presencia", {"usuario": name, "en_linea": True, "rol": rol})
 
 
 def offline(name, rol="user"):
+    """The `presencia` event of an account going offline."""
     return ("presencia", {"usuario": name, "en_linea": False, "rol": rol})
 
 

@@ -23,6 +23,7 @@ def room(connect):
 
 
 def everyone(room):
+    """What each socket of the room received, by name."""
     return {name: received(sio) for name, sio in room.items()}
 
 
