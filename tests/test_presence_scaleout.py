@@ -169,3 +169,20 @@ def test_typing_crosses_processes_and_skips_the_typists_tabs_here(servers):
     assert customer.client.call("escribiendo", {"para": "bob"}, timeout=5)["ok"] is False
     for peer in (typist, own_tab, colleague, customer):
         peer.close()
+
+
+def test_beat_rebuilds_presence_after_redis_lost_it(servers):
+    """Redis loses the presence keys (a flush, a failover): the next beats put every process's users back."""
+    import redis
+
+    (a,) = servers(1)
+    agent, ana = Peer(a, "admin"), Peer(a, "ana")
+    assert agent.follow()["usuarios"] == ["ana"]
+    store = redis.Redis.from_url(redis_url(REDIS_DB))
+    channel = a.env["SOPORTE_SOCKETIO_CHANNEL"]
+    store.delete(*store.keys(f"soporte:presencia:{channel}:*"))
+    # the beat announces again what it puts back (a follower that kept its state sees a repeat)
+    agent.until(presencia("ana", True), presencia("admin", True, "admin"))
+    assert agent.presencia() == {"usuarios": ["ana"], "agentes": ["admin"]}
+    for peer in (agent, ana):
+        peer.close()
