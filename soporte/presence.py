@@ -203,9 +203,13 @@ def follow(app, sid, *args):
         usuario = get_sessions().get(sid)
         if usuario is None:
             return refused(ENDED)
-        room = AGENTS_ROOM if usuario["rol"] == "admin" else CUSTOMERS_ROOM
-        socketio.server.enter_room(sid, room, namespace="/")
-        return {"ok": True, **view_for(usuario["rol"], get_presence().online())}
+        try:
+            room = AGENTS_ROOM if usuario["rol"] == "admin" else CUSTOMERS_ROOM
+            socketio.server.enter_room(sid, room, namespace="/")
+            return {"ok": True, **view_for(usuario["rol"], get_presence().online())}
+        except Exception:
+            log.exception("seguir_presencia failed")
+            return refused("Error interno del servidor")
 
 
 def init_app(app):
