@@ -55,7 +55,7 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
-    """Log who left and why."""
+    """Forget the socket, take it off presence, and log who left and why."""
     usuario = get_sessions().discard(request.sid) or {}
     if usuario:
         get_presence().socket_off(usuario)
