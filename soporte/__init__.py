@@ -42,7 +42,8 @@ def create_app(test_config=None, instance_path=None):
     csrf.init_app(app)
     # events before the first init_socketio: a handler decorated once a server exists is
     # bound to that server only, so every later app (a second create_app, each test) has none
-    from . import api, auth, cli, events, export, freshness, health, i18n, search, security, sessions, views
+    from . import api, auth, cli, events, export, freshness, health, i18n, presence, search, security
+    from . import sessions, typing_relay, views
     from . import status  # noqa: F401  (its route and socket handler register on import)
     from . import preferences, reading_api, reading_events  # noqa: F401 (routes and handlers)
     from .chat import Chat
@@ -54,6 +55,8 @@ def create_app(test_config=None, instance_path=None):
     i18n.init_app(app)
     app.extensions["soporte"] = chat = Chat(app)
     sessions.init_app(app)  # live sockets, logouts, the sweep of expired tokens
+    presence.init_app(app)  # who is online (seguir_presencia), and the beat that expires dead processes
+    typing_relay.init_app(app)  # escribiendo
     if not app.testing and serving():
         chat.writer.start()  # replays what an earlier run left in the spool
     freshness.init_app(app, serving=not app.testing and serving())  # stale replies; seeds after the replay

@@ -12,6 +12,7 @@ from .extensions import socketio
 from .freshness import get_freshness, parse_seen
 from .models import iso_utc
 from .persistence import NotStored
+from .presence import get_presence
 from .sessions import ENDED, check_login, check_sender, get_sessions, role_now, token_room
 from .throttle import TokenBucket
 from .tokens import COOKIE_NAME, read_token
@@ -48,14 +49,18 @@ def on_connect(auth=None):
     join_room(token_room(claims["jti"]))  # logout closes the sockets of its token
     if rol == "admin":
         join_room("admins")
+    usuario["nombre"] = claims.get("name") or claims["user"]  # shown as "Ana está escribiendo..."
     get_sessions().add(request.sid, usuario)
+    get_presence().socket_on(usuario)
     log.info("connect %s (%s) sid=%s", claims["user"], rol, request.sid)
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
-    """Log who left and why."""
+    """Forget the socket, take it off presence, and log who left and why."""
     usuario = get_sessions().discard(request.sid) or {}
+    if usuario:
+        get_presence().socket_off(usuario)
     log.info("disconnect %s sid=%s reason=%s", usuario.get("user"), request.sid, reason)
 
 

@@ -6,6 +6,8 @@ import { isStale, seenUpTo, showStale } from "./stale.js";
 import { ConversationStatus } from "./status.js";
 import { Notifier } from "./notifications.js";
 import { Seen, Unread } from "./reading.js";
+import { startPresence } from "./presence.js";
+import { startTyping } from "./typing.js";
 
 const PAGE = 100; // messages per history page
 const CATCH_UP_PAGE = 500; // the server's largest page
@@ -84,6 +86,9 @@ const title = document.getElementById("chat-titulo");
 
 // reconnect soon after a server restart; the randomisation spreads the clients out
 const socket = io({ autoConnect: false, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
+startPresence(socket, page);
+// before the view: view.open() tells it which conversation is open
+const typing = startTyping({ socket, page, input, active: () => view.active });
 
 /** Fetch and show the latest page of a conversation. */
 async function loadLatest(conv) {
@@ -249,6 +254,7 @@ class AgentView {
     title.textContent = `Conversación con ${name}`;
     box.show(conv);
     this.exports.show(name);
+    typing.opened(name);
     this.setFormEnabled(true);
     this.unreadButton.hidden = false;
     const loaded = around !== null

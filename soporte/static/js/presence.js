@@ -1,0 +1,109 @@
+// Presence: a dot per customer in the agents' list, online colleagues, and "Soporte en línea" for customers.
+//
+// The socket follows presence (seguir_presencia) on every connect; the ack is the state
+// now, and `presencia` / `soporte_en_linea` events move it on. The list items are made
+// by inbox.js: a MutationObserver gives each new item its dot, so inbox.js needs no hook.
+import { el } from "./conversation.js";
+import { t } from "./i18n.js";
+
+const FOLLOW_TIMEOUT_MS = 10000;
+
+/** Agents: the dots in the list and the line of colleagues online. */
+class AgentPresence {
+  constructor(list) {
+    this.list = list;
+    this.users = new Set();
+    this.agents = new Set();
+    this.colleagues = el("p", "agentes-en-linea card-footer small text-body-secondary mb-0");
+    list.parentElement.append(this.colleagues);
+    new MutationObserver(() => this.paintAll()).observe(list, { childList: true });
+    this.paintAll();
+  }
+
+  /** The state as the server's ack gives it. */
+  reset({ usuarios = [], agentes = [] }) {
+    this.users = new Set(usuarios);
+    this.agents = new Set(agentes);
+    this.paintAll();
+  }
+
+  /** One transition (`presencia`). */
+  change({ usuario, en_linea: online, rol }) {
+    const set = rol === "admin" ? this.agents : this.users;
+    if (online) set.add(usuario);
+    else set.delete(usuario);
+    this.paintAll();
+  }
+
+  paintAll() {
+    for (const item of this.list.querySelectorAll("[data-user]")) this.paint(item);
+    const names = [...this.agents].sort();
+    this.colleagues.textContent = names.length
+      ? t("Agentes en línea: {nombres}", { nombres: names.join(", ") })
+      : t("Ningún agente en línea");
+  }
+
+  paint(item) {
+    let dot = item.querySelector(":scope > .presence-dot");
+    if (!dot) {
+      dot = el("span", "presence-dot d-inline-block rounded-circle p-1 flex-shrink-0");
+      dot.setAttribute("role", "img");
+      item.prepend(dot);
+    }
+    const online = this.users.has(item.dataset.user);
+    if (dot.dataset.online === String(online)) return;
+    dot.dataset.online = String(online);
+    dot.classList.toggle("bg-success", online);
+    dot.classList.toggle("bg-secondary", !online);
+    dot.title = online ? t("En línea") : t("Desconectado");
+    dot.setAttribute("aria-label", dot.title);
+  }
+
+  unknown() {}
+}
+
+/** Customers: whether anyone in support is online, in the conversation's header (the navbar is full on a phone). */
+class CustomerPresence {
+  constructor(title) {
+    this.badge = el("span", "badge soporte-estado ms-auto");
+    this.badge.id = "soporte-estado";
+    this.badge.setAttribute("role", "status");
+    this.badge.hidden = true;
+    title.after(this.badge);
+  }
+
+  reset({ soporte }) {
+    this.set(soporte);
+  }
+
+  change({ en_linea: online }) {
+    this.set(online);
+  }
+
+  set(online) {
+    this.badge.hidden = false;
+    this.badge.dataset.online = String(online);
+    this.badge.textContent = online ? t("Soporte en línea") : t("Soporte desconectado");
+    this.badge.className = `badge soporte-estado ms-auto ${online ? "text-bg-success" : "text-bg-light border"}`;
+  }
+
+  /** While this page's own socket is down it cannot know. */
+  unknown() {
+    this.badge.hidden = true;
+  }
+}
+
+/** Follow presence on `socket` for this page (page.rol: "admin" or "user"). */
+export function startPresence(socket, page) {
+  const view = page.rol === "admin"
+    ? new AgentPresence(document.getElementById("usuarios"))
+    : new CustomerPresence(document.getElementById("chat-titulo"));
+  socket.on("connect", () => {
+    socket.timeout(FOLLOW_TIMEOUT_MS).emit("seguir_presencia", (err, ack) => {
+      if (!err && ack && ack.ok) view.reset(ack);
+    });
+  });
+  socket.on("disconnect", () => view.unknown());
+  socket.on(page.rol === "admin" ? "presencia" : "soporte_en_linea", (data) => view.change(data));
+  return view;
+}
