@@ -41,7 +41,7 @@ def create_app(test_config=None, instance_path=None):
     csrf.init_app(app)
     # events before the first init_socketio: a handler decorated once a server exists is
     # bound to that server only, so every later app (a second create_app, each test) has none
-    from . import api, auth, cli, events, health, i18n, security, sessions, views
+    from . import api, auth, cli, events, health, i18n, operations, security, sessions, views
     from .chat import Chat
 
     init_socketio(app)
@@ -57,6 +57,7 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    operations.init_app(app)  # the agents' operations page and its JSON
     cli.register(app)
     app.register_error_handler(HTTPException, json_errors_for_api)
 

@@ -1,6 +1,10 @@
 // The chat page: the socket, the history over REST, and the customer's or the agent's view.
 import { ChatBox, Conversation, normalize } from "./conversation.js";
 import { UserList } from "./inbox.js";
+import { loadCatalog, t } from "./i18n.js";
+
+// the English texts before any text is rendered (nothing to load in Spanish)
+await loadCatalog(document.documentElement.dataset.catalogo);
 
 const PAGE = 100; // messages per history page
 const CATCH_UP_PAGE = 500; // the server's largest page
@@ -49,10 +53,10 @@ const connection = {
   badge: document.getElementById("estado"),
   relogin: document.getElementById("reentrar"),
   states: {
-    connecting: ["Conectando…", "text-bg-secondary"],
-    connected: ["Conectado", "text-bg-success"],
-    reconnecting: ["Reconectando…", "text-bg-warning"],
-    expired: ["Sesión caducada", "text-bg-danger"],
+    connecting: [t("Conectando…"), "text-bg-secondary"],
+    connected: [t("Conectado"), "text-bg-success"],
+    reconnecting: [t("Reconectando…"), "text-bg-warning"],
+    expired: [t("Sesión caducada"), "text-bg-danger"],
   },
   set(state) {
     if (this.badge.dataset.state === "expired") return; // only a new login helps
@@ -127,12 +131,13 @@ async function catchUp(conv) {
 function send(conv, para, text, cid = newCid()) {
   box.newer(conv, () => conv.sending(cid, text), { own: true });
   if (!socket.connected) {
-    conv.failed(cid, "Sin conexión con el servidor");
+    conv.failed(cid, t("Sin conexión con el servidor"));
     return;
   }
   socket.timeout(ACK_TIMEOUT_MS).emit("mensaje_privado", { para, mensaje: text, cid }, (err, ack) => {
-    if (err) conv.failed(cid, socket.connected ? "El servidor no respondió a tiempo" : "Se cortó la conexión");
-    else if (!ack || !ack.ok) conv.failed(cid, (ack && ack.error) || "Mensaje rechazado");
+    if (err) conv.failed(cid, socket.connected ? t("El servidor no respondió a tiempo") : t("Se cortó la conexión"));
+    // the server's reasons are Spanish (the protocol's); the catalog translates the known ones
+    else if (!ack || !ack.ok) conv.failed(cid, (ack && ack.error && t(ack.error)) || t("Mensaje rechazado"));
     else box.newer(conv, () => conv.sent(cid, ack.id, ack.fecha));
   });
 }
@@ -149,7 +154,7 @@ class CustomerView {
   constructor() {
     this.conv = newConversation(
       (params) => withParams(page.urls.mios, params),
-      "Aún no hay mensajes. Escribe tu consulta y te responderemos aquí.",
+      t("Aún no hay mensajes. Escribe tu consulta y te responderemos aquí."),
       page.inbox,
     );
     box.show(this.conv);
@@ -189,7 +194,7 @@ class AgentView {
     if (!conv) {
       conv = newConversation(
         (params) => withParams(page.urls.mensajes, { con: name, ...params }),
-        `Aún no hay mensajes con ${name}.`,
+        t("Aún no hay mensajes con {name}.", { name }),
         name,
       );
       this.convs.set(name, conv);
@@ -201,7 +206,7 @@ class AgentView {
     const conv = this.conversation(name);
     this.active = name;
     this.users.setActive(name);
-    title.textContent = `Conversación con ${name}`;
+    title.textContent = t("Conversación con {name}", { name });
     box.show(conv);
     this.setFormEnabled(true);
     if (!conv.loaded) loadLatest(conv);
@@ -211,7 +216,7 @@ class AgentView {
   setFormEnabled(enabled) {
     input.disabled = !enabled;
     sendButton.disabled = !enabled;
-    input.placeholder = enabled ? "Escribe tu respuesta…" : "Elige una conversación de la lista";
+    input.placeholder = enabled ? t("Escribe tu respuesta…") : t("Elige una conversación de la lista");
   }
 
   async connected(first) {

@@ -1,5 +1,6 @@
 // The agents' list of conversations: latest activity first, active and unread marks.
 import { el } from "./conversation.js";
+import { t } from "./i18n.js";
 
 const ACTIVE = ["bg-light", "text-success", "fw-bold"];
 const UNREAD = ["text-danger", "fw-bold"];
@@ -80,7 +81,7 @@ export class UserList {
     item.badge.textContent = String(item.unread);
     item.badge.hidden = false;
     item.button.classList.add(...UNREAD);
-    item.button.setAttribute("aria-label", `${name}: ${item.unread} sin leer`);
+    item.button.setAttribute("aria-label", t("{name}: {n} sin leer", { name, n: item.unread }));
   }
 
   setActive(name) {
