@@ -22,7 +22,9 @@ function rooms(salas) {
   const rows = salas.map((sala) => {
     const tr = el("tr");
     tr.dataset.sala = sala.sala;
-    tr.append(el("td", sala.sala), el("td", number.format(sala.salas)), el("td", number.format(sala.sockets)));
+    const [salas, sockets] = [el("td", number.format(sala.salas)), el("td", number.format(sala.sockets))];
+    salas.className = sockets.className = "text-end";
+    tr.append(el("td", sala.sala), salas, sockets);
     return tr;
   });
   if (!rows.length) {
@@ -48,8 +50,11 @@ function minutes(counts) {
     bar.className = "ops-barra";
     bar.setAttribute("aria-hidden", "true");
     const cell = el("td");
+    cell.className = "ops-barra-celda";
     cell.append(bar);
-    tr.append(el("td", ago === 0 ? t("este minuto") : t("hace {n} min", { n: ago })), el("td", number.format(count)), cell);
+    const figure = el("td", number.format(count));
+    figure.className = "text-end";
+    tr.append(el("td", ago === 0 ? t("este minuto") : t("hace {n} min", { n: ago })), figure, cell);
     return tr;
   });
   document.getElementById("ops-minutos").replaceChildren(...rows.reverse());
