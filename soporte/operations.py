@@ -1,8 +1,8 @@
 """The operations page for agents: this process's sockets, rooms, writer and message rate.
 
 Every figure is this process's own. With a Redis message queue each process
-answers for itself (its "nodo" says which); ask each one, or read them all
-through a monitoring system that scrapes every process.
+answers for itself (its "nodo" says which), and the JSON adds "procesos": the
+latest figures that every process sharing that Redis published (operations_redis).
 """
 import os
 import socket
@@ -10,11 +10,14 @@ import time
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, g, jsonify, render_template
+from redis import RedisError
 
 from .auth import admin_required
 from .chat import get_chat
+from .config import redis_url
 from .extensions import socketio
 from .models import iso_utc
+from .operations_redis import Fleet
 from .sessions import get_sessions
 
 MINUTES = 15  # the message-rate history the page and the JSON show
@@ -56,9 +59,10 @@ class MinuteCounter:
 class Operations:
     """The per-app figures that are not kept elsewhere: the message rate and the start time."""
 
-    def __init__(self):
+    def __init__(self, fleet=None):
         self.messages = MinuteCounter()
         self.started = datetime.now(timezone.utc).replace(tzinfo=None)
+        self.fleet = fleet  # with Redis: every process's figures
 
 
 def get_operations(app=None):
@@ -130,12 +134,27 @@ def pagina():
 @bp.route("/api/operaciones")
 @admin_required
 def datos():
-    """This process's figures as JSON, for the page and for monitoring (agents only)."""
-    return jsonify(figures())
+    """This process's figures as JSON (and every process's, with Redis), for the page and monitoring."""
+    body = figures()
+    fleet = get_operations().fleet
+    if fleet is not None:
+        try:
+            fleet.publish(body)  # this process's own line is never stale
+            body["procesos"] = fleet.processes()
+        except RedisError:
+            current_app.logger.warning("operations: Redis unavailable", exc_info=True)
+            body["procesos"] = None  # unknown, not empty
+    return jsonify(body)
 
 
 def init_app(app):
     """Give the app its figures and the page."""
-    app.extensions["soporte.operaciones"] = Operations()
+    from . import serving
+
+    shared = redis_url(app.config)
+    fleet = Fleet(shared, app.config["SOCKETIO_CHANNEL"]) if shared else None
+    app.extensions["soporte.operaciones"] = Operations(fleet)
     app.config.setdefault("OPERATIONS_REFRESH_MS", 5000)
     app.register_blueprint(bp)
+    if fleet is not None and not app.testing and serving():
+        fleet.start(app, figures)

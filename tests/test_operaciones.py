@@ -1,8 +1,14 @@
 """The operations page and GET /api/operaciones: this process's sockets, rooms, writer and message rate."""
 import logging
+import os
+import time
+import uuid
 
-from conftest import stored_messages
+import pytest
+
+from conftest import free_port, redis_url, stored_messages
 from soporte.operations import MINUTES, MinuteCounter, get_operations
+from soporte.operations_redis import Fleet
 from test_events import assert_accepted, send
 from test_writer import create_messages_table, drop_messages_table, wait_for_failure_log
 
@@ -130,3 +136,66 @@ def test_minute_counter_ring():
     assert counter.last() == [1, 0, 1]
     clock.now += 3600
     assert counter.last() == [0, 0, 0]
+
+
+@pytest.fixture
+def fleet_channel():
+    """A channel of its own in Redis db 10, its keys removed afterwards."""
+    url = redis_url(10)
+    channel = f"prueba-{uuid.uuid4().hex}"
+    yield url, channel
+    client = Fleet(url, channel).redis
+    for key in client.scan_iter(match=f"{channel}:*"):
+        client.delete(key)
+
+
+def other_process(url, channel, ident, nodo, ttl=60):
+    """Figures as another process sharing the Redis would publish them."""
+    fleet = Fleet(url, channel, ident=ident, ttl=ttl)
+    host, pid = ident.split(":")
+    fleet.publish({"nodo": nodo, "proceso": {"host": host, "pid": int(pid)}, "sockets": 5,
+                   "usuarios_conectados": 4, "agentes_conectados": 1, "salas": [],
+                   "escritor": {"pendientes": 2, "spool_segmentos": 1, "almacenados": 10, "fallos": 0,
+                                "aceptando": True},
+                   "mensajes_por_minuto": [0] * (MINUTES - 1) + [7], "arranque": "2026-01-01T00:00:00.000000Z"})
+    return fleet
+
+
+def test_with_redis_every_process_is_listed(app, connect, cookie_client, fleet_channel):
+    """Each process publishes its figures under its own key; the JSON lists them all, this one fresh."""
+    url, channel = fleet_channel
+    get_operations(app).fleet = Fleet(url, channel, ident="este:1")
+    other_process(url, channel, "otro:2", nodo=app.extensions["soporte"].ids.node + 1)
+    connect("ana")
+    body = figures(cookie_client("admin"))
+    procesos = {p["proceso"]["pid"]: p for p in body["procesos"]}
+    assert set(procesos) == {os.getpid(), 2}
+    assert procesos[os.getpid()]["sockets"] == body["sockets"] == 1
+    assert procesos[os.getpid()]["nodo"] == body["nodo"]
+    assert procesos[2]["sockets"] == 5 and procesos[2]["mensajes_por_minuto"][-1] == 7
+    assert all(p["publicado"].endswith("Z") for p in body["procesos"])
+
+
+def test_a_process_that_stops_publishing_drops_off(app, cookie_client, fleet_channel):
+    """A killed process says no goodbye: its key expires (TTL) and it leaves the list."""
+    url, channel = fleet_channel
+    get_operations(app).fleet = Fleet(url, channel, ident="este:1")
+    other_process(url, channel, "muerto:3", nodo=3, ttl=1)
+    agent = cookie_client("admin")
+    assert "muerto" in [p["proceso"]["host"] for p in figures(agent)["procesos"]]
+    deadline = time.monotonic() + 10
+    while "muerto" in [p["proceso"]["host"] for p in figures(agent)["procesos"]]:
+        assert time.monotonic() < deadline, "the key did not expire"
+        time.sleep(0.2)
+    assert len(figures(agent)["procesos"]) == 1
+
+
+def test_redis_down_leaves_the_local_figures(app, cookie_client):
+    """Without Redis the page still gets this process's figures; the others are unknown (null)."""
+    get_operations(app).fleet = Fleet(f"redis://127.0.0.1:{free_port()}/0", "soporte")
+    body = figures(cookie_client("admin"))
+    assert body["procesos"] is None and body["sockets"] == 0
+
+
+def test_without_redis_there_is_no_list(cookie_client):
+    assert "procesos" not in figures(cookie_client("admin"))

@@ -1,10 +1,9 @@
 """Every Spanish text of the pages and their scripts has its English, and the compiled catalog is current.
 
 When a test here fails it lists exactly what to add:
-- page texts (_() in soporte/**.py and soporte/templates): add the msgid/msgstr pair to
-  soporte/translations/en/LC_MESSAGES/messages.po (`.venv/bin/pybabel extract -F babel.cfg
-  --no-location --omit-header -o messages.pot . && .venv/bin/pybabel update -i messages.pot
-  -d soporte/translations --no-location` adds the new msgids), then compile it:
+- page texts (_() in soporte/**.py and soporte/templates): append each listed msgid with its
+  msgstr to soporte/translations/en/LC_MESSAGES/messages.po (or `pybabel extract -F babel.cfg
+  -o messages.pot . && pybabel update -i messages.pot -d soporte/translations`), then compile:
   `.venv/bin/pybabel compile -d soporte/translations` (the .mo is committed);
 - script texts (t("...") in soporte/static/js): add "Spanish": "English" to soporte/static/i18n/en.json.
 """

@@ -60,6 +60,28 @@ function minutes(counts) {
   document.getElementById("ops-minutos").replaceChildren(...rows.reverse());
 }
 
+/** Every process sharing Redis, one line each (only with Redis: the section stays hidden otherwise). */
+function processes(list) {
+  const section = document.getElementById("ops-procesos-seccion");
+  section.hidden = !Array.isArray(list);
+  if (!Array.isArray(list)) return;
+  const rows = list.map((p) => {
+    const tr = el("tr");
+    tr.dataset.proceso = `${p.proceso.host}:${p.proceso.pid}`;
+    const cells = [p.sockets, p.usuarios_conectados, p.agentes_conectados, p.escritor.pendientes,
+      p.escritor.spool_segmentos, p.mensajes_por_minuto[p.mensajes_por_minuto.length - 1]].map((n) => {
+      const td = el("td", number.format(n));
+      td.className = "text-end";
+      return td;
+    });
+    const seen = new Date(p.publicado);
+    tr.append(el("td", String(p.nodo)), el("td", `${p.proceso.host} (pid ${p.proceso.pid})`), ...cells,
+      el("td", Number.isNaN(seen.getTime()) ? "" : timeOnly.format(seen)));
+    return tr;
+  });
+  document.getElementById("ops-procesos").replaceChildren(...rows);
+}
+
 function render(data) {
   show("ops-nodo", data.nodo);
   show("ops-host", `${data.proceso.host} (pid ${data.proceso.pid})${data.cola_redis ? " · Redis" : ""}`);
@@ -75,6 +97,7 @@ function render(data) {
   arranque.textContent = formatFecha(data.arranque); // the browser's time zone, like the chat's dates
   rooms(data.salas);
   minutes(data.mensajes_por_minuto);
+  processes(data.procesos);
 }
 
 async function refresh() {
