@@ -152,9 +152,11 @@ def init_app(app):
     from . import serving
 
     shared = redis_url(app.config)
-    fleet = Fleet(shared, app.config["SOCKETIO_CHANNEL"]) if shared else None
-    app.extensions["soporte.operaciones"] = Operations(fleet)
     app.config.setdefault("OPERATIONS_REFRESH_MS", 5000)
+    app.config.setdefault("OPERATIONS_PUBLISH_SECONDS", 5)
+    fleet = (Fleet(shared, app.config["SOCKETIO_CHANNEL"], interval=app.config["OPERATIONS_PUBLISH_SECONDS"])
+             if shared else None)
+    app.extensions["soporte.operaciones"] = Operations(fleet)
     app.register_blueprint(bp)
     if fleet is not None and not app.testing and serving():
         fleet.start(app, figures)

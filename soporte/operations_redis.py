@@ -17,18 +17,18 @@ from .extensions import socketio
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 5  # seconds between publications
-TTL = 3 * INTERVAL  # a process silent this long is gone
+INTERVAL = 5  # seconds between publications (OPERATIONS_PUBLISH_SECONDS)
 
 
 class Fleet:
     """This process's entry in Redis, and everyone's."""
 
-    def __init__(self, url, channel, ident=None, ttl=TTL):
+    def __init__(self, url, channel, ident=None, interval=INTERVAL, ttl=None):
         self.redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self.prefix = f"{channel}:operaciones:"  # chats sharing one Redis keep to their own channel
         self.key = self.prefix + (ident or f"{socket.gethostname()}:{os.getpid()}")
-        self.ttl = ttl
+        self.interval = interval
+        self.ttl = ttl or max(1, round(3 * interval))  # a process silent for three rounds is gone
         self._started = False
 
     def publish(self, figures):
@@ -44,7 +44,7 @@ class Fleet:
                                             f.get("proceso", {}).get("pid", 0)))
 
     def start(self, app, figures):
-        """Publish figures() every INTERVAL seconds in the background."""
+        """Publish figures() every `interval` seconds in the background."""
         if not self._started:
             self._started = True
             socketio.start_background_task(self._publish_forever, app, figures)
@@ -57,4 +57,4 @@ class Fleet:
                     self.publish(figures())
                 except Exception:
                     log.warning("could not publish the operations figures to Redis", exc_info=True)
-                socketio.sleep(INTERVAL)
+                socketio.sleep(self.interval)
