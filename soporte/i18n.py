@@ -10,10 +10,11 @@ import os
 
 from flask import Blueprint, abort, current_app, g, has_request_context, redirect, request, url_for
 from flask_babel import Babel, format_datetime, get_locale
+from flask_wtf.csrf import ValidationError, same_origin, validate_csrf
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from .extensions import db
+from .extensions import csrf, db
 from .models import Usuario
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ COOKIE = "idioma"
 COOKIE_MAX_AGE = 365 * 24 * 3600  # a choice of language outlives any login
 # dates as the page scripts show them (static/js/conversation.js), month names localized by Babel
 DATE_PATTERNS = {"es": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
+# an agent keeps the inbox open all day: its switch must still work hours after the page loaded
+SWITCH_TOKEN_MAX_AGE = 7 * 24 * 3600
 babel = Babel()
 bp = Blueprint("idioma", __name__)
 
@@ -100,8 +103,10 @@ def safe_next(target):
 
 
 @bp.route("/idioma", methods=["POST"])
+@csrf.exempt  # checked by check_csrf, with a longer time limit
 def cambiar():
     """Switch the language (ES | EN): a cookie for this browser, the account's choice when logged in."""
+    check_csrf()
     idioma = request.form.get("idioma", "")
     if idioma not in LANGUAGES:
         abort(400, description="Idioma no disponible")
@@ -111,6 +116,23 @@ def cambiar():
     if claims is not None:
         save_language(claims["user"], idioma)
     return set_language_cookie(redirect(safe_next(request.form.get("next"))), idioma)
+
+
+def check_csrf():
+    """CSRFProtect's checks, but a token lasts SWITCH_TOKEN_MAX_AGE instead of WTF_CSRF_TIME_LIMIT (1 h).
+
+    The token is still bound to this browser's session, and over HTTPS the Referer
+    must be this site, as CSRFProtect requires.
+    """
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    try:
+        validate_csrf(request.form.get("csrf_token"), time_limit=SWITCH_TOKEN_MAX_AGE)
+    except ValidationError as error:
+        abort(400, description=str(error))
+    if request.is_secure and current_app.config.get("WTF_CSRF_SSL_STRICT", True):
+        if not request.referrer or not same_origin(request.referrer, f"https://{request.host}/"):
+            abort(400, description="The referrer does not match the host.")
 
 
 def fecha(value):

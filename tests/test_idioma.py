@@ -1,5 +1,8 @@
 """Spanish and English: the switch (POST /idioma), its cookie, the account's saved choice, safe redirects."""
+import time
+
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from conftest import CSRF_FIELD, PASSWORD, account, login
 
@@ -128,6 +131,37 @@ def test_csrf_is_required(client):
     assert response.status_code == 400
     assert "idioma=" not in response.headers.get("Set-Cookie", "")
     response = client.post("/idioma", data={"idioma": "en", "next": "/login", "csrf_token": "falso"})
+    assert response.status_code == 400
+
+
+def token_made(app, client, seconds_ago):
+    """A CSRF token of this client's session as a page rendered `seconds_ago` would carry it."""
+    client.get("/login")
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+
+    class Then(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - seconds_ago
+
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token", signer=Then).dumps(raw)
+
+
+def test_a_page_open_for_hours_can_still_switch(app, client):
+    """Flask-WTF's tokens last an hour; an inbox open since the morning must still switch."""
+    assert switch(client, "en", token=token_made(app, client, 5 * 3600)).status_code == 302
+    assert client.post("/login", data={"user": "ana", "pass": "x",  # other forms keep the 1 h limit
+                                       "csrf_token": token_made(app, client, 5 * 3600)}).status_code == 400
+    assert switch(client, "en", token=token_made(app, client, 8 * 24 * 3600)).status_code == 400
+
+
+def test_over_https_the_referrer_must_be_this_site(client):
+    token = csrf(client)
+    response = client.post("/idioma", data={"idioma": "en", "next": "/login", "csrf_token": token},
+                           base_url="https://localhost", headers={"Referer": "https://evil.example/"})
+    assert response.status_code == 400
+    response = client.post("/idioma", data={"idioma": "en", "next": "/login", "csrf_token": token},
+                           base_url="https://localhost")
     assert response.status_code == 400
 
 
