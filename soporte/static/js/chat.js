@@ -1,10 +1,7 @@
 // The chat page: the socket, the history over REST, and the customer's or the agent's view.
 import { ChatBox, Conversation, normalize } from "./conversation.js";
 import { UserList } from "./inbox.js";
-import { loadCatalog, t } from "./i18n.js";
-
-// the English texts before any text is rendered (nothing to load in Spanish)
-await loadCatalog(document.documentElement.dataset.catalogo);
+import { t } from "./i18n.js"; // which loads the page's catalog first
 
 const PAGE = 100; // messages per history page
 const CATCH_UP_PAGE = 500; // the server's largest page

@@ -1,6 +1,6 @@
 // The operations page: this process's figures from /api/operaciones, refreshed every few seconds.
 import { formatFecha } from "./conversation.js";
-import { loadCatalog, locale, t } from "./i18n.js";
+import { locale, t } from "./i18n.js"; // which loads the page's catalog first
 
 const root = document.getElementById("operaciones");
 const url = root.dataset.url;
@@ -119,5 +119,4 @@ async function refresh() {
   setTimeout(refresh, every);
 }
 
-await loadCatalog(document.documentElement.dataset.catalogo);
 refresh();
