@@ -75,6 +75,20 @@ def count_message():
     current_app.extensions["soporte.operaciones"].messages.hit()
 
 
+def copy_of(mapping, attempts=3):
+    """A copy of one of Socket.IO's room maps, which sockets change meanwhile.
+
+    Under eventlet nothing runs while it is copied; under threading (`flask run`) a
+    connect or disconnect may, and the copy is tried again.
+    """
+    for _ in range(attempts - 1):
+        try:
+            return dict(mapping)
+        except RuntimeError:  # "changed size during iteration"
+            continue
+    return dict(mapping)
+
+
 def rooms_summary():
     """This process's Socket.IO rooms with their socket counts, per-socket rooms left out.
 
@@ -82,8 +96,8 @@ def rooms_summary():
     kind as "kind:*" with how many rooms there are: one line per account or login
     would make the table as long as the user list and leak every name to the page.
     """
-    rooms = dict(socketio.server.manager.rooms.get("/", {}))  # a copy: sockets come and go meanwhile
-    everyone = rooms.pop(None, {})
+    rooms = copy_of(socketio.server.manager.rooms.get("/", {}))
+    everyone = copy_of(rooms.pop(None, {}))
     named, kinds = {}, {}
     for name, members in rooms.items():
         if name in everyone or not members:  # a socket's own room, or an emptied one
@@ -92,7 +106,7 @@ def rooms_summary():
         if sep:
             summary = kinds.setdefault(kind + ":*", {"sala": kind + ":*", "salas": 0, "sockets": 0})
             summary["salas"] += 1
-            summary["sockets"] += len(members)
+            summary["sockets"] += len(members)  # len() of a live room: no iteration
         else:
             named[name] = {"sala": name, "salas": 1, "sockets": len(members)}
     return sorted(named.values(), key=lambda r: r["sala"]) + sorted(kinds.values(), key=lambda r: r["sala"])
@@ -104,7 +118,7 @@ def figures():
     sessions = get_sessions()
     chat = get_chat()
     writer = chat.writer
-    everyone = list(manager.rooms.get("/", {}).get(None, {}))
+    everyone = list(copy_of(manager.rooms.get("/", {}).get(None, {})))
     users = {u["user"] for u in map(sessions.get, everyone) if u}
     agents = {u["user"] for u in map(sessions.get, everyone) if u and u["rol"] == "admin"}
     return {
