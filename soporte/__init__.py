@@ -42,8 +42,8 @@ def create_app(test_config=None, instance_path=None):
     csrf.init_app(app)
     # events before the first init_socketio: a handler decorated once a server exists is
     # bound to that server only, so every later app (a second create_app, each test) has none
-    from . import api, auth, cli, events, export, freshness, health, i18n, presence, search, security
-    from . import sessions, typing_relay, views
+    from . import api, auth, cli, events, export, freshness, health, i18n, operations, presence, search
+    from . import security, sessions, typing_relay, views
     from . import status  # noqa: F401  (its route and socket handler register on import)
     from . import preferences, reading_api, reading_events  # noqa: F401 (routes and handlers)
     from .chat import Chat
@@ -66,6 +66,7 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(search.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(health.bp)
+    operations.init_app(app)  # the agents' operations page and its JSON
     cli.register(app)
     app.register_error_handler(HTTPException, json_errors_for_api)
 

@@ -3,11 +3,13 @@ import functools
 import re
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from .chat import get_chat
 from .errors import error_response
 from .extensions import db, limiter
+from .i18n import chosen_language, remember_at_login
 from .models import Usuario
 from .sessions import get_sessions
 from .tokens import COOKIE_NAME, clear_token_cookie, issue_token, read_token, set_token_cookie
@@ -84,7 +86,7 @@ def admin_required(view):
 def too_many_attempts(error):
     """Answer a rate-limited login or registration with its page and a message."""
     page = "auth/registro.html" if request.endpoint == "auth.registro" else "auth/login.html"
-    return render_template(page, error="Demasiados intentos; espera un momento y vuelve a probar",
+    return render_template(page, error=_("Demasiados intentos; espera un momento y vuelve a probar"),
                            user=request.form.get("user", "")), 429
 
 
@@ -105,11 +107,11 @@ def login():
         ).scalar_one_or_none()
     except SQLAlchemyError:
         current_app.logger.exception("login: database error")
-        return render_template("auth/login.html", error="Servicio no disponible, inténtalo más tarde", user=username), 503
+        return render_template("auth/login.html", error=_("Servicio no disponible, inténtalo más tarde"), user=username), 503
     if usuario is None or not usuario.check_password(password):
-        return render_template("auth/login.html", error="Usuario o contraseña incorrectos", user=username), 401
+        return render_template("auth/login.html", error=_("Usuario o contraseña incorrectos"), user=username), 401
     response = redirect(url_for("views.soporte"))
-    return set_token_cookie(response, issue_token(usuario))
+    return remember_at_login(set_token_cookie(response, issue_token(usuario)), usuario)
 
 
 @bp.route("/logout")
@@ -133,14 +135,15 @@ def registro():
     password = request.form.get("pass", "")
     error = registration_error(form["user"], password, request.form.get("pass2", ""))
     if error is None:
-        usuario = Usuario(usuario=form["user"], nombre=form["nombre"] or form["user"], rol="user")
+        usuario = Usuario(usuario=form["user"], nombre=form["nombre"] or form["user"], rol="user",
+                          idioma=chosen_language())  # the language chosen before signing up
         usuario.set_password(password)
         db.session.add(usuario)
         try:
             db.session.commit()
         except SQLAlchemyError:
             db.session.rollback()
-            error = "Ese nombre de usuario ya existe"
+            error = _("Ese nombre de usuario ya existe")
     if error:
         return render_template("auth/registro.html", error=error, **form), 400
     get_chat().directory.forget(usuario.usuario)  # agents may write to them at once
@@ -150,12 +153,12 @@ def registro():
 def registration_error(username, password, password2):
     """Why a registration cannot go ahead, or None when it can."""
     if not USERNAME.match(username):
-        return "El usuario debe tener de 3 a 64 letras, números, '.', '_' o '-'"
+        return _("El usuario debe tener de 3 a 64 letras, números, '.', '_' o '-'")
     if username == current_app.config["SUPPORT_INBOX"]:
-        return "Ese nombre de usuario ya existe"
+        return _("Ese nombre de usuario ya existe")
     if len(password) < MIN_PASSWORD:
-        return f"La contraseña debe tener al menos {MIN_PASSWORD} caracteres"
+        return _("La contraseña debe tener al menos %(n)s caracteres", n=MIN_PASSWORD)
     if password != password2:
-        return "Las contraseñas no coinciden"
+        return _("Las contraseñas no coinciden")
     exists = db.session.execute(db.select(Usuario.id).filter_by(usuario=username)).first()
-    return "Ese nombre de usuario ya existe" if exists else None
+    return _("Ese nombre de usuario ya existe") if exists else None

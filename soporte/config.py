@@ -34,6 +34,8 @@ DEFAULTS = {
     # presence and typing (see soporte/presence.py, typing_relay.py)
     "PRESENCE_TTL": 15.0,  # seconds a process's online users outlive its last beat in Redis (a killed process)
     "PRESENCE_INTERVAL": 5.0,  # seconds between beats: each refreshes this process and reaps dead ones
+    "OPERATIONS_REFRESH_MS": 5000,  # how often the operations page asks for its figures
+    "OPERATIONS_PUBLISH_SECONDS": 5,  # with Redis: how often each process publishes its figures
     "TYPING_INTERVAL": 2.0,  # seconds: at most one escribiendo relayed per typist and conversation
 }
 

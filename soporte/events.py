@@ -11,6 +11,7 @@ from .errors import refused
 from .extensions import socketio
 from .freshness import get_freshness, parse_seen
 from .models import iso_utc
+from .operations import count_message
 from .persistence import NotStored
 from .presence import get_presence
 from .sessions import ENDED, check_login, check_sender, get_sessions, role_now, token_room
@@ -107,6 +108,7 @@ def relay(sid, data):
     if stale:
         return stale  # not remembered as an ack: "send anyway" reuses the cid
     deliver(sender, payload, sid)
+    count_message()  # messages per minute on the operations page: an int increment
     try:
         chat.writer.submit({"id": message_id, "de_usuario": sender["user"], "para_usuario": para,
                             "conversacion": customer, "mensaje": mensaje, "fecha": fecha, "cid": cid}

@@ -8,6 +8,7 @@ import { Notifier } from "./notifications.js";
 import { Seen, Unread } from "./reading.js";
 import { startPresence } from "./presence.js";
 import { startTyping } from "./typing.js";
+import { t } from "./i18n.js"; // which loads the page's catalog first
 
 const PAGE = 100; // messages per history page
 const CATCH_UP_PAGE = 500; // the server's largest page
@@ -63,10 +64,10 @@ const connection = {
   badge: document.getElementById("estado"),
   relogin: document.getElementById("reentrar"),
   states: {
-    connecting: ["Conectando…", "text-bg-secondary"],
-    connected: ["Conectado", "text-bg-success"],
-    reconnecting: ["Reconectando…", "text-bg-warning"],
-    expired: ["Sesión caducada", "text-bg-danger"],
+    connecting: [t("Conectando…"), "text-bg-secondary"],
+    connected: [t("Conectado"), "text-bg-success"],
+    reconnecting: [t("Reconectando…"), "text-bg-warning"],
+    expired: [t("Sesión caducada"), "text-bg-danger"],
   },
   set(state) {
     if (this.badge.dataset.state === "expired") return; // only a new login helps
@@ -147,18 +148,19 @@ async function catchUp(conv) {
 function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
   box.newer(conv, () => conv.sending(cid, text), { own: true });
   if (!socket.connected) {
-    conv.failed(cid, "Sin conexión con el servidor");
+    conv.failed(cid, t("Sin conexión con el servidor"));
     return;
   }
   const payload = { para, mensaje: text, cid };
   if (page.rol === "admin" && !anyway) payload.visto_hasta = seenUpTo(conv);
   socket.timeout(ACK_TIMEOUT_MS).emit("mensaje_privado", payload, (err, ack) => {
-    if (err) conv.failed(cid, socket.connected ? "El servidor no respondió a tiempo" : "Se cortó la conexión");
+    if (err) conv.failed(cid, socket.connected ? t("El servidor no respondió a tiempo") : t("Se cortó la conexión"));
     else if (isStale(ack)) {
       showStale(box, conv, cid, ack, () => send(conv, para, text, cid, { anyway: true }));
       catchUp(conv).catch(() => {}); // what the server could not list (written on another process)
     }
-    else if (!ack || !ack.ok) conv.failed(cid, (ack && ack.error) || "Mensaje rechazado");
+    // the server's reasons are Spanish (the protocol's); the catalog translates the known ones
+    else if (!ack || !ack.ok) conv.failed(cid, (ack && ack.error && t(ack.error)) || t("Mensaje rechazado"));
     else box.newer(conv, () => conv.sent(cid, ack.id, ack.fecha));
   });
 }
@@ -175,7 +177,7 @@ class CustomerView {
   constructor() {
     this.conv = newConversation(
       (params) => withParams(page.urls.mios, params),
-      "Aún no hay mensajes. Escribe tu consulta y te responderemos aquí.",
+      t("Aún no hay mensajes. Escribe tu consulta y te responderemos aquí."),
       page.inbox,
     );
     box.show(this.conv);
@@ -238,7 +240,7 @@ class AgentView {
     if (!conv) {
       conv = newConversation(
         (params) => withParams(page.urls.mensajes, { con: name, ...params }),
-        `Aún no hay mensajes con ${name}.`,
+        t("Aún no hay mensajes con {name}.", { name }),
         name,
       );
       this.convs.set(name, conv);
@@ -251,7 +253,7 @@ class AgentView {
     this.active = name;
     this.users.setActive(name);
     this.status.opened(name);
-    title.textContent = `Conversación con ${name}`;
+    title.textContent = t("Conversación con {name}", { name });
     box.show(conv);
     this.exports.show(name);
     typing.opened(name);
@@ -276,7 +278,7 @@ class AgentView {
   setFormEnabled(enabled) {
     input.disabled = !enabled;
     sendButton.disabled = !enabled;
-    input.placeholder = enabled ? "Escribe tu respuesta…" : "Elige una conversación de la lista";
+    input.placeholder = enabled ? t("Escribe tu respuesta…") : t("Elige una conversación de la lista");
   }
 
   async connected(first) {

@@ -4,6 +4,8 @@
 // it arrives (history page, live event, catch-up after a reconnect, an ack).
 // Text only ever goes in through textContent.
 
+import { locale, t } from "./i18n.js";
+
 /** Order two message ids: numbers, or strings of digits, of any length. */
 export function compareIds(a, b) {
   const x = String(a);
@@ -19,13 +21,20 @@ export function parseFecha(fecha) {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-const pad = (n) => String(n).padStart(2, "0");
+// Spanish: DD/MM/YYYY HH:MM, as it always was; English: "25 Nov 2026, 14:05" (en-GB with the
+// month's name, which no English reader can take for MM/DD). Intl gives each part in the locale.
+const DATE_FORMAT = {
+  "es-ES": { date: { day: "2-digit", month: "2-digit", year: "numeric" }, glue: " " },
+  "en-GB": { date: { day: "numeric", month: "short", year: "numeric" }, glue: ", " },
+}[locale] || { date: { day: "2-digit", month: "2-digit", year: "numeric" }, glue: " " };
+const dateOnly = new Intl.DateTimeFormat(locale, DATE_FORMAT.date);
+const timeOnly = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 
-/** DD/MM/YYYY HH:MM in the browser's local time. */
+/** A message's date and time in the browser's local time, in the page's language. */
 export function formatFecha(fecha) {
   const d = parseFecha(fecha);
   if (!d) return "";
-  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return dateOnly.format(d) + DATE_FORMAT.glue + timeOnly.format(d);
 }
 
 /** A message from the REST history or from a socket event, in one shape. */
@@ -48,7 +57,8 @@ export function el(tag, className, text) {
   return node;
 }
 
-const STATE_TEXT = { sending: "Enviando…", sent: "Enviado", failed: "No enviado" };
+// functions: the catalog is loaded after this module is evaluated
+const STATE_TEXT = { sending: () => t("Enviando…"), sent: () => t("Enviado"), failed: () => t("No enviado") };
 
 export class Conversation {
   /**
@@ -181,16 +191,16 @@ export class Conversation {
     this.status.replaceChildren();
     this.status.dataset.state = state;
     if (state === "loading") {
-      this.status.append(el("span", "spinner-border spinner-border-sm me-2"), "Cargando mensajes…");
+      this.status.append(el("span", "spinner-border spinner-border-sm me-2"), t("Cargando mensajes…"));
     } else if (state === "more") {
-      const button = el("button", "btn btn-link btn-sm load-older", "Cargar mensajes anteriores");
+      const button = el("button", "btn btn-link btn-sm load-older", t("Cargar mensajes anteriores"));
       button.type = "button";
       button.addEventListener("click", () => this.onNeedOlder && this.onNeedOlder());
       this.status.append(button);
     } else if (state === "start") {
-      this.status.append("Inicio de la conversación");
+      this.status.append(t("Inicio de la conversación"));
     } else if (state === "error") {
-      const button = el("button", "btn btn-link btn-sm text-danger", "No se pudo cargar el historial. Reintentar");
+      const button = el("button", "btn btn-link btn-sm text-danger", t("No se pudo cargar el historial. Reintentar"));
       button.type = "button";
       button.addEventListener("click", retry);
       this.status.append(button);
@@ -202,7 +212,7 @@ export class Conversation {
 function renderMessage(m, own) {
   const li = el("li", `msg ${own ? "msg-own" : "msg-other"}`);
   const meta = el("div", "msg-meta");
-  meta.append(el("strong", "msg-author", own ? "Tú" : m.de), el("time", "msg-time"));
+  meta.append(el("strong", "msg-author", own ? t("Tú") : m.de), el("time", "msg-time"));
   if (own) meta.append(el("span", "msg-state"));
   li.append(meta, el("div", "msg-text", m.mensaje));
   setTime(li, m.fecha);
@@ -215,16 +225,16 @@ function setTime(li, fecha) {
   time.dateTime = fecha;
   time.textContent = formatFecha(fecha);
   const date = parseFecha(fecha);
-  if (date) time.title = date.toLocaleString();
+  if (date) time.title = date.toLocaleString(locale);
 }
 
 function setState(li, state, reason) {
   li.dataset.state = state;
   const label = li.querySelector(".msg-state");
-  label.replaceChildren(STATE_TEXT[state]);
+  label.replaceChildren(STATE_TEXT[state]());
   li.querySelector(".msg-error")?.remove();
   if (state === "failed") {
-    const retry = el("button", "btn btn-link btn-sm p-0 ms-1 align-baseline msg-retry", "Reintentar");
+    const retry = el("button", "btn btn-link btn-sm p-0 ms-1 align-baseline msg-retry", t("Reintentar"));
     retry.type = "button";
     label.append(retry);
     if (reason) li.append(el("div", "msg-error small", reason));

@@ -3,11 +3,15 @@
 const lang = document.documentElement.lang || "es";
 const catalog = {};
 
-/** Load the catalog of the page's language (nothing to load for Spanish). */
+/** Load the catalog of the page's language (nothing to load for Spanish); Spanish texts if it fails. */
 export async function loadCatalog(url) {
   if (lang === "es" || !url) return;
-  const response = await fetch(url, { cache: "force-cache" });
-  if (response.ok) Object.assign(catalog, await response.json());
+  try {
+    const response = await fetch(url, { cache: "force-cache" }); // the URL carries the file's hash
+    if (response.ok) Object.assign(catalog, await response.json());
+  } catch (error) {
+    console.warn("catalog not loaded, texts stay in Spanish:", error);
+  }
 }
 
 /** The text in the page's language, with {placeholders} filled in. */
@@ -18,3 +22,7 @@ export function t(text, values = {}) {
 
 /** The page's language, for Intl date and number formats. */
 export const locale = lang === "en" ? "en-GB" : "es-ES";
+
+// The page's catalog (its URL in <html data-catalogo>) before any module that imports t() runs:
+// those modules wait for this one, so even texts made when a module loads are translated.
+await loadCatalog(document.documentElement.dataset.catalogo);

@@ -81,7 +81,7 @@ export class UserList {
     item.badge.textContent = String(item.unread);
     item.badge.hidden = false;
     item.button.classList.add(...UNREAD);
-    item.button.setAttribute("aria-label", `${name}: ${item.unread} sin leer`);
+    item.button.setAttribute("aria-label", t("{name}: {n} sin leer", { name, n: item.unread }));
   }
 
   /** Show how many messages are unread (the server's count; 0 hides the badge). */

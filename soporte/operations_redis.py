@@ -1,0 +1,60 @@
+"""Every process's operations figures in one place: each one publishes its own to Redis, with a TTL.
+
+Processes that share Redis (the message queue) are one chat. Each writes its
+figures under a key of its own every INTERVAL seconds; a process that stops
+(killed, or its host gone) drops off the list when its key expires, with no
+goodbye needed. Never on the message path: a background task and the page.
+"""
+import json
+import logging
+import os
+import socket
+from datetime import datetime, timezone
+
+import redis
+
+from .extensions import socketio
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 5  # seconds between publications (OPERATIONS_PUBLISH_SECONDS)
+
+
+class Fleet:
+    """This process's entry in Redis, and everyone's."""
+
+    def __init__(self, url, channel, ident=None, interval=INTERVAL, ttl=None):
+        self.redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.prefix = f"{channel}:operaciones:"  # chats sharing one Redis keep to their own channel
+        self.key = self.prefix + (ident or f"{socket.gethostname()}:{os.getpid()}")
+        self.interval = interval
+        self.ttl = ttl or max(1, round(3 * interval))  # a process silent for three rounds is gone
+        self._started = False
+
+    def publish(self, figures):
+        """Write this process's figures, with the time they were taken."""
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self.redis.set(self.key, json.dumps({**figures, "publicado": now}), ex=self.ttl)
+
+    def processes(self):
+        """The latest figures of every live process, ordered by node and host."""
+        keys = sorted(self.redis.scan_iter(match=self.prefix + "*", count=200))
+        found = [json.loads(value) for value in (self.redis.mget(keys) if keys else []) if value]
+        return sorted(found, key=lambda f: (f.get("nodo", 0), f.get("proceso", {}).get("host", ""),
+                                            f.get("proceso", {}).get("pid", 0)))
+
+    def start(self, app, figures):
+        """Publish figures() every `interval` seconds in the background."""
+        if not self._started:
+            self._started = True
+            socketio.start_background_task(self._publish_forever, app, figures)
+
+    def _publish_forever(self, app, figures):
+        """The background publication; a Redis failure is logged and the next round tries again."""
+        with app.app_context():
+            while True:
+                try:
+                    self.publish(figures())
+                except Exception:
+                    log.warning("could not publish the operations figures to Redis", exc_info=True)
+                socketio.sleep(self.interval)
