@@ -1,5 +1,4 @@
 """Socket.IO handlers: who may connect, and the relay of private messages."""
-import functools
 import logging
 
 from flask import current_app, request
@@ -65,24 +64,26 @@ def on_disconnect(reason=None):
     log.info("disconnect %s sid=%s reason=%s", usuario.get("user"), request.sid, reason)
 
 
-def relay_message(app, sid, *args):
-    """Validate, deliver at once, then ack once the message is durable (spool or database).
+def bind_fast(app, event, handler):
+    """Bind handler(sid, payload) straight to python-socketio: an app context, errors as refusals.
 
-    Bound straight to python-socketio (see register_relay): a message needs no
-    Flask request context and cookie session, which cost a fifth of the CPU per
-    message when Flask-SocketIO pushed them.
+    A hot event needs no Flask request context and cookie session, which cost a
+    fifth of the CPU per message when Flask-SocketIO pushed them.
     """
-    with app.app_context():
-        try:
-            # one argument, the payload; anything else fails validation like a bad payload
-            return relay(sid, args[0] if len(args) == 1 else args)
-        except Exception:
-            log.exception("mensaje_privado failed")
-            return refused("Error interno del servidor")
+    def call(sid, *args):
+        with app.app_context():
+            try:
+                # one argument, the payload; anything else fails validation like a bad payload
+                return handler(sid, args[0] if len(args) == 1 else args)
+            except Exception:
+                log.exception("%s failed", event)
+                return refused("Error interno del servidor")
+
+    socketio.server.on(event, call)
 
 
 def relay(sid, data):
-    """The body of relay_message, inside an app context."""
+    """mensaje_privado: validate, deliver at once, then ack once the message is durable (spool or database)."""
     sender = get_sessions().get(sid)
     if sender is None:
         return refused(ENDED)  # disconnected meanwhile
@@ -123,7 +124,7 @@ def relay(sid, data):
 
 def register_relay(app):
     """Bind mensaje_privado to this app's Socket.IO server (after socketio.init_app)."""
-    socketio.server.on("mensaje_privado", functools.partial(relay_message, app))
+    bind_fast(app, "mensaje_privado", relay)
 
 
 def check_recipient(sender, para, chat):

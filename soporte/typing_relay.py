@@ -1,5 +1,4 @@
 """Typing indicators: `escribiendo` relayed to the other side of a conversation, throttled per typist."""
-import functools
 import logging
 import time
 
@@ -7,7 +6,7 @@ from flask import current_app
 
 from .chat import get_chat
 from .errors import refused
-from .events import check_recipient
+from .events import bind_fast, check_recipient
 from .extensions import socketio
 from .sessions import ENDED, NOT_AN_AGENT, SEND_ROLE_WAIT, check_login, get_sessions, role_now
 from .validation import Invalid, encodable
@@ -44,21 +43,8 @@ def parse_typing(data):
     return para
 
 
-def typing_event(app, sid, *args):
-    """escribiendo: validate like mensaje_privado, throttle, relay; ack {"ok", "reenviado"}.
-
-    Bound straight to python-socketio, like the message relay: no Flask request context.
-    """
-    with app.app_context():
-        try:
-            return relay_typing(sid, args[0] if len(args) == 1 else args)
-        except Exception:
-            log.exception("escribiendo failed")
-            return refused("Error interno del servidor")
-
-
 def relay_typing(sid, data):
-    """The body of typing_event, inside an app context."""
+    """escribiendo: validate like mensaje_privado, throttle, relay; ack {"ok", "reenviado"}."""
     typist = get_sessions().get(sid)
     if typist is None:
         return refused(ENDED)
@@ -94,4 +80,4 @@ def own_sids(user):
 def init_app(app):
     """Give the app its throttle and bind escribiendo to its Socket.IO server."""
     app.extensions["soporte.typing"] = TypingThrottle(app.config["TYPING_INTERVAL"])
-    socketio.server.on("escribiendo", functools.partial(typing_event, app))
+    bind_fast(app, "escribiendo", relay_typing)  # like the message relay: no Flask request context

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,7 @@ class LiveServer:
     """soporte in a real process: gunicorn, eventlet worker, real websockets."""
 
     def __init__(self, tmp_path, db_url, extra_env=None):
+        self.extra_env = extra_env or {}  # the SOPORTE_* settings it was given, to start its like
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / f"server-{self.port}.log"
@@ -234,6 +236,52 @@ class LiveServer:
                              data={"user": username, "pass": password, "csrf_token": token})
         assert response.status_code == 302, response.text
         return http
+
+
+@pytest.fixture
+def redis_servers(app, tmp_path):
+    """Start soporte processes that are one chat on Redis: redis_servers(count, redis_db, **settings).
+
+    The processes of one test share a channel of their own; all are stopped at the end.
+    """
+    started = []
+    channel = f"soporte-test-{uuid.uuid4().hex}"
+
+    def start(count, redis_db, **settings):
+        env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(redis_db), "SOPORTE_SOCKETIO_CHANNEL": channel,
+               **{f"SOPORTE_{key}": str(value) for key, value in settings.items()}}
+        made = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(count)]
+        for server in made:
+            started.append(server)
+            server.start()
+        return made
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def live_socket(server, username):
+    """A python-socketio client on a real websocket, logged in over HTTP on that server (in .http)."""
+    import socketio as socketio_client
+
+    http = server.login(username)
+    client = socketio_client.SimpleClient()
+    client.connect(server.url, transports=["websocket"], headers={"Cookie": f"token={http.cookies['token']}"})
+    client.http = http
+    return client
+
+
+def drain(client, timeout=0.5):
+    """Every event a SimpleClient receives until it has been quiet for `timeout` seconds."""
+    import socketio as socketio_client
+
+    events = []
+    while True:
+        try:
+            events.append(client.receive(timeout=timeout))
+        except socketio_client.exceptions.TimeoutError:
+            return events
 
 
 @pytest.fixture

@@ -18,14 +18,20 @@ ROUTES = ["/api/mensajes?con=ana", "/api/mensajes/mios", "/api/usuarios-conversa
 MESSAGE_ROUTES = ["/api/mensajes?con=ana", "/api/mensajes/mios"]
 
 
-def add_messages(app, *messages):
-    """Store (de, para, texto) messages the way the writer does, with server ids; return the ids."""
+def rows_for(app, *messages):
+    """Writer rows for (de, para, texto) messages, with server ids."""
     chat = app.extensions["soporte"]
     rows = []
     for de, para, texto in messages:
         message_id, fecha = chat.ids.next()
         rows.append({"id": message_id, "de_usuario": de, "para_usuario": para, "cid": None,
                      "conversacion": para if de in AGENTS else de, "mensaje": texto, "fecha": fecha})
+    return rows
+
+
+def add_messages(app, *messages):
+    """Store (de, para, texto) messages the way the writer does, with server ids; return the ids."""
+    rows = rows_for(app, *messages)
     with app.app_context():
         store(db.session, rows)
         db.session.commit()

@@ -9,7 +9,8 @@ import pytest
 from soporte import export
 from soporte.extensions import db
 from soporte.persistence import store
-from test_search import add, rows_for
+from test_api import add_messages as add
+from test_api import rows_for
 
 TRICKY = [
     ("ana", "admin", "Hola, ¿qué tal? Ñandú, canción"),  # comma and accents

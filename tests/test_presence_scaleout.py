@@ -2,12 +2,11 @@
 import os
 import signal
 import time
-import uuid
 
 import pytest
 import socketio as socketio_client
 
-from conftest import LiveServer, redis_url
+from conftest import redis_url
 
 REDIS_DB = 13
 TTL = 4.0  # PRESENCE_TTL here: a killed process's users go offline within TTL + INTERVAL; a beat may lag 3.5 s
@@ -15,23 +14,9 @@ INTERVAL = 0.5
 
 
 @pytest.fixture
-def servers(app, tmp_path):
+def servers(redis_servers):
     """Start n soporte processes on one database and one Redis channel (unique to this test)."""
-    started = []
-    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(REDIS_DB),
-           "SOPORTE_SOCKETIO_CHANNEL": f"soporte-test-{uuid.uuid4().hex}",
-           "SOPORTE_PRESENCE_TTL": str(TTL), "SOPORTE_PRESENCE_INTERVAL": str(INTERVAL)}
-
-    def start(n):
-        made = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(n)]
-        for server in made:
-            server.start()
-            started.append(server)
-        return made
-
-    yield start
-    for server in started:
-        server.stop()
+    return lambda n: redis_servers(n, REDIS_DB, PRESENCE_TTL=TTL, PRESENCE_INTERVAL=INTERVAL)
 
 
 class Peer:

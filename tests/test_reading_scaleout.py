@@ -1,44 +1,16 @@
 """Read markers across two real processes sharing Redis, and across a restart."""
-import uuid
 
 import pytest
-import socketio as socketio_client
 
-from conftest import LiveServer, redis_url
+from conftest import LiveServer, drain, live_socket
 
 REDIS_DB = 11
 
 
 @pytest.fixture
-def two_servers(app, tmp_path):
+def two_servers(redis_servers):
     """Two soporte processes on one database and one Redis channel (unique to this test)."""
-    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(REDIS_DB),
-           "SOPORTE_SOCKETIO_CHANNEL": f"soporte-test-{uuid.uuid4().hex}"}
-    servers = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(2)]
-    for server in servers:
-        server.start()
-    yield servers
-    for server in servers:
-        server.stop()
-
-
-def connect(server, username):
-    """A python-socketio client on a real websocket, logged in over HTTP on that server."""
-    http = server.login(username)
-    client = socketio_client.SimpleClient()
-    client.connect(server.url, transports=["websocket"], headers={"Cookie": f"token={http.cookies['token']}"})
-    client.http = http
-    return client
-
-
-def drain(client, timeout=0.5):
-    """Every event the client receives until it has been quiet for `timeout` seconds."""
-    events = []
-    while True:
-        try:
-            events.append(client.receive(timeout=timeout))
-        except socketio_client.exceptions.TimeoutError:
-            return events
+    return redis_servers(2, REDIS_DB)
 
 
 def named(events, name):
@@ -48,9 +20,9 @@ def named(events, name):
 def test_a_mark_on_one_process_reaches_the_agents_tabs_and_the_customer_on_the_other(app, tmp_path, two_servers):
     """admin marks on A: its tab on B gets `leido`, ana on B gets `visto`, agente2 nothing; it outlives a restart."""
     a, b = two_servers
-    ana_a, ana_b = connect(a, "ana"), connect(b, "ana")
-    admin_a, admin_b = connect(a, "admin"), connect(b, "admin")
-    agente2_b = connect(b, "agente2")
+    ana_a, ana_b = live_socket(a, "ana"), live_socket(b, "ana")
+    admin_a, admin_b = live_socket(a, "admin"), live_socket(b, "admin")
+    agente2_b = live_socket(b, "agente2")
     clients = (ana_a, ana_b, admin_a, admin_b, agente2_b)
     try:
         ids = [ana_a.call("mensaje_privado", {"para": "admin", "mensaje": f"m{n}"})["id"] for n in range(2)]

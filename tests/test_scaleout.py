@@ -1,14 +1,11 @@
 """Several processes as one chat through the Redis message queue (real processes, real Redis)."""
-import uuid
 
 import pytest
-import socketio as socketio_client
 from sqlalchemy import func, select
 
-from conftest import LiveServer, redis_url
+from conftest import drain, live_socket, redis_url
 from soporte.extensions import db
 from soporte.models import Mensaje
-
 
 
 @pytest.fixture
@@ -18,38 +15,12 @@ def redis_db():
 
 
 @pytest.fixture
-def two_servers(app, tmp_path, redis_db):
+def two_servers(redis_servers, redis_db):
     """Two soporte processes on one database and one Redis channel (unique to this test)."""
-    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(redis_db),
-           "SOPORTE_SOCKETIO_CHANNEL": f"soporte-test-{uuid.uuid4().hex}"}
-    servers = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(2)]
-    for server in servers:
-        server.start()
-    yield servers
-    for server in servers:
-        server.stop()
+    return redis_servers(2, redis_db)
 
 
 GAP_REDIS_DB = 9  # the gap test's servers alone use it, so it can cut just their subscriptions
-
-
-def connect(server, username):
-    """A python-socketio client on a real websocket, logged in over HTTP on that server."""
-    http = server.login(username)
-    client = socketio_client.SimpleClient()
-    client.connect(server.url, transports=["websocket"],
-                   headers={"Cookie": f"token={http.cookies['token']}"})
-    return client
-
-
-def drain(client, timeout=0.5):
-    """Every event the client receives until it has been quiet for `timeout` seconds."""
-    events = []
-    while True:
-        try:
-            events.append(client.receive(timeout=timeout))
-        except socketio_client.exceptions.TimeoutError:
-            return events
 
 
 def count_rows(app, **filters):
@@ -62,9 +33,9 @@ def count_rows(app, **filters):
 def test_messages_cross_processes_both_ways_once_per_socket(app, two_servers):
     """A customer on A reaches agents on A and B once per socket; replies from B reach A."""
     a, b = two_servers
-    ana = connect(a, "ana")
-    admin_b1, admin_b2 = connect(b, "admin"), connect(b, "admin")  # one agent, two tabs
-    agente2_a = connect(a, "agente2")
+    ana = live_socket(a, "ana")
+    admin_b1, admin_b2 = live_socket(b, "admin"), live_socket(b, "admin")  # one agent, two tabs
+    agente2_a = live_socket(a, "agente2")
     try:
         ack = ana.call("mensaje_privado", {"para": "admin", "mensaje": "hola desde A"})
         assert ack["ok"] is True
@@ -88,7 +59,7 @@ def test_messages_cross_processes_both_ways_once_per_socket(app, two_servers):
 def test_each_message_is_stored_once_by_the_receiving_process(app, two_servers):
     """Messages sent through both processes are stored exactly once each, with distinct ids."""
     a, b = two_servers
-    ana, bob = connect(a, "ana"), connect(b, "bob")
+    ana, bob = live_socket(a, "ana"), live_socket(b, "bob")
     try:
         acks = [client.call("mensaje_privado", {"para": "admin", "mensaje": f"m{i}"})
                 for i in range(20) for client in (ana, bob)]
@@ -109,7 +80,7 @@ def test_a_gap_in_the_redis_subscription_asks_that_process_sockets_to_resynchron
     import redis
 
     a, b = two_servers
-    admin_a, admin_b = connect(a, "admin"), connect(b, "admin")
+    admin_a, admin_b = live_socket(a, "admin"), live_socket(b, "admin")
     try:
         drain(admin_a), drain(admin_b)
         # what Redis does to a subscriber past its output buffer limit: close its connection
@@ -122,7 +93,7 @@ def test_a_gap_in_the_redis_subscription_asks_that_process_sockets_to_resynchron
         assert "resincronizar" in events
         assert "resincronizar" in {name for name, *_ in drain(admin_b, timeout=3)}
         # and the queue works again after the gap
-        ana = connect(a, "ana")
+        ana = live_socket(a, "ana")
         assert ana.call("mensaje_privado", {"para": "admin", "mensaje": "después del corte"})["ok"]
         got = [data for name, data in drain(admin_b, timeout=2) if name == "mensaje_recibido"]
         assert [m["mensaje"] for m in got] == ["después del corte"]

@@ -8,29 +8,10 @@ from soporte.extensions import db
 from soporte.models import Mensaje
 from soporte.persistence import store
 from soporte.search_index import FTS_TABLE, FULLTEXT_INDEX, MYSQL_TEXT_COLLATION
+from test_api import add_messages as add
+from test_api import rows_for
 
-AGENTS = {"admin", "agente2"}
 MESSAGE_KEYS = {"id", "de_usuario", "para_usuario", "mensaje", "fecha", "conversacion"}
-
-
-def rows_for(app, *messages):
-    """Writer rows for (de, para, texto) messages, with server ids."""
-    chat = app.extensions["soporte"]
-    rows = []
-    for de, para, texto in messages:
-        message_id, fecha = chat.ids.next()
-        rows.append({"id": message_id, "de_usuario": de, "para_usuario": para, "cid": None,
-                     "conversacion": para if de in AGENTS else de, "mensaje": texto, "fecha": fecha})
-    return rows
-
-
-def add(app, *messages):
-    """Store messages the way the writer does (INSERT OR IGNORE / INSERT IGNORE); their ids."""
-    rows = rows_for(app, *messages)
-    with app.app_context():
-        store(db.session, rows)
-        db.session.commit()
-    return [row["id"] for row in rows]
 
 
 def search(client, q, status=200, **params):
@@ -201,7 +182,7 @@ def test_search_uses_the_index(app):
                     f"WHERE f.mensaje MATCH '\"lampara\"*' ORDER BY f.rowid DESC LIMIT 20")).all()
                 details = [row[-1] for row in plan]
                 print("EXPLAIN QUERY PLAN", details)
-                assert any(f"SCAN f VIRTUAL TABLE INDEX" in d for d in details)
+                assert any("SCAN f VIRTUAL TABLE INDEX" in d for d in details)
                 assert not any("TEMP B-TREE" in d for d in details)  # rowid order comes from FTS5
 
 

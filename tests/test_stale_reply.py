@@ -12,7 +12,8 @@ from soporte.extensions import db
 from soporte.freshness import STALE, Freshness, get_freshness
 from test_api import add_messages
 from test_events import assert_accepted, events, send
-from test_status import live_socket, received, shared_newest, two_servers  # noqa: F401 (a fixture)
+from conftest import live_socket
+from test_status import received, shared_newest, two_servers  # noqa: F401 (a fixture)
 
 
 def assert_stale(ack, nuevos_ids, ultimo_id):
@@ -163,7 +164,7 @@ def test_stale_reply_across_processes(app, two_servers):
         first = ana.call("mensaje_privado", {"para": "admin", "mensaje": "hola"})
         newer = ana.call("mensaje_privado", {"para": "admin", "mensaje": "¿hay alguien?"})
         assert received(admin, "mensaje_recibido")["id"] == first["id"]
-        env = app.shared_env  # a customer's message reaches Redis just after its delivery
+        env = a.extra_env  # a customer's message reaches Redis just after its delivery
         shared_newest(env["SOPORTE_SOCKETIO_MESSAGE_QUEUE"],
                       f"soporte:ultimo:{env['SOPORTE_SOCKETIO_CHANNEL']}:ana", "ana", newer["id"])
         ack = admin.call("mensaje_privado", {"para": "ana", "mensaje": "hola", "visto_hasta": first["id"]})

@@ -4,13 +4,11 @@ GET /api/conversaciones, the socket event cambiar_estado and the live estado_con
 on SQLite or MariaDB (SOPORTE_TEST_DATABASE_URL), and across two processes with Redis.
 """
 import time
-import uuid
 
 import pytest
 import redis
-import socketio as socketio_client
 
-from conftest import LiveServer, make_users, redis_url
+from conftest import live_socket, make_users
 from soporte.extensions import db
 from soporte.models import Conversacion
 from test_api import add_messages, get_json
@@ -210,25 +208,9 @@ def test_changes_share_the_sockets_message_allowance(app, connect):
 # --- two processes, one Redis -------------------------------------------------------------
 
 @pytest.fixture
-def two_servers(app, tmp_path):
+def two_servers(redis_servers):
     """Two soporte processes on one database and one Redis channel (unique to this test)."""
-    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(12),
-           "SOPORTE_SOCKETIO_CHANNEL": f"soporte-test-{uuid.uuid4().hex}"}
-    app.shared_env = env
-    servers = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(2)]
-    for server in servers:
-        server.start()
-    yield servers
-    for server in servers:
-        server.stop()
-
-
-def live_socket(server, username):
-    """A python-socketio client on a real websocket, logged in on that server."""
-    http = server.login(username)
-    client = socketio_client.SimpleClient()
-    client.connect(server.url, transports=["websocket"], headers={"Cookie": f"token={http.cookies['token']}"})
-    return client
+    return redis_servers(2, 12)
 
 
 def received(client, event, timeout=5.0):
@@ -256,7 +238,7 @@ def test_status_changes_reach_agents_on_every_process(app, two_servers):
         first = ana.call("mensaje_privado", {"para": "admin", "mensaje": "hola"})
         assert first["ok"]
         # B knows the newest id through Redis even before A's writer stores it
-        env = app.shared_env
+        env = a.extra_env
         shared_newest(env["SOPORTE_SOCKETIO_MESSAGE_QUEUE"],
                       f"soporte:ultimo:{env['SOPORTE_SOCKETIO_CHANNEL']}:ana", "ana", first["id"])
         assert agent_b.call("cambiar_estado", {"con": "ana", "estado": "resuelta"}) == {

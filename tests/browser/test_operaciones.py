@@ -1,13 +1,11 @@
 """The operations page in the browser: reached from the agents' header, it shows this process's figures live."""
 import os
 import signal
-import uuid
 
 import pytest
-import socketio as socketio_client
 from playwright.sync_api import expect
 
-from conftest import LiveServer, redis_url
+from conftest import LiveServer, live_socket
 
 from .pages import SCREENSHOTS
 
@@ -58,17 +56,9 @@ def test_operations_page_shows_the_counts_and_follows_a_message(open_chat):
 
 
 @pytest.fixture
-def two_servers(app, tmp_path):
-    """Two processes sharing Redis (db 10, a channel of their own), publishing their figures every second."""
-    env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": redis_url(10),
-           "SOPORTE_SOCKETIO_CHANNEL": f"soporte-ops-{uuid.uuid4().hex}",
-           "SOPORTE_OPERATIONS_REFRESH_MS": "1000", "SOPORTE_OPERATIONS_PUBLISH_SECONDS": "1"}
-    servers = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(2)]
-    for server in servers:
-        server.start()
-    yield servers
-    for server in servers:
-        server.stop()
+def two_servers(redis_servers):
+    """Two processes sharing Redis (db 10), publishing their figures every second."""
+    return redis_servers(2, 10, OPERATIONS_REFRESH_MS=1000, OPERATIONS_PUBLISH_SECONDS=1)
 
 
 def test_with_redis_the_page_lists_every_process_and_drops_a_dead_one(browser, two_servers):
@@ -76,9 +66,7 @@ def test_with_redis_the_page_lists_every_process_and_drops_a_dead_one(browser, t
     first, second = two_servers
     context = browser.new_context(locale="es-ES")
     try:
-        http = second.login("ana")  # ana's socket is on the second process
-        ana = socketio_client.SimpleClient()
-        ana.connect(second.url, transports=["websocket"], headers={"Cookie": f"token={http.cookies['token']}"})
+        ana = live_socket(second, "ana")  # ana's socket is on the second process
         # the agent's login cookie straight into the browser: no chat page, so no socket of its own
         # (a chat page left while its socket is still long-polling lingers until the ping timeout)
         token = first.login("admin").cookies["token"]
