@@ -57,9 +57,6 @@ def create_app(test_config=None, instance_path=None):
     sessions.init_app(app)  # live sockets, logouts, the sweep of expired tokens
     presence.init_app(app)  # who is online (seguir_presencia), and the beat that expires dead processes
     typing_relay.init_app(app)  # escribiendo
-    if not app.testing and serving():
-        chat.writer.start()  # replays what an earlier run left in the spool
-    freshness.init_app(app, serving=not app.testing and serving())  # stale replies; seeds after the replay
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
@@ -72,6 +69,10 @@ def create_app(test_config=None, instance_path=None):
 
     if app.debug and app.config["DEMO_ACCOUNTS"] and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         cli.bootstrap_development_database(app)
+    live = not app.testing and serving()
+    if live:
+        chat.writer.start()  # replays what an earlier run left in the spool: once the schema exists
+    freshness.init_app(app, serving=live)  # stale replies; seeds after the replay
     return app
 
 
