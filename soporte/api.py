@@ -40,10 +40,7 @@ def database_error(error):
 @admin_required
 def mensajes():
     """One customer's conversation with support, oldest first (agents only)."""
-    con = request.args.get("con", "").strip()
-    if not con:
-        raise BadParameter("Falta el parámetro con")
-    return jsonify(conversation_page(con))
+    return jsonify(conversation_page(con_param()))
 
 
 @bp.route("/mensajes/mios")
@@ -59,6 +56,14 @@ def usuarios_conversaciones():
     """Customers with a conversation, most recent activity first (agents only)."""
     chat = get_chat()
     return jsonify(chat.conversations.names(db.session, chat.writer.pending_rows()))
+
+
+def con_param():
+    """The customer a request is about (`con`), or BadParameter."""
+    con = request.args.get("con", "").strip()
+    if not con:
+        raise BadParameter("Falta el parámetro con")
+    return con
 
 
 def int_param(name, minimum=1, maximum=None, default=None):

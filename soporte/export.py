@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .api import BadParameter, bad_parameter, database_error
+from .api import BadParameter, bad_parameter, con_param, database_error
 from .auth import admin_required
 from .chat import get_chat
 from .extensions import db
@@ -33,9 +33,7 @@ COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje
 @admin_required
 def exportar():
     """Download one customer's whole conversation, oldest first, as CSV or JSON (agents only)."""
-    con = request.args.get("con", "").strip()
-    if not con:
-        raise BadParameter("Falta el parámetro con")
+    con = con_param()
     formato = request.args.get("formato", "csv")
     if formato not in FORMATS:
         raise BadParameter("formato debe ser csv o json")
