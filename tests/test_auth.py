@@ -259,3 +259,14 @@ def test_logout_link_of_our_own_page_still_works(client, headers):
     login(client, "ana")
     response = client.get("/logout", headers=headers)
     assert response.status_code == 302 and client.get_cookie("token") is None
+
+
+def test_logout_confirm_form_posts_with_csrf(client):
+    """The confirm page's form logs out; a POST without its token is refused and the login stays."""
+    login(client, "ana")
+    assert client.post("/logout").status_code == 400
+    assert client.get_cookie("token") is not None
+    page = client.get("/logout", headers={"Sec-Fetch-Site": "cross-site"}).get_data(as_text=True)
+    token = CSRF_FIELD.search(page).group(1)
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302 and client.get_cookie("token") is None
