@@ -1,6 +1,7 @@
 """Login, logout and registration pages, and the guards of pages and API routes."""
 import functools
 import re
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -114,9 +115,26 @@ def login():
     return remember_at_login(set_token_cookie(response, issue_token(usuario)), usuario)
 
 
-@bp.route("/logout")
+def cross_site():
+    """Whether the browser says this request comes from another site (Sec-Fetch-Site, else Origin/Referer)."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site:
+        return fetch_site not in ("same-origin", "none")  # "none": typed in or bookmarked
+    source = request.headers.get("Origin") or request.referrer
+    if not source or source == "null":
+        return source == "null"  # no header at all: not a browser navigation we can judge
+    return urlsplit(source).netloc != request.host
+
+
+@bp.route("/logout", methods=("GET", "POST"))
 def logout():
-    """Forget the login in this browser: revoke its token and close its sockets."""
+    """Forget the login in this browser: revoke its token and close its sockets.
+
+    A GET from another site only gets a confirm page (its form posts with the CSRF
+    token), so a foreign link cannot log anyone out; POST is checked by CSRFProtect.
+    """
+    if request.method == "GET" and cross_site():
+        return render_template("auth/logout.html")
     claims = current_claims()
     if claims is not None:
         get_sessions().end_login(claims)

@@ -240,3 +240,33 @@ def test_registration_needs_csrf(app, client):
                                               "pass2": "una-clave-larga"})
     assert response.status_code == 400
     assert account(app, "carla") is None
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                                     {"Referer": "https://evil.example/page"}, {"Origin": "null"}])
+def test_logout_from_another_site_only_asks(client, headers):
+    """A foreign page's link to /logout gets a confirm page (a CSRF form) and the login stays."""
+    login(client, "ana")
+    response = client.get("/logout", headers=headers)
+    assert response.status_code == 200 and 'name="csrf_token"' in response.get_data(as_text=True)
+    assert client.get_cookie("token") is not None
+    assert client.get("/soporte").status_code == 200
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "same-origin"}, {"Referer": "http://localhost/soporte"}])
+def test_logout_link_of_our_own_page_still_works(client, headers):
+    """The page's own Salir link (same-origin GET) logs out at once."""
+    login(client, "ana")
+    response = client.get("/logout", headers=headers)
+    assert response.status_code == 302 and client.get_cookie("token") is None
+
+
+def test_logout_confirm_form_posts_with_csrf(client):
+    """The confirm page's form logs out; a POST without its token is refused and the login stays."""
+    login(client, "ana")
+    assert client.post("/logout").status_code == 400
+    assert client.get_cookie("token") is not None
+    page = client.get("/logout", headers={"Sec-Fetch-Site": "cross-site"}).get_data(as_text=True)
+    token = CSRF_FIELD.search(page).group(1)
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302 and client.get_cookie("token") is None
