@@ -85,6 +85,21 @@ def test_customers_by_username_or_name_prefix_ignoring_case(app, admin):
     assert search(admin, "a_a")["usuarios"] == []
 
 
+def test_customers_by_the_start_of_any_word_of_the_name_ignoring_accents(app, admin):
+    with app.app_context():
+        make_users(("cli1", "user"), ("cli2", "user"))
+        usuarios = db.metadata.tables["usuarios"]
+        for usuario, nombre in (("cli1", "Cliente de prueba"), ("cli2", "José Ángel Muñoz")):
+            db.session.execute(sa.update(usuarios).where(sa.column("usuario") == usuario).values(nombre=nombre))
+        db.session.commit()
+    assert search(admin, "prueba")["usuarios"] == [{"usuario": "cli1", "nombre": "Cliente de prueba"}]
+    assert search(admin, "PRUE")["usuarios"] == [{"usuario": "cli1", "nombre": "Cliente de prueba"}]
+    assert search(admin, "angel")["usuarios"] == [{"usuario": "cli2", "nombre": "José Ángel Muñoz"}]
+    assert search(admin, "munoz")["usuarios"] == [{"usuario": "cli2", "nombre": "José Ángel Muñoz"}]
+    assert search(admin, "JOSÉ")["usuarios"] == [{"usuario": "cli2", "nombre": "José Ángel Muñoz"}]
+    assert search(admin, "rueba")["usuarios"] == []  # the start of a word, not its middle
+
+
 @pytest.mark.parametrize("q", ['" "', '""', "***", "+-", "()", "@@@", "~<>", "NEAR(", "AND OR NOT",
                                "'; DROP TABLE mensajes; --", "\\\\", "%_%", "^$", "a:b", "{x}", "-+~*\"'()<>@"])
 def test_operators_in_q_are_just_text(app, admin, q):
