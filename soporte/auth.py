@@ -121,9 +121,9 @@ def cross_site():
     if fetch_site:
         return fetch_site not in ("same-origin", "none")  # "none": typed in or bookmarked
     source = request.headers.get("Origin") or request.referrer
-    if not source or source == "null":
-        return source == "null"  # no header at all: not a browser navigation we can judge
-    return urlsplit(source).netloc != request.host
+    if not source:
+        return False  # no header at all: not a browser navigation we can judge
+    return source == "null" or urlsplit(source).netloc != request.host
 
 
 @bp.route("/logout", methods=("GET", "POST"))

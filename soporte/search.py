@@ -1,11 +1,8 @@
 """Agents' search over customers and message texts, and the page of history around one message."""
 import re
-import sqlite3
-import unicodedata
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import column, event, func, or_, select, table
-from sqlalchemy.engine import Engine
+from sqlalchemy import column, func, or_, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
 from .api import MAX_ID, BadParameter, bad_parameter, database_error, int_param
@@ -13,7 +10,7 @@ from .auth import admin_required
 from .chat import get_chat
 from .extensions import db
 from .models import Mensaje, Usuario, message_json
-from .search_index import FTS_TABLE, MYSQL_DIALECTS, MYSQL_TEXT_COLLATION
+from .search_index import FTS_TABLE, MYSQL_DIALECTS, fold, folded
 
 bp = Blueprint("search", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, bad_parameter)
@@ -49,41 +46,21 @@ def find_customers(q, limite):
     """Customers whose username, or the start of any word of their name, begins with q.
 
     Case and accents are ignored, as in message search: MariaDB through an
-    accent-insensitive collation on the expression, SQLite through fold() (below).
+    accent-insensitive collation on the expression, SQLite through search_index.fold().
     """
     pattern = re.sub(r"([!%_])", r"!\1", q) + "%"  # q's own % and _ are literal
-    if db.engine.dialect.name in MYSQL_DIALECTS:
-        def folded(col):
-            return col.collate(MYSQL_TEXT_COLLATION)
-    else:
-        pattern = fold(pattern)
-
-        def folded(col):
-            return func.soporte_fold(col)
-    nombre = folded(Usuario.nombre)
+    dialect = db.engine.dialect.name
+    if dialect not in MYSQL_DIALECTS:
+        pattern = fold(pattern)  # MariaDB's collation folds the pattern itself
+    nombre = folded(Usuario.nombre, dialect)
     rows = db.session.execute(
         select(Usuario.usuario, Usuario.nombre)
-        .where(Usuario.rol == "user", or_(folded(Usuario.usuario).like(pattern, escape="!"),
+        .where(Usuario.rol == "user", or_(folded(Usuario.usuario, dialect).like(pattern, escape="!"),
                                           nombre.like(pattern, escape="!"),
                                           nombre.like("% " + pattern, escape="!")))
         .order_by(Usuario.usuario).limit(limite)
     ).all()
     return [{"usuario": usuario, "nombre": nombre} for usuario, nombre in rows]
-
-
-def fold(value):
-    """value without accents, case-folded: how SQLite compares names in customer search."""
-    if value is None:
-        return None
-    return "".join(c for c in unicodedata.normalize("NFKD", value.casefold())
-                   if not unicodedata.combining(c))
-
-
-@event.listens_for(Engine, "connect")
-def add_fold_to_sqlite(dbapi_connection, connection_record):
-    """Give every SQLite connection soporte_fold(), which its lower() (ASCII only) cannot replace."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.create_function("soporte_fold", 1, fold, deterministic=True)
 
 
 def find_messages(q, limite):

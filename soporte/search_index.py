@@ -4,8 +4,14 @@ MariaDB keeps its FULLTEXT index itself (declared on the model). SQLite needs an
 FTS5 table beside `mensajes` that triggers keep in step; it is not a model, so
 schema comparisons skip it (`include_object`). Migration 0003 creates both in
 existing databases; the listener below does it when `create_all` makes the table.
+Customer search compares names through `folded()`: a collation on MariaDB, the
+`soporte_fold()` function that every SQLite connection is given.
 """
-from sqlalchemy import text
+import sqlite3
+import unicodedata
+
+from sqlalchemy import event, func, text
+from sqlalchemy.engine import Engine
 
 FTS_TABLE = "mensajes_fts"
 FULLTEXT_INDEX = "ix_mensajes_mensaje_fulltext"
@@ -63,3 +69,25 @@ def drop_sqlite_fts(connection):
     for suffix in ("ai", "ad", "au"):
         connection.execute(text(f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{suffix}"))
     connection.execute(text(f"DROP TABLE IF EXISTS {FTS_TABLE}"))
+
+
+def fold(value):
+    """value case-folded and without accents: how SQLite compares names in customer search."""
+    if value is None:
+        return None
+    return "".join(c for c in unicodedata.normalize("NFKD", value.casefold())
+                   if not unicodedata.combining(c))
+
+
+def folded(column, dialect):
+    """column as customer search compares it, case and accents ignored, on this dialect."""
+    if dialect in MYSQL_DIALECTS:
+        return column.collate(MYSQL_TEXT_COLLATION)
+    return func.soporte_fold(column)
+
+
+@event.listens_for(Engine, "connect")
+def add_fold_to_sqlite(dbapi_connection, connection_record):
+    """Give every SQLite connection soporte_fold(): its lower() folds ASCII letters only."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("soporte_fold", 1, fold, deterministic=True)

@@ -86,6 +86,7 @@ def test_customers_by_username_or_name_prefix_ignoring_case(app, admin):
 
 
 def test_customers_by_the_start_of_any_word_of_the_name_ignoring_accents(app, admin):
+    """Any word of the display name matches from its start, case and accents ignored; never from its middle."""
     with app.app_context():
         make_users(("cli1", "user"), ("cli2", "user"))
         usuarios = db.metadata.tables["usuarios"]
