@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import config
 from .compression import without_websocket_compression
+from .devserver_websocket import websocket_ends_quietly
 from .extensions import csrf, db, migrate, socketio
 from .queue import client_manager
 
@@ -51,6 +52,7 @@ def create_app(test_config=None, instance_path=None):
     init_socketio(app)
     events.register_relay(app)
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # outside Socket.IO's middleware
+    app.wsgi_app = websocket_ends_quietly(app.wsgi_app)  # `flask run` only: no traceback, no 500 per websocket
     security.init_app(app)  # headers on every response, rate-limit storage
     i18n.init_app(app)
     app.extensions["soporte"] = chat = Chat(app)
