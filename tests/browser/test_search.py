@@ -52,7 +52,8 @@ def test_a_result_opens_the_conversation_at_that_message(app, open_chat):
     expect(hits).to_have_count(2)  # newest first: bob's, then ana's
     expect(hits.nth(0)).to_contain_text(XSS)  # as text: no image, no dialog
     expect(results.locator("img")).to_have_count(0)
-    expect(hits.nth(1)).to_contain_text("ana")
+    expect(hits.nth(1)).to_contain_text("Ana")  # the conversation by its customer's display name
+    expect(hits.nth(1)).to_contain_text("Admin: El cupón")  # and the author's
     expect(hits.nth(1).locator("mark")).to_have_text(["Canción"])  # the word found, accent and all
     admin.screenshot("inbox-busqueda")
     assert (SCREENSHOTS / "inbox-busqueda.png").exists()
