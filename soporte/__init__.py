@@ -3,11 +3,11 @@ import logging
 import os
 import sys
 
-from flask import Flask, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
 from . import config
 from .compression import without_websocket_compression
+from .devserver_websocket import websocket_ends_quietly
 from .extensions import csrf, db, migrate, socketio
 from .queue import client_manager
 
@@ -42,7 +42,7 @@ def create_app(test_config=None, instance_path=None):
     csrf.init_app(app)
     # events before the first init_socketio: a handler decorated once a server exists is
     # bound to that server only, so every later app (a second create_app, each test) has none
-    from . import api, auth, cli, events, export, freshness, health, i18n, operations, presence, search
+    from . import api, auth, cli, error_pages, events, export, freshness, health, i18n, operations, presence, search
     from . import security, sessions, typing_relay, views
     from . import status  # noqa: F401  (its route and socket handler register on import)
     from . import preferences, reading_api, reading_events  # noqa: F401 (routes and handlers)
@@ -51,6 +51,7 @@ def create_app(test_config=None, instance_path=None):
     init_socketio(app)
     events.register_relay(app)
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # outside Socket.IO's middleware
+    app.wsgi_app = websocket_ends_quietly(app.wsgi_app)  # `flask run` only: no traceback, no 500 per websocket
     security.init_app(app)  # headers on every response, rate-limit storage
     i18n.init_app(app)
     app.extensions["soporte"] = chat = Chat(app)
@@ -65,7 +66,7 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(health.bp)
     operations.init_app(app)  # the agents' operations page and its JSON
     cli.register(app)
-    app.register_error_handler(HTTPException, json_errors_for_api)
+    error_pages.init_app(app)  # HTML error pages in the reader's language; JSON under /api/
 
     if app.debug and app.config["DEMO_ACCOUNTS"] and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         cli.bootstrap_development_database(app)
@@ -112,12 +113,3 @@ def detect_async_mode():
     """eventlet under wsgi.py (which monkey-patches first); threading for `flask run`."""
     patcher = sys.modules.get("eventlet.patcher")  # imported only if someone patched
     return "eventlet" if patcher and patcher.is_monkey_patched("socket") else "threading"
-
-
-def json_errors_for_api(error):
-    """Answer HTTP errors under /api as JSON; pages keep Flask's HTML errors."""
-    if request.path.startswith("/api/"):
-        from .errors import error_response
-
-        return error_response(error.code, error.description)
-    return error

@@ -7,6 +7,7 @@ from .auth import admin_required, token_required
 from .chat import get_chat
 from .errors import error_response
 from .extensions import db
+from .display_names import with_author_names
 from .models import Mensaje, message_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -40,14 +41,14 @@ def database_error(error):
 @admin_required
 def mensajes():
     """One customer's conversation with support, oldest first (agents only)."""
-    return jsonify(conversation_page(con_param()))
+    return jsonify(with_author_names(conversation_page(con_param())))
 
 
 @bp.route("/mensajes/mios")
 @token_required
 def mensajes_mios():
     """The caller's own conversation with support, oldest first."""
-    return jsonify(conversation_page(g.usuario["user"]))
+    return jsonify(with_author_names(conversation_page(g.usuario["user"])))
 
 
 @bp.route("/usuarios-conversaciones")

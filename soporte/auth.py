@@ -3,7 +3,7 @@ import functools
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -47,12 +47,12 @@ def current_account(privileged=False):
 
 
 def _refuse(status, message):
-    """API routes answer JSON; pages send the browser to the login page."""
+    """API routes answer JSON; pages send strangers to the login page and show others the error page."""
     if request.path.startswith("/api/"):  # every blueprint under /api (search, export too)
         return error_response(status, message)
     if status == 401:
         return redirect(url_for("auth.login"))
-    return error_response(status, message)
+    abort(status)  # error_pages renders it in the reader's language
 
 
 def token_required(view):

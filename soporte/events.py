@@ -102,8 +102,8 @@ def relay(sid, data):
     if not chat.writer.accepting:  # shutting down: refuse before delivering, or a retry would be a duplicate
         return refused("El servidor se está reiniciando; inténtalo de nuevo")
     message_id, fecha = chat.ids.next()
-    payload = {"de": sender["user"], "mensaje": mensaje, "id": message_id,
-               "para": para, "fecha": iso_utc(fecha)}
+    payload = {"de": sender["user"], "nombre": sender["nombre"], "mensaje": mensaje, "id": message_id,
+               "para": para, "fecha": iso_utc(fecha)}  # nombre: the sender's display name, for the pages
     customer = para if sender["rol"] == "admin" else sender["user"]
     stale = get_freshness().admit(customer, payload, seen)  # memory (and Redis), never the database
     if stale:

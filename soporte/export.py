@@ -15,6 +15,7 @@ from .api import BadParameter, bad_parameter, con_param, database_error
 from .auth import admin_required
 from .chat import get_chat
 from .extensions import db
+from .display_names import with_author_names
 from .models import Mensaje, iso_utc, message_json
 
 bp = Blueprint("export", __name__, url_prefix="/api")
@@ -106,7 +107,7 @@ def json_body(con, now, messages):
     separator = ""
     for batch in batched(messages):
         pieces = []
-        for m in batch:
+        for m in with_author_names(batch):  # as in REST; one lookup per batch
             pieces.append(separator + json.dumps(m, ensure_ascii=False))
             separator = ", "
         yield "".join(pieces)

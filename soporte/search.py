@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .api import MAX_ID, BadParameter, bad_parameter, database_error, int_param
 from .auth import admin_required
 from .chat import get_chat
+from .display_names import with_author_names
 from .extensions import db
 from .models import Mensaje, Usuario, message_json
 from .search_index import FTS_TABLE, MYSQL_DIALECTS, fold, folded
@@ -80,8 +81,8 @@ def find_messages(q, limite):
         match = " ".join(f'"{w}"*' for w in words)
         query = (query.join(fts, fts.c.rowid == Mensaje.id).where(fts.c.mensaje.op("MATCH")(match))
                  .order_by(fts.c.rowid.desc()))
-    return [{**message_json(m), "conversacion": m.conversacion}
-            for m in db.session.scalars(query.limit(limite))]
+    return with_author_names([{**message_json(m), "conversacion": m.conversacion}
+                              for m in db.session.scalars(query.limit(limite))])
 
 
 def page_around(conversacion, message_id, limite):

@@ -198,11 +198,7 @@ class LiveServer:
     def start(self, timeout=20):
         """Start the server and wait until it answers HTTP."""
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "eventlet", "-w", "1",
-             "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -213,6 +209,11 @@ class LiveServer:
             except requests.RequestException:  # not listening or still booting
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self.log()}")
+
+    def command(self):
+        """The server's command line (a subclass may start another server)."""
+        return [sys.executable, "-m", "gunicorn", "-k", "eventlet", "-w", "1",
+                "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "wsgi:app"]
 
     def stop(self, sig=signal.SIGTERM):
         """Stop the server and wait for it to exit."""

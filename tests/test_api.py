@@ -12,7 +12,7 @@ from soporte.models import Conversacion, Mensaje
 from soporte.persistence import store
 
 FECHA = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
-MESSAGE_KEYS = {"id", "de_usuario", "para_usuario", "mensaje", "fecha"}
+MESSAGE_KEYS = {"id", "de_usuario", "de_nombre", "para_usuario", "mensaje", "fecha"}  # de_nombre: the author's display name
 AGENTS = {"admin", "agente2"}
 ROUTES = ["/api/mensajes?con=ana", "/api/mensajes/mios", "/api/usuarios-conversaciones"]
 MESSAGE_ROUTES = ["/api/mensajes?con=ana", "/api/mensajes/mios"]

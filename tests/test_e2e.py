@@ -171,14 +171,14 @@ def test_login_chat_both_ways_and_storage(server, server_app, peers):
 
     asked = ana.send("admin", "hola, ¿me ayudan? 😀")
     assert asked["ok"] is True
-    question = {"de": "ana", "para": "admin", "mensaje": "hola, ¿me ayudan? 😀",
+    question = {"de": "ana", "nombre": "Ana", "para": "admin", "mensaje": "hola, ¿me ayudan? 😀",
                 "id": asked["id"], "fecha": asked["fecha"]}
     assert admin.receive() == ("mensaje_recibido", question)
     assert agente2.receive() == ("mensaje_recibido", question)
 
     answered = admin.send("ana", "claro que sí")
     assert answered["ok"] is True and answered["id"] > asked["id"]
-    answer = {"de": "admin", "para": "ana", "mensaje": "claro que sí",
+    answer = {"de": "admin", "nombre": "Admin", "para": "ana", "mensaje": "claro que sí",
               "id": answered["id"], "fecha": answered["fecha"]}
     assert ana.receive() == ("mensaje_recibido", answer)
     assert agente2.receive() == ("mensaje_enviado", answer)
@@ -207,7 +207,7 @@ def test_longest_message_fits_a_websocket_frame(server, server_app, peers):
     longest = "😀" * 2000
     ack = bob.send("admin", longest)
     assert ack["ok"] is True
-    assert agent.receive() == ("mensaje_recibido", {"de": "bob", "para": "admin", "mensaje": longest,
+    assert agent.receive() == ("mensaje_recibido", {"de": "bob", "nombre": "Bob", "para": "admin", "mensaje": longest,
                                                     "id": ack["id"], "fecha": ack["fecha"]})
     too_long = bob.send("admin", longest + "😀")
     assert too_long["ok"] is False and too_long["error"]

@@ -94,7 +94,7 @@ def test_auth_token_identifies_the_sender(app, connect, token_for):
     ana = connect("ana")
     agent = socketio.test_client(app, auth={"token": token_for("agente2")})
     ack = assert_accepted(send(agent, {"para": "ana", "mensaje": "hola"}))
-    assert events(ana) == [("mensaje_recibido", {"de": "agente2", "mensaje": "hola", "para": "ana",
+    assert events(ana) == [("mensaje_recibido", {"de": "agente2", "nombre": "Agente2", "mensaje": "hola", "para": "ana",
                                                  "id": ack["id"], "fecha": ack["fecha"]})]
     agent.disconnect()
 
@@ -112,7 +112,7 @@ def test_customer_to_inbox_reaches_every_agent_socket_once(app, room):
     """user -> inbox: one mensaje_recibido on every agent socket (the agent named like the inbox
     included, once), mensaje_enviado on the sender's other tab, nothing to anyone else."""
     ack = assert_accepted(send(room["ana1"], {"para": "admin", "mensaje": "hola"}))
-    payload = {"de": "ana", "mensaje": "hola", "id": ack["id"], "para": "admin", "fecha": ack["fecha"]}
+    payload = {"de": "ana", "nombre": "Ana", "mensaje": "hola", "id": ack["id"], "para": "admin", "fecha": ack["fecha"]}
     assert received_by(room) == {
         "admin1": [("mensaje_recibido", payload)],
         "admin2": [("mensaje_recibido", payload)],
@@ -130,7 +130,7 @@ def test_agent_to_customer_reaches_every_customer_socket_once(app, room):
     """admin -> user: mensaje_recibido on every socket of that user, mensaje_enviado on every
     other agent socket (the sender's other tab too), only the ack on the sending socket."""
     ack = assert_accepted(send(room["admin1"], {"para": "ana", "mensaje": "¿en qué te ayudo?"}))
-    payload = {"de": "admin", "mensaje": "¿en qué te ayudo?", "id": ack["id"], "para": "ana",
+    payload = {"de": "admin", "nombre": "Admin", "mensaje": "¿en qué te ayudo?", "id": ack["id"], "para": "ana",
                "fecha": ack["fecha"]}
     assert received_by(room) == {
         "admin1": [],
@@ -147,7 +147,7 @@ def test_agent_to_customer_reaches_every_customer_socket_once(app, room):
 
 def test_second_agent_reply_is_seen_by_all_agents(app, room):
     ack = assert_accepted(send(room["agente2"], {"para": "bob", "mensaje": "hola bob"}))
-    payload = {"de": "agente2", "mensaje": "hola bob", "id": ack["id"], "para": "bob", "fecha": ack["fecha"]}
+    payload = {"de": "agente2", "nombre": "Agente2", "mensaje": "hola bob", "id": ack["id"], "para": "bob", "fecha": ack["fecha"]}
     assert received_by(room) == {
         "admin1": [("mensaje_enviado", payload)], "admin2": [("mensaje_enviado", payload)],
         "agente2": [], "ana1": [], "ana2": [], "bob": [("mensaje_recibido", payload)],
@@ -301,7 +301,7 @@ def test_every_accepted_message_is_stored_with_its_emitted_id_and_fecha(app, roo
         assert abs((now - row["fecha"]).total_seconds()) < 30, "fecha is UTC"
         assert emitted[ack["id"]], "every accepted message was delivered"
         for payload in emitted[ack["id"]]:
-            assert payload == {"de": de, "para": para, "mensaje": texto, "id": ack["id"], "fecha": ack["fecha"]}
+            assert payload == {"de": de, "nombre": de.capitalize(), "para": para, "mensaje": texto, "id": ack["id"], "fecha": ack["fecha"]}
     fechas = [r["fecha"] for r in rows]
     assert fechas == sorted(fechas), "fecha follows id order"
 

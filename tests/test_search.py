@@ -11,7 +11,7 @@ from soporte.search_index import FTS_TABLE, FULLTEXT_INDEX, MYSQL_TEXT_COLLATION
 from test_api import add_messages as add
 from test_api import rows_for
 
-MESSAGE_KEYS = {"id", "de_usuario", "para_usuario", "mensaje", "fecha", "conversacion"}
+MESSAGE_KEYS = {"id", "de_usuario", "de_nombre", "para_usuario", "mensaje", "fecha", "conversacion"}
 
 
 def search(client, q, status=200, **params):

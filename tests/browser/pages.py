@@ -136,10 +136,11 @@ class ChatPage:
     def user_order(self):
         return self.page.locator("#usuarios [data-user]").evaluate_all("items => items.map(i => i.dataset.user)")
 
-    def open(self, name):
+    def open(self, name, nombre=None):
+        """Open a customer's conversation; its header names them by display name (the test accounts': Ana)."""
         self.user_item(name).click()
         expect(self.user_item(name)).to_have_class(classes("bg-light", "text-success", "fw-bold"))
-        expect(self.page.locator("#chat-titulo")).to_have_text(f"Conversación con {name}")
+        expect(self.page.locator("#chat-titulo")).to_have_text(f"Conversación con {nombre or name.capitalize()}")
 
     def screenshot(self, name):
         path = SCREENSHOTS / f"{name}.png"

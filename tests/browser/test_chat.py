@@ -17,7 +17,7 @@ def test_customer_and_agents_talk(app, open_chat):
     expect(admin.page.locator("#usuarios-vacio")).to_be_visible()
     expect(admin.page.locator("#mensaje")).to_be_disabled()
     expect(admin.page.locator("#mensajes")).to_contain_text("Elige una conversación de la lista")
-    expect(ana.page.locator("header")).to_contain_text("Conectado como: Ana (user)")
+    expect(ana.page.locator("header")).to_contain_text("Conectado como: Ana (cliente)")
 
     own = ana.send("Hola, no puedo entrar en mi cuenta")
     expect(own).to_have_attribute("data-state", "sent")
@@ -30,7 +30,7 @@ def test_customer_and_agents_talk(app, open_chat):
     admin.open("ana")
     expect(admin.user_item("ana")).not_to_have_class(re.compile(r"\btext-danger\b"))
     received = admin.message("Hola, no puedo entrar en mi cuenta")
-    expect(received.locator(".msg-author")).to_have_text("ana")
+    expect(received.locator(".msg-author")).to_have_text("Ana")
     expect(received.locator(".msg-author")).to_have_css("font-weight", "700")
     (row,) = wait_until(lambda: stored(app, de_usuario="ana"), what="ana's message stored")
     expect(received.locator(".msg-time")).to_have_text(local_time(row["fecha"]))
@@ -42,12 +42,12 @@ def test_customer_and_agents_talk(app, open_chat):
     admin.send("Hola Ana, te ayudo ahora mismo")
     expect(admin.message("Hola Ana, te ayudo ahora mismo")).to_have_attribute("data-state", "sent")
     reply = ana.message("Hola Ana, te ayudo ahora mismo")
-    expect(reply.locator(".msg-author")).to_have_text("admin")
+    expect(reply.locator(".msg-author")).to_have_text("Admin")
     expect(reply.locator(".msg-time")).to_have_text(TIMESTAMP)
     # the other agent sees the reply, by its author, once
     seen = agente2.message("Hola Ana, te ayudo ahora mismo")
     expect(seen).to_have_count(1)
-    expect(seen.locator(".msg-author")).to_have_text("admin")
+    expect(seen.locator(".msg-author")).to_have_text("Admin")
     expect(agente2.messages).to_have_count(2)
 
     # bob writes: he goes to the top, red; ana stays open (green)
@@ -59,7 +59,7 @@ def test_customer_and_agents_talk(app, open_chat):
     # agents see each other's replies in the conversation they belong to; unread counts are
     # per agent: a colleague's reply is unread for an agent who has not read it (an own one never)
     agente2.send("Un momento, Ana")
-    expect(admin.message("Un momento, Ana").locator(".msg-author")).to_have_text("agente2")
+    expect(admin.message("Un momento, Ana").locator(".msg-author")).to_have_text("Agente2")
     expect(agente2.page.locator("#usuarios [data-user]").first).to_have_attribute("data-user", "ana")
     admin.open("bob")
     admin.send("Enseguida te digo, Bob")
@@ -68,7 +68,7 @@ def test_customer_and_agents_talk(app, open_chat):
     expect(agente2.messages).to_have_count(3)  # ana's conversation is still the one on screen
     agente2.open("bob")
     expect(agente2.messages).to_have_count(2)
-    expect(agente2.message("Enseguida te digo, Bob").locator(".msg-author")).to_have_text("admin")
+    expect(agente2.message("Enseguida te digo, Bob").locator(".msg-author")).to_have_text("Admin")
     admin.open("ana")
     # ana writes again: back to the top, not red since it is open
     ana.send("Gracias")
@@ -105,21 +105,23 @@ def test_hostile_text_is_shown_literally(app, open_chat):
     admin = open_chat("admin")
     nombre = '<b>Carla</b><script>alert("nombre")</script>'
     carla = open_chat("carla", register_as=nombre)
-    expect(carla.page.locator("header")).to_contain_text(f"Conectado como: {nombre} (user)")
+    expect(carla.page.locator("header")).to_contain_text(f"Conectado como: {nombre} (cliente)")
     expect(carla.page.locator("header b")).to_have_count(0)
 
     xss = "<img src=x onerror=alert(1)>"
     expect(carla.send(xss)).to_have_attribute("data-state", "sent")
     expect(admin.user_item("carla")).to_have_class(UNREAD)
-    admin.open("carla")
+    admin.open("carla", nombre)  # the display name in the list, the header and on her message: as text
+    expect(admin.user_item("carla").locator(".user-name")).to_have_text(nombre)
     expect(admin.message(xss)).to_have_count(1)
+    expect(admin.message(xss).locator(".msg-author")).to_have_text(nombre)
     admin.send("<script>alert(2)</script> & <b>negrita</b>")
     expect(carla.message("<script>alert(2)</script> & <b>negrita</b>")).to_have_count(1)
     for chat in (admin, carla):
         expect(chat.page.locator("#chat img, #chat script, #chat b")).to_have_count(0)
     carla.reload()
     admin.reload()
-    admin.open("carla")
+    admin.open("carla", nombre)
     for chat in (admin, carla):
         expect(chat.message(xss)).to_have_count(1)
         expect(chat.page.locator("#chat img, #chat script, #chat b")).to_have_count(0)

@@ -34,7 +34,7 @@ def test_older_pages_load_when_scrolled_to_the_top(app, open_chat):
     assert bob.texts() == texts
     ids = bob.page.locator("#mensajes .msg").evaluate_all("ms => ms.map(m => m.dataset.id)")
     assert len(set(ids)) == 250 and ids == sorted(ids, key=int)
-    assert bob.message("mensaje 002").locator(".msg-author").text_content() == "admin"
+    assert bob.message("mensaje 002").locator(".msg-author").text_content() == "Admin"
     assert bob.message("mensaje 001").locator(".msg-author").text_content() == "Tú"
 
     # the agent pages the same conversation; a new message while reading old ones offers a jump

@@ -59,7 +59,7 @@ def test_presence_dots_and_support_indicator(open_chat):
 
 def test_typing_both_ways(open_chat):
     """A customer's typing shows in the list and under the open conversation; an agent's reaches the customer
-    ("Soporte está escribiendo...") and the other agent, never the typist; a message ends it."""
+    (by the agent's display name, as on their messages) and the other agent, never the typist; a message ends it."""
     bob = open_chat("bob")
     bob.send("Necesito ayuda con una factura")
     ana = open_chat("ana")
@@ -86,7 +86,7 @@ def test_typing_both_ways(open_chat):
     # an agent types: the customer sees support typing, the other agent sees who
     admin.open("ana")
     type_in_box(admin, "un momento")
-    expect(typing_line(ana)).to_have_text("Soporte está escribiendo...")
+    expect(typing_line(ana)).to_have_text("Admin está escribiendo...")
     expect(typing_line(agente2)).to_have_text("Admin está escribiendo...")
     expect(typing_line(admin)).to_have_class(HIDDEN)
     type_in_box(ana, " y la factura")
@@ -97,7 +97,7 @@ def test_typing_both_ways(open_chat):
     admin.page.locator("#mensaje").fill("")
     admin.page.wait_for_timeout(2100)  # past the client's 2 s between events
     type_in_box(admin, "Ya lo miro")
-    expect(typing_line(ana)).to_have_text("Soporte está escribiendo...")
+    expect(typing_line(ana)).to_have_text("Admin está escribiendo...")
     ana.page.screenshot(path=str(SCREENSHOTS / "cliente-soporte-escribiendo.png"), full_page=True)
     admin.page.get_by_role("button", name="Enviar").click()
     expect(ana.message("Ya lo miro")).to_have_count(1)

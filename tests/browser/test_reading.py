@@ -175,7 +175,7 @@ def test_notification_switches_are_remembered_and_announce(app, open_chat):
     expect_title(admin, 1)
     admin.page.wait_for_function("window.__pitidos > 0")
     notices = admin.page.evaluate("window.__avisos")
-    assert notices == [{"title": "Mensaje de ana", "body": "¿Hay alguien?", "tag": "soporte-ana"}]
+    assert notices == [{"title": "Mensaje de Ana", "body": "¿Hay alguien?", "tag": "soporte-ana"}]
     # agente2 has both off: the title counts, but no sound and no notification
     expect_title(agente2, 1)
     assert agente2.page.evaluate("[window.__pitidos, window.__avisos.length]") == [0, 0]

@@ -136,7 +136,7 @@ def test_reconnect_catches_up_without_duplicates(app, open_chat):
     expected = ["Hola", "¿Sigues ahí?", "Tengo otra pregunta", "Te atiendo yo"]
     expect(admin.messages).to_have_count(4)
     assert admin.texts() == expected
-    expect(admin.message("Te atiendo yo").locator(".msg-author")).to_have_text("agente2")
+    expect(admin.message("Te atiendo yo").locator(".msg-author")).to_have_text("Agente2")
     # a new conversation and one that moved up: both unread, with how many are waiting
     expect(admin.user_item("carla")).to_have_class(UNREAD)
     expect(admin.user_item("carla").locator(".unread-count")).to_have_text("1")

@@ -52,14 +52,15 @@ def test_a_result_opens_the_conversation_at_that_message(app, open_chat):
     expect(hits).to_have_count(2)  # newest first: bob's, then ana's
     expect(hits.nth(0)).to_contain_text(XSS)  # as text: no image, no dialog
     expect(results.locator("img")).to_have_count(0)
-    expect(hits.nth(1)).to_contain_text("ana")
+    expect(hits.nth(1)).to_contain_text("Ana")  # the conversation by its customer's display name
+    expect(hits.nth(1)).to_contain_text("Admin: El cupón")  # and the author's
     expect(hits.nth(1).locator("mark")).to_have_text(["Canción"])  # the word found, accent and all
     admin.screenshot("inbox-busqueda")
     assert (SCREENSHOTS / "inbox-busqueda.png").exists()
 
     hits.nth(1).click()
     expect(results).to_be_hidden()
-    expect(page.locator("#chat-titulo")).to_have_text("Conversación con ana")
+    expect(page.locator("#chat-titulo")).to_have_text("Conversación con Ana")
     target = admin.message(FOUND)
     expect(target).to_have_class(classes("msg", "msg-encontrado"))
     expect(target).to_be_in_viewport()
@@ -101,7 +102,7 @@ def test_a_user_result_opens_that_conversation(app, open_chat):
     expect(user).to_have_count(1)
     expect(user).to_contain_text("@bob")
     user.click()
-    expect(admin.page.locator("#chat-titulo")).to_have_text("Conversación con bob")
+    expect(admin.page.locator("#chat-titulo")).to_have_text("Conversación con Bob")
     expect(admin.message("adiós, con comas")).to_be_visible()
     # too short a query asks nothing and shows nothing
     admin.page.get_by_role("searchbox", name="Buscar usuarios y mensajes").fill("b")

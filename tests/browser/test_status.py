@@ -156,7 +156,7 @@ def test_stale_reply_shows_what_is_new_and_sends_anyway(app, open_chat):
     expect(send(agente2, "Me alegro, Ana")).to_have_attribute("data-state", "sent")
     late = send(admin, "¿Algo más?")
     expect(late).to_have_attribute("data-state", "stale")
-    expect(admin.message("Me alegro, Ana").locator(".msg-author")).to_have_text("agente2")
+    expect(admin.message("Me alegro, Ana").locator(".msg-author")).to_have_text("Agente2")
     held["on"] = False
     held["release"]()
     expect(admin.message("Me alegro, Ana")).to_have_count(1)

@@ -8,6 +8,7 @@ import { Notifier } from "./notifications.js";
 import { Seen, Unread } from "./reading.js";
 import { startPresence } from "./presence.js";
 import { startTyping } from "./typing.js";
+import { learnName, nameOf, onNameLearned } from "./names.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
 
 const PAGE = 100; // messages per history page
@@ -233,6 +234,14 @@ class AgentView {
     this.notifier.load().catch(() => {});
     this.unreadButton = document.getElementById("marcar-no-leido");
     this.unreadButton.addEventListener("click", () => this.reading.markUnread(this.active).catch(() => {}));
+    onNameLearned((name) => {
+      if (name === this.active) this.showTitle(name);
+    });
+  }
+
+  /** The open conversation's header: the customer's display name. */
+  showTitle(name) {
+    title.textContent = t("Conversación con {name}", { name: nameOf(name) });
   }
 
   conversation(name) {
@@ -240,7 +249,7 @@ class AgentView {
     if (!conv) {
       conv = newConversation(
         (params) => withParams(page.urls.mensajes, { con: name, ...params }),
-        t("Aún no hay mensajes con {name}.", { name }),
+        t("Aún no hay mensajes con {name}.", { name: nameOf(name) }),
         name,
       );
       this.convs.set(name, conv);
@@ -253,7 +262,7 @@ class AgentView {
     this.active = name;
     this.users.setActive(name);
     this.status.opened(name);
-    title.textContent = t("Conversación con {name}", { name });
+    this.showTitle(name);
     box.show(conv);
     this.exports.show(name);
     typing.opened(name);
@@ -310,6 +319,7 @@ class AgentView {
   /** A customer's message (mensaje_recibido) or another agent's reply (mensaje_enviado). */
   received(message, event) {
     const name = event === "mensaje_enviado" ? message.para : message.de;
+    learnName(message.de, message.nombre); // before the list, the header and a notification show it
     const conv = this.conversation(name);
     const added = conv.hasNewer ? arrivedAfterGap(conv, box) : box.newer(conv, () => conv.add(message));
     this.users.touch(name);

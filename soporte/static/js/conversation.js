@@ -5,6 +5,7 @@
 // Text only ever goes in through textContent.
 
 import { locale, t } from "./i18n.js";
+import { learnName, nameOf } from "./names.js";
 
 /** Order two message ids: numbers, or strings of digits, of any length. */
 export function compareIds(a, b) {
@@ -45,6 +46,7 @@ export function normalize(m) {
     para: m.para ?? m.para_usuario,
     mensaje: m.mensaje,
     fecha: m.fecha,
+    nombre: m.nombre ?? m.de_nombre, // the author's display name (live event, or REST)
     cid: m.cid, // on the viewer's own messages in history
   };
 }
@@ -94,6 +96,7 @@ export class Conversation {
   /** Show a stored or live message; false when it is already on screen. */
   add(message) {
     const m = normalize(message);
+    learnName(m.de, m.nombre);
     const key = String(m.id);
     if (m.id === undefined || m.id === null || this.byId.has(key)) return false;
     if (m.cid && this.pending.has(m.cid)) {
@@ -212,7 +215,7 @@ export class Conversation {
 function renderMessage(m, own) {
   const li = el("li", `msg ${own ? "msg-own" : "msg-other"}`);
   const meta = el("div", "msg-meta");
-  meta.append(el("strong", "msg-author", own ? t("Tú") : m.de), el("time", "msg-time"));
+  meta.append(el("strong", "msg-author", own ? t("Tú") : m.nombre || nameOf(m.de)), el("time", "msg-time"));
   if (own) meta.append(el("span", "msg-state"));
   li.append(meta, el("div", "msg-text", m.mensaje));
   setTime(li, m.fecha);

@@ -1,6 +1,7 @@
 // The agents' list of conversations: latest activity first, active and unread marks.
 import { el } from "./conversation.js";
 import { t } from "./i18n.js";
+import { nameOf, onNameLearned } from "./names.js";
 
 const ACTIVE = ["bg-light", "text-success", "fw-bold"];
 const UNREAD = ["text-danger", "fw-bold"];
@@ -17,6 +18,15 @@ export class UserList {
       const button = event.target.closest("[data-user]");
       if (button) this.onSelect(button.dataset.user);
     });
+    onNameLearned((name) => this.rename(name));
+  }
+
+  /** Show an item under the display name learned for its customer. */
+  rename(name) {
+    const item = this.items.get(name);
+    if (!item) return;
+    item.button.querySelector(".user-name").textContent = nameOf(name);
+    if (item.unread > 0) item.button.setAttribute("aria-label", t("{name}: {n} sin leer", { name: nameOf(name), n: item.unread }));
   }
 
   has(name) {
@@ -31,7 +41,7 @@ export class UserList {
       button.dataset.user = name;
       const badge = el("span", "badge rounded-pill text-bg-danger unread-count");
       badge.hidden = true;
-      button.append(el("span", "user-name flex-grow-1 text-truncate", name), badge);
+      button.append(el("span", "user-name flex-grow-1 text-truncate", nameOf(name)), badge);
       item = { button, badge, unread: 0 };
       this.items.set(name, item);
       this.list.append(button);
@@ -81,7 +91,7 @@ export class UserList {
     item.badge.textContent = String(item.unread);
     item.badge.hidden = false;
     item.button.classList.add(...UNREAD);
-    item.button.setAttribute("aria-label", t("{name}: {n} sin leer", { name, n: item.unread }));
+    item.button.setAttribute("aria-label", t("{name}: {n} sin leer", { name: nameOf(name), n: item.unread }));
   }
 
   /** Show how many messages are unread (the server's count; 0 hides the badge). */
@@ -91,7 +101,7 @@ export class UserList {
     item.badge.textContent = String(count);
     item.badge.hidden = count < 1;
     if (name !== this.active) for (const c of UNREAD) item.button.classList.toggle(c, count > 0);
-    if (count > 0) item.button.setAttribute("aria-label", t("{name}: {n} sin leer", { name, n: count }));
+    if (count > 0) item.button.setAttribute("aria-label", t("{name}: {n} sin leer", { name: nameOf(name), n: count }));
     else item.button.removeAttribute("aria-label");
   }
 

@@ -1,6 +1,7 @@
 // How an agent hears of new messages: a beep and a desktop notification, each switchable
 // and remembered per agent (GET/PUT /api/preferencias). The title's count is reading.js's.
 import { t } from "./i18n.js";
+import { nameOf } from "./names.js";
 
 const BEEP_HZ = 880;
 const BEEP_SECONDS = 0.18;
@@ -96,7 +97,7 @@ export class Notifier {
     if (this.desktop.checked && document.hidden && "Notification" in window
         && Notification.permission === "granted") {
       const text = String(message.mensaje || "");
-      const notification = new Notification(t("Mensaje de {name}", { name }), {
+      const notification = new Notification(t("Mensaje de {name}", { name: nameOf(name) }), {
         body: text.length > PREVIEW ? `${text.slice(0, PREVIEW)}…` : text,
         tag: `soporte-${name}`, // the agent's tabs show one notification per conversation, not one each
       });

@@ -4,6 +4,7 @@
 // elements made here, never parsed from text.
 import { compareIds, el, formatFecha } from "./conversation.js";
 import { t } from "./i18n.js";
+import { learnName, nameOf } from "./names.js";
 
 const DEBOUNCE_MS = 250;
 const MIN_QUERY = 2;
@@ -141,6 +142,7 @@ function userItem(u) {
   const button = el("button", "list-group-item list-group-item-action resultado-usuario");
   button.type = "button";
   button.dataset.conversacion = u.usuario;
+  learnName(u.usuario, u.nombre);
   button.append(el("span", "fw-semibold", u.nombre), " ", el("span", "text-body-secondary small", `@${u.usuario}`));
   return button;
 }
@@ -151,10 +153,11 @@ function messageItem(m, q) {
   button.dataset.conversacion = m.conversacion;
   button.dataset.id = String(m.id);
   const head = el("div", "d-flex justify-content-between gap-2 small");
-  head.append(el("span", "fw-semibold text-truncate", m.conversacion),
+  learnName(m.de_usuario, m.de_nombre);
+  head.append(el("span", "fw-semibold text-truncate", nameOf(m.conversacion)),
     el("time", "text-body-secondary text-nowrap", formatFecha(m.fecha)));
   const text = el("div", "small resultado-texto");
-  text.append(el("span", "text-body-secondary", `${m.de_usuario}: `), ...snippet(m.mensaje, q));
+  text.append(el("span", "text-body-secondary", `${nameOf(m.de_usuario)}: `), ...snippet(m.mensaje, q));
   button.append(head, text);
   return button;
 }

@@ -5,6 +5,7 @@
 // badge) as they appear, and the stylesheet hides the ones the active tab leaves out.
 import { el } from "./conversation.js";
 import { t } from "./i18n.js";
+import { learnName, nameOf } from "./names.js";
 
 const ACK_TIMEOUT_MS = 10000;
 const FILTERS = ["abierta", "resuelta", "todas"];
@@ -53,6 +54,7 @@ export class ConversationStatus {
       return; // the marks stay as they were; live events still change them
     }
     for (const c of conversations) {
+      learnName(c.usuario, c.nombre); // the list shows customers by their display names
       if (!this.changedLive.has(c.usuario)) this.set(c.usuario, c.estado, c.estado_por, { live: false });
     }
   }
@@ -91,7 +93,7 @@ export class ConversationStatus {
     const resolved = estado === "resuelta";
     badge.className = `badge rounded-pill estado-conv ${resolved ? "text-bg-secondary" : "text-success-emphasis bg-success-subtle"}`;
     badge.textContent = resolved ? t("Resuelta") : t("Abierta");
-    badge.title = por ? t("Último cambio: {por}", { por }) : "";
+    badge.title = por ? t("Último cambio: {por}", { por: nameOf(por) }) : "";
   }
 
   /** Show the conversations of one status (or all of them). */

@@ -5,6 +5,7 @@
 // typist's message arrives.
 import { el } from "./conversation.js";
 import { t } from "./i18n.js";
+import { learnName } from "./names.js";
 
 const SEND_EVERY_MS = 2000;
 const SHOW_FOR_MS = 4000;
@@ -46,6 +47,7 @@ export function startTyping({ socket, page, input, active }) {
 
   socket.on("escribiendo", ({ de, nombre, con }) => {
     if (de === page.me) return; // this account's own tab on another process
+    learnName(de, nombre);
     const key = conversationOf(con);
     if (!typists.has(key)) typists.set(key, new Map());
     const who = typists.get(key);
@@ -60,7 +62,7 @@ export function startTyping({ socket, page, input, active }) {
   function text(con) {
     const names = [...(typists.get(con)?.values() || [])].map((w) => w.nombre);
     if (!names.length) return "";
-    if (!agent) return t("Soporte está escribiendo...");
+    // the customer reads the agent's display name, as on the agent's messages
     if (names.length === 1) return t("{nombre} está escribiendo...", { nombre: names[0] });
     return t("{nombres} están escribiendo...", { nombres: names.join(", ") });
   }
