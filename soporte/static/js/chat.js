@@ -8,6 +8,7 @@ import { Notifier } from "./notifications.js";
 import { Seen, Unread } from "./reading.js";
 import { startPresence } from "./presence.js";
 import { startTyping } from "./typing.js";
+import { Composer } from "./composer.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
 
 const PAGE = 100; // messages per history page
@@ -82,7 +83,12 @@ const connection = {
 const box = new ChatBox(document.getElementById("mensajes"), document.getElementById("nuevos"));
 const form = document.getElementById("form-mensaje");
 const input = document.getElementById("mensaje");
-const sendButton = form.querySelector("button[type=submit]");
+const composer = new Composer({
+  input,
+  button: form.querySelector("button[type=submit]"),
+  counter: document.getElementById("contador"),
+  max: page.maxLength,
+});
 const title = document.getElementById("chat-titulo");
 
 // reconnect soon after a server restart; the randomisation spreads the clients out
@@ -276,8 +282,7 @@ class AgentView {
   }
 
   setFormEnabled(enabled) {
-    input.disabled = !enabled;
-    sendButton.disabled = !enabled;
+    composer.setEnabled(enabled);
     input.placeholder = enabled ? t("Escribe tu respuesta…") : t("Elige una conversación de la lista");
   }
 
@@ -333,24 +338,13 @@ let everConnected = false;
 box.onNeedOlder = (conv) => loadOlder(conv);
 box.onNeedNewer = (conv) => loadNewer(conv, { getJSON, page: PAGE });
 
-/** Characters left, shown near the limit (counted as the server counts: code points). */
-function updateCounter() {
-  const counter = document.getElementById("contador");
-  const used = [...input.value].length;
-  counter.hidden = used < page.maxLength * 0.9;
-  counter.textContent = `${used} / ${page.maxLength}`;
-  counter.classList.toggle("text-danger", used > page.maxLength);
-}
-
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  const text = input.value;
-  if (!text.trim() || [...text].length > page.maxLength) return;
-  if (view.submit(text)) input.value = "";
-  updateCounter();
+  // over the limit the button is disabled, but Enter in the box still submits
+  if (!composer.sendable()) return;
+  if (view.submit(input.value)) composer.clear();
   input.focus();
 });
-input.addEventListener("input", updateCounter);
 
 socket.on("connect", () => {
   connection.set("connected");

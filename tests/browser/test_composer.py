@@ -1,0 +1,47 @@
+"""The message box: nothing typed or pasted is ever cut or sent behind the writer's back."""
+import re
+import shutil
+
+from playwright.sync_api import expect
+
+from .pages import count_stored
+
+SHOTS = "/tmp/shots-fix-composer"
+DANGER = re.compile(r"\btext-danger\b")
+
+
+def keep_shot(chat, name):
+    """A screenshot in the suite's folder, copied where this branch's reviewer looks at them."""
+    path = chat.screenshot(name)
+    shutil.copy(path, f"{SHOTS}/{name}.png")
+
+
+def test_pasting_more_than_the_limit_keeps_it_all_and_sends_nothing(app, open_chat):
+    """5,000 characters pasted stay in the box; the counter says how many are too many and
+    sending is refused until they are gone: nothing is cut, nothing is stored."""
+    ana = open_chat("ana")
+    box = ana.page.locator("#mensaje")
+    box.focus()
+    ana.page.keyboard.insert_text("a" * 5000)  # how a paste arrives: one insertText input
+    assert len(box.input_value()) == 5000
+    counter = ana.page.locator("#contador")
+    expect(counter).to_be_visible()
+    expect(counter).to_have_text("5000 / 2000: sobran 3000 caracteres, no se enviará")
+    expect(counter).to_have_class(DANGER)
+    expect(box).to_have_attribute("aria-invalid", "true")
+    send = ana.page.get_by_role("button", name="Enviar")
+    expect(send).to_be_disabled()
+    box.press("Enter")  # the keyboard's way to submit
+    expect(ana.messages).to_have_count(0)
+    assert len(box.input_value()) == 5000
+    keep_shot(ana, "composer-demasiado-largo")
+
+    # back under the limit: the warning goes and the message is sent whole
+    box.fill("b" * 2000)
+    expect(box).not_to_have_attribute("aria-invalid", "true")
+    expect(counter).to_have_text("2000 / 2000")
+    expect(counter).not_to_have_class(DANGER)
+    expect(send).to_be_enabled()
+    send.click()
+    expect(ana.message("b" * 2000)).to_have_attribute("data-state", "sent")
+    assert count_stored(app) == 1
