@@ -154,13 +154,14 @@ async function catchUp(conv) {
 function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
   box.newer(conv, () => conv.sending(cid, text), { own: true });
   if (!socket.connected) {
-    conv.failed(cid, t("Sin conexión con el servidor"));
+    conv.waiting(cid, t("Sin conexión: se enviará al volver la conexión"));
     return;
   }
   const payload = { para, mensaje: text, cid };
   if (page.rol === "admin" && !anyway) payload.visto_hasta = seenUpTo(conv);
   socket.timeout(ACK_TIMEOUT_MS).emit("mensaje_privado", payload, (err, ack) => {
-    if (err) conv.failed(cid, socket.connected ? t("El servidor no respondió a tiempo") : t("Se cortó la conexión"));
+    if (err && socket.connected) conv.failed(cid, t("El servidor no respondió a tiempo"));
+    else if (err) conv.waiting(cid, t("Se cortó la conexión: se enviará al volver la conexión"));
     else if (isStale(ack)) {
       showStale(box, conv, cid, ack, () => send(conv, para, text, cid, { anyway: true }));
       catchUp(conv).catch(() => {}); // what the server could not list (written on another process)
@@ -169,6 +170,16 @@ function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
     else if (!ack || !ack.ok) conv.failed(cid, (ack && ack.error && t(ack.error)) || t("Mensaje rechazado"));
     else box.newer(conv, () => conv.sent(cid, ack.id, ack.fecha));
   });
+}
+
+/**
+ * The socket is back: send again, with their own cids, the messages that could not go out
+ * for want of it (the server stores a cid once, so none is sent twice). Refused ones wait for a click.
+ */
+function resendWaiting() {
+  for (const conv of view.conversations()) {
+    for (const [cid, text] of conv.waitingForConnection()) conv.onRetry(cid, text);
+  }
 }
 
 function newConversation(url, emptyText, para) {
@@ -194,6 +205,10 @@ class CustomerView {
     if (first || !this.conv.loaded) loadLatest(this.conv);
     else catchUp(this.conv).catch(() => {});
     this.seen.refresh().catch(() => {});
+  }
+
+  conversations() {
+    return [this.conv];
   }
 
   /** A reply from support, or what this customer wrote in another tab. */
@@ -252,6 +267,10 @@ class AgentView {
       this.convs.set(name, conv);
     }
     return conv;
+  }
+
+  conversations() {
+    return this.convs.values();
   }
 
   open(name, around = null) {
@@ -348,6 +367,7 @@ form.addEventListener("submit", (event) => {
 
 socket.on("connect", () => {
   connection.set("connected");
+  resendWaiting();
   view.connected(!everConnected);
   everConnected = true;
 });
