@@ -45,3 +45,21 @@ def test_pasting_more_than_the_limit_keeps_it_all_and_sends_nothing(app, open_ch
     send.click()
     expect(ana.message("b" * 2000)).to_have_attribute("data-state", "sent")
     assert count_stored(app) == 1
+
+
+def test_a_new_customer_typing_shows_up_in_the_agents_list(open_chat):
+    """A customer with no conversation yet types: the agent's list gets the conversation, saying
+    who is typing, before any message; the first message then lands in that same item."""
+    admin = open_chat("admin")
+    expect(admin.page.locator("#usuarios-vacio")).to_be_visible()
+    carla = open_chat("carla", register_as="Carla")
+    carla.page.locator("#mensaje").press_sequentially("Hola, tengo", delay=20)
+    item = admin.user_item("carla")
+    expect(item.locator(".item-typing")).to_have_text("Carla está escribiendo...")
+    expect(admin.page.locator("#usuarios-vacio")).to_be_hidden()
+    keep_shot(admin, "composer-cliente-nuevo-escribiendo")
+    carla.page.locator("#mensaje").press_sequentially(" una duda", delay=20)
+    carla.page.get_by_role("button", name="Enviar").click()
+    expect(item.locator(".item-typing")).to_have_count(0)
+    expect(item.locator(".unread-count")).to_have_text("1")
+    expect(admin.page.locator("#usuarios [data-user]")).to_have_count(1)

@@ -95,7 +95,9 @@ const title = document.getElementById("chat-titulo");
 const socket = io({ autoConnect: false, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
 startPresence(socket, page);
 // before the view: view.open() tells it which conversation is open
-const typing = startTyping({ socket, page, input, active: () => view.active });
+const typing = startTyping({
+  socket, page, input, active: () => view.active, listItem: (name) => view.users.appear(name),
+});
 
 /** Fetch and show the latest page of a conversation. */
 async function loadLatest(conv) {

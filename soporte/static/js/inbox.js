@@ -47,6 +47,12 @@ export class UserList {
     if (this.list.firstElementChild !== button) this.list.prepend(button);
   }
 
+  /** The item of a conversation, listed at the top if it was not (a new customer typing). */
+  appear(name) {
+    if (!this.items.has(name)) this.touch(name);
+    return this.items.get(name).button;
+  }
+
   /** Start fetching the server's order; live moves from now on stay on top. */
   beginRefresh() {
     this.touched.clear();
