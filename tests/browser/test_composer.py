@@ -63,3 +63,33 @@ def test_a_new_customer_typing_shows_up_in_the_agents_list(open_chat):
     expect(item.locator(".item-typing")).to_have_count(0)
     expect(item.locator(".unread-count")).to_have_text("1")
     expect(admin.page.locator("#usuarios [data-user]")).to_have_count(1)
+
+
+def test_logout_in_one_tab_ends_the_others_and_presence_drops_the_agent(open_chat):
+    """admin logs out in one of two tabs: the other tab says the session is over and no longer
+    claims anyone is online; agente2 and the customer see admin gone."""
+    ana = open_chat("ana")
+    ana.send("Hola")
+    agente2 = open_chat("agente2")
+    admin = open_chat("admin")
+    colleagues = admin.page.locator(".agentes-en-linea")
+    expect(colleagues).to_have_text("Agentes en línea: admin, agente2")
+    second = admin.page.context.new_page()  # a second tab of the same browser (same login)
+    second.goto(admin.base_url + "/soporte")
+    expect(second.locator("#estado")).to_have_attribute("data-state", "connected")
+    expect(second.locator(".agentes-en-linea")).to_have_text("Agentes en línea: admin, agente2")
+    second_dot = second.locator('#usuarios [data-user="ana"] .presence-dot')
+    expect(second_dot).to_have_attribute("data-online", "true")
+    expect(second_dot).to_be_visible()
+
+    admin.page.get_by_role("link", name="Salir").click()
+    admin.page.wait_for_url("**/login")
+    expect(second.locator("#estado")).to_have_attribute("data-state", "expired")
+    expect(second.locator("#estado")).to_have_text("Sesión caducada")
+    expect(second.locator("#reentrar")).to_be_visible()
+    # its socket is gone, so it cannot know who is online: it claims no one
+    expect(second.locator(".agentes-en-linea")).to_be_hidden()
+    expect(second_dot).to_be_hidden()
+    expect(agente2.page.locator(".agentes-en-linea")).to_have_text("Agentes en línea: agente2")
+    expect(ana.page.locator("#soporte-estado")).to_have_text("Soporte en línea")  # agente2 still is
+    second.screenshot(path=f"{SHOTS}/composer-otra-pestana-tras-salir.png", full_page=True)
