@@ -254,6 +254,9 @@ class AgentView {
       url: page.urls.preferencias, csrf: page.csrf, getJSON,
     });
     this.notifier.load().catch(() => {});
+    // on a phone (CSS) the list and the open conversation take turns on the screen
+    this.layout = document.getElementById("bandeja");
+    document.getElementById("volver-lista").addEventListener("click", () => this.showList());
     this.unreadButton = document.getElementById("marcar-no-leido");
     this.unreadButton.addEventListener("click", () => this.reading.markUnread(this.active).catch(() => {}));
   }
@@ -278,6 +281,7 @@ class AgentView {
   open(name, around = null) {
     const conv = this.conversation(name);
     this.active = name;
+    this.layout.dataset.vista = "conversacion";
     this.users.setActive(name);
     this.status.opened(name);
     title.textContent = t("Conversación con {name}", { name });
@@ -294,6 +298,12 @@ class AgentView {
       if (this.active === name) this.reading.opened(name, conv.newestId);
     });
     input.focus();
+  }
+
+  /** Back to the list (the phone's other view), on the conversation that was open. */
+  showList() {
+    this.layout.dataset.vista = "lista";
+    this.users.focus(this.active);
   }
 
   /** A search result: the conversation shown afresh around that message. */

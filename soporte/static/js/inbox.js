@@ -101,6 +101,11 @@ export class UserList {
     else item.button.removeAttribute("aria-label");
   }
 
+  /** Put the keyboard focus on a conversation's item, if it is listed. */
+  focus(name) {
+    this.items.get(name)?.button.focus();
+  }
+
   setActive(name) {
     if (this.active && this.items.has(this.active)) {
       const previous = this.items.get(this.active).button;
