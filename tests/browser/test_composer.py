@@ -93,6 +93,9 @@ def test_logout_in_one_tab_ends_the_others_and_presence_drops_the_agent(open_cha
     expect(agente2.page.locator(".agentes-en-linea")).to_have_text("Agentes en línea: agente2")
     expect(ana.page.locator("#soporte-estado")).to_have_text("Soporte en línea")  # agente2 still is
     second.screenshot(path=f"{SHOTS}/composer-otra-pestana-tras-salir.png", full_page=True)
+    agente2.page.get_by_role("link", name="Salir").click()
+    agente2.page.wait_for_url("**/login")
+    expect(ana.page.locator("#soporte-estado")).to_have_text("Soporte desconectado")
 
 
 def test_switching_language_on_the_registration_page_keeps_what_was_typed(browser, live_server):
