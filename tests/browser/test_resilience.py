@@ -111,7 +111,8 @@ def test_a_refused_message_keeps_its_retry_button_and_is_not_resent_on_reconnect
     refuse["on"] = False
     refused.locator(".msg-retry").click()
     expect(refused).to_have_attribute("data-state", "sent")
-    assert [r["mensaje"] for r in stored(app)] == ["Después", "Rechazado"]
+    wait_until(lambda: [r["mensaje"] for r in stored(app)] == ["Después", "Rechazado"],
+               what="the retried message stored after the later one")
     rechazado = [f for f in sent_frames if "Rechazado" in f]
     assert len(rechazado) == 2 and len({re.search(r'"cid":"(\w+)"', f).group(1) for f in rechazado}) == 1
 
