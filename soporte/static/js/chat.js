@@ -209,6 +209,7 @@ class CustomerView {
     this.seen.refresh().catch(() => {});
   }
 
+  /** Every conversation this page holds: the customer has one. */
   conversations() {
     return [this.conv];
   }
@@ -274,6 +275,7 @@ class AgentView {
     return conv;
   }
 
+  /** Every conversation this page holds (opened, or with live messages). */
   conversations() {
     return this.convs.values();
   }

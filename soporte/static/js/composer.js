@@ -23,6 +23,7 @@ export class Composer {
     return [...this.input.value].length;
   }
 
+  /** Whether the box holds more than the server takes. */
   tooLong() {
     return this.length() > this.max;
   }
@@ -59,6 +60,7 @@ export class Composer {
   }
 }
 
+/** The counter's warning over the limit (one character too many reads in the singular). */
 function overText(used, max, over) {
   return over === 1
     ? t("{used} / {max}: sobra {over} carácter, no se enviará", { used, max, over })

@@ -22,6 +22,7 @@ function takeSaved() {
   }
 }
 
+/** Keep the fields' values for the page the switch brings back. */
 function save() {
   const values = Object.fromEntries(keptFields().map((field) => [field.name, field.value]));
   try {
