@@ -19,9 +19,10 @@ def expect_each_once(chat):
     assert len(ids) == len(set(ids)), ids
 
 
-def test_send_while_server_is_down_fails_and_retry_delivers_once(app, open_chat, live_server):
-    """Sent with the server stopped: failed with a retry button; after a restart the retry
-    delivers it, and it is stored and shown exactly once."""
+def test_send_while_server_is_down_is_sent_once_on_reconnect(app, open_chat, live_server):
+    """Sent with the server stopped: waiting for the connection (no retry button to press);
+    once the server is back the page sends it by itself with the same cid, and it is stored
+    and shown exactly once."""
     admin = open_chat("admin")
     ana = open_chat("ana")
     expect(ana.send("Antes del corte")).to_have_attribute("data-state", "sent")
@@ -33,25 +34,23 @@ def test_send_while_server_is_down_fails_and_retry_delivers_once(app, open_chat,
     expect_state(ana, "reconnecting")
     expect_state(admin, "reconnecting")
     expect(ana.page.locator("#estado")).to_have_text("Reconectando…")
-    failed = ana.send("Durante el corte")
-    expect(failed).to_have_attribute("data-state", "failed")
-    expect(failed.locator(".msg-state")).to_contain_text("No enviado")
-    expect(failed.locator(".msg-error")).to_have_text("Sin conexión con el servidor")
-    retry = failed.locator(".msg-retry")
-    expect(retry).to_be_visible()
-    ana.screenshot("escritorio-cliente-fallido")
+    waiting = ana.send("Durante el corte")
+    expect(waiting).to_have_attribute("data-state", "waiting")
+    expect(waiting.locator(".msg-state")).to_contain_text("No enviado")
+    expect(waiting.locator(".msg-error")).to_have_text("Sin conexión: se enviará al volver la conexión")
+    expect(waiting.locator(".msg-retry")).to_have_count(0)  # nothing for the user to do
+    ana.screenshot("escritorio-cliente-esperando")
+    assert count_stored(app) == 1
 
     live_server.start()  # same port, same database
     ana.expect_connected()
     admin.expect_connected()
-    assert count_stored(app) == 1  # nothing was sent behind the user's back
-    retry.click()
-    expect(failed).to_have_attribute("data-state", "sent")
-    expect(failed.locator(".msg-retry, .msg-error")).to_have_count(0)
+    expect(waiting).to_have_attribute("data-state", "sent")
+    expect(waiting.locator(".msg-retry, .msg-error")).to_have_count(0)
     expect(admin.message("Durante el corte")).to_have_count(1)
-    (row,) = wait_until(lambda: stored(app, mensaje="Durante el corte"), what="the retried message stored")
+    (row,) = wait_until(lambda: stored(app, mensaje="Durante el corte"), what="the message stored")
     assert row["de_usuario"] == "ana" and row["cid"]
-    assert failed.get_attribute("data-id") == str(row["id"])
+    assert waiting.get_attribute("data-id") == str(row["id"])
     assert count_stored(app) == 2
     for chat in (ana, admin):
         chat.reload()
@@ -59,6 +58,63 @@ def test_send_while_server_is_down_fails_and_retry_delivers_once(app, open_chat,
     for chat in (ana, admin):
         expect(chat.message("Durante el corte")).to_have_count(1)
         expect(chat.messages).to_have_count(2)
+
+
+def test_a_refused_message_keeps_its_retry_button_and_is_not_resent_on_reconnect(app, open_chat):
+    """The server refused it (ack ok:false): "Reintentar" stays, and a reconnect does not send it
+    again; only the user's click does (with the same cid)."""
+    sent_frames = []
+    refuse = {"on": True}
+
+    def from_page(message):
+        """What the page sends, kept; while refuse is on, "Rechazado" goes to a forbidden recipient."""
+        sent_frames.append(message)
+        if refuse["on"] and "Rechazado" in message:
+            message = message.replace('"para":"admin"', '"para":"nadie"')
+        return message
+
+    def route_socket(context):
+        # Socket.IO starts on HTTP long-polling and upgrades: a message may leave by either
+        def websocket(ws):
+            server = ws.connect_to_server()
+            ws.on_message(lambda m: server.send(from_page(m) if isinstance(m, str) else m))
+
+        def polling(route):
+            body = route.request.post_data if route.request.method == "POST" else None
+            if body is None:
+                route.continue_()
+            else:
+                route.continue_(post_data=from_page(body))
+
+        context.route_web_socket(re.compile(r"/socket\.io/"), websocket)
+        context.route(re.compile(r"/socket\.io/"), polling)
+
+    ana = open_chat("ana", prepare=route_socket)
+    refused = ana.send("Rechazado")
+    expect(refused).to_have_attribute("data-state", "failed")
+    expect(refused.locator(".msg-error")).to_have_text("Solo puedes escribir a soporte")
+    expect(refused.locator(".msg-retry")).to_be_visible()
+    ana.screenshot("escritorio-cliente-rechazado")
+
+    ana.page.context.set_offline(True)
+    expect_state(ana, "reconnecting")
+    ana.page.context.set_offline(False)
+    ana.expect_connected()
+    # messages of one socket are handled in order: a resend on reconnect would be stored before this one
+    expect(ana.send("Después")).to_have_attribute("data-state", "sent")
+    wait_until(lambda: count_stored(app) == 1, what="the later message stored")
+    assert [r["mensaje"] for r in stored(app)] == ["Después"]
+    expect(refused).to_have_attribute("data-state", "failed")
+    expect(refused.locator(".msg-retry")).to_be_visible()
+    assert sum("Rechazado" in f for f in sent_frames) == 1
+
+    refuse["on"] = False
+    refused.locator(".msg-retry").click()
+    expect(refused).to_have_attribute("data-state", "sent")
+    wait_until(lambda: [r["mensaje"] for r in stored(app)] == ["Después", "Rechazado"],
+               what="the retried message stored after the later one")
+    rechazado = [f for f in sent_frames if "Rechazado" in f]
+    assert len(rechazado) == 2 and len({re.search(r'"cid":"(\w+)"', f).group(1) for f in rechazado}) == 1
 
 
 def test_lost_acknowledgement_is_recognised_by_the_catch_up(app, open_chat):
@@ -91,14 +147,15 @@ def test_lost_acknowledgement_is_recognised_by_the_catch_up(app, open_chat):
     lose_next_ack["on"] = True
     text = "¿Me llega este?"
     ana.send(text)
-    expect(ana.message(text).locator(".msg-retry")).to_be_visible()
-    expect(ana.message(text).locator(".msg-error")).to_have_text("Se cortó la conexión")
+    # waiting for the connection: sent again by itself (the same cid gets the first ack back)
+    expect(ana.message(text).locator(".msg-error")).to_have_text(
+        "Se cortó la conexión: se enviará al volver la conexión")
     # it did arrive: the agent has it, and ana's catch-up after the reconnect brings it too
     expect(admin.message(text)).to_have_count(1)
     ana.expect_connected()
     expect(ana.message(text)).to_have_attribute("data-state", "sent")
     expect(ana.message(text)).to_have_count(1)
-    expect(ana.message(text).locator(".msg-retry")).to_be_hidden()
+    expect(ana.message(text).locator(".msg-retry, .msg-error")).to_have_count(0)
     expect_each_once(ana)
     expect(admin.message(text)).to_have_count(1)
     wait_until(lambda: count_stored(app) == 2, what="both messages stored")

@@ -9,6 +9,7 @@ import { Seen, Unread } from "./reading.js";
 import { startPresence } from "./presence.js";
 import { startTyping } from "./typing.js";
 import { learnName, nameOf, onNameLearned } from "./names.js";
+import { Composer } from "./composer.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
 
 const PAGE = 100; // messages per history page
@@ -83,14 +84,21 @@ const connection = {
 const box = new ChatBox(document.getElementById("mensajes"), document.getElementById("nuevos"));
 const form = document.getElementById("form-mensaje");
 const input = document.getElementById("mensaje");
-const sendButton = form.querySelector("button[type=submit]");
+const composer = new Composer({
+  input,
+  button: form.querySelector("button[type=submit]"),
+  counter: document.getElementById("contador"),
+  max: page.maxLength,
+});
 const title = document.getElementById("chat-titulo");
 
 // reconnect soon after a server restart; the randomisation spreads the clients out
 const socket = io({ autoConnect: false, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
 startPresence(socket, page);
 // before the view: view.open() tells it which conversation is open
-const typing = startTyping({ socket, page, input, active: () => view.active });
+const typing = startTyping({
+  socket, page, input, active: () => view.active, listItem: (name) => view.users.appear(name),
+});
 
 /** Fetch and show the latest page of a conversation. */
 async function loadLatest(conv) {
@@ -149,13 +157,14 @@ async function catchUp(conv) {
 function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
   box.newer(conv, () => conv.sending(cid, text), { own: true });
   if (!socket.connected) {
-    conv.failed(cid, t("Sin conexión con el servidor"));
+    conv.waiting(cid, t("Sin conexión: se enviará al volver la conexión"));
     return;
   }
   const payload = { para, mensaje: text, cid };
   if (page.rol === "admin" && !anyway) payload.visto_hasta = seenUpTo(conv);
   socket.timeout(ACK_TIMEOUT_MS).emit("mensaje_privado", payload, (err, ack) => {
-    if (err) conv.failed(cid, socket.connected ? t("El servidor no respondió a tiempo") : t("Se cortó la conexión"));
+    if (err && socket.connected) conv.failed(cid, t("El servidor no respondió a tiempo"));
+    else if (err) conv.waiting(cid, t("Se cortó la conexión: se enviará al volver la conexión"));
     else if (isStale(ack)) {
       showStale(box, conv, cid, ack, () => send(conv, para, text, cid, { anyway: true }));
       catchUp(conv).catch(() => {}); // what the server could not list (written on another process)
@@ -164,6 +173,16 @@ function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
     else if (!ack || !ack.ok) conv.failed(cid, (ack && ack.error && t(ack.error)) || t("Mensaje rechazado"));
     else box.newer(conv, () => conv.sent(cid, ack.id, ack.fecha));
   });
+}
+
+/**
+ * The socket is back: send again, with their own cids, the messages that could not go out
+ * for want of it (the server stores a cid once, so none is sent twice). Refused ones wait for a click.
+ */
+function resendWaiting() {
+  for (const conv of view.conversations()) {
+    for (const [cid, text] of conv.waitingForConnection()) conv.onRetry(cid, text);
+  }
 }
 
 function newConversation(url, emptyText, para) {
@@ -189,6 +208,11 @@ class CustomerView {
     if (first || !this.conv.loaded) loadLatest(this.conv);
     else catchUp(this.conv).catch(() => {});
     this.seen.refresh().catch(() => {});
+  }
+
+  /** Every conversation this page holds: the customer has one. */
+  conversations() {
+    return [this.conv];
   }
 
   /** A reply from support, or what this customer wrote in another tab. */
@@ -232,6 +256,9 @@ class AgentView {
       url: page.urls.preferencias, csrf: page.csrf, getJSON,
     });
     this.notifier.load().catch(() => {});
+    // on a phone (CSS) the list and the open conversation take turns on the screen
+    this.layout = document.getElementById("bandeja");
+    document.getElementById("volver-lista").addEventListener("click", () => this.showList());
     this.unreadButton = document.getElementById("marcar-no-leido");
     this.unreadButton.addEventListener("click", () => this.reading.markUnread(this.active).catch(() => {}));
     onNameLearned((name) => {
@@ -257,9 +284,15 @@ class AgentView {
     return conv;
   }
 
+  /** Every conversation this page holds (opened, or with live messages). */
+  conversations() {
+    return this.convs.values();
+  }
+
   open(name, around = null) {
     const conv = this.conversation(name);
     this.active = name;
+    this.layout.dataset.vista = "conversacion";
     this.users.setActive(name);
     this.status.opened(name);
     this.showTitle(name);
@@ -278,6 +311,12 @@ class AgentView {
     input.focus();
   }
 
+  /** Back to the list (the phone's other view), on the conversation that was open. */
+  showList() {
+    this.layout.dataset.vista = "lista";
+    this.users.focus(this.active);
+  }
+
   /** A search result: the conversation shown afresh around that message. */
   openAt(name, id) {
     this.convs.delete(name);
@@ -285,8 +324,7 @@ class AgentView {
   }
 
   setFormEnabled(enabled) {
-    input.disabled = !enabled;
-    sendButton.disabled = !enabled;
+    composer.setEnabled(enabled);
     input.placeholder = enabled ? t("Escribe tu respuesta…") : t("Elige una conversación de la lista");
   }
 
@@ -343,27 +381,17 @@ let everConnected = false;
 box.onNeedOlder = (conv) => loadOlder(conv);
 box.onNeedNewer = (conv) => loadNewer(conv, { getJSON, page: PAGE });
 
-/** Characters left, shown near the limit (counted as the server counts: code points). */
-function updateCounter() {
-  const counter = document.getElementById("contador");
-  const used = [...input.value].length;
-  counter.hidden = used < page.maxLength * 0.9;
-  counter.textContent = `${used} / ${page.maxLength}`;
-  counter.classList.toggle("text-danger", used > page.maxLength);
-}
-
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  const text = input.value;
-  if (!text.trim() || [...text].length > page.maxLength) return;
-  if (view.submit(text)) input.value = "";
-  updateCounter();
+  // over the limit the button is disabled, but Enter in the box still submits
+  if (!composer.sendable()) return;
+  if (view.submit(input.value)) composer.clear();
   input.focus();
 });
-input.addEventListener("input", updateCounter);
 
 socket.on("connect", () => {
   connection.set("connected");
+  resendWaiting();
   view.connected(!everConnected);
   everConnected = true;
 });

@@ -60,7 +60,10 @@ export function el(tag, className, text) {
 }
 
 // functions: the catalog is loaded after this module is evaluated
-const STATE_TEXT = { sending: () => t("Enviando…"), sent: () => t("Enviado"), failed: () => t("No enviado") };
+// waiting: not sent for want of a connection; the page sends it when the socket is back
+const STATE_TEXT = {
+  sending: () => t("Enviando…"), sent: () => t("Enviado"), failed: () => t("No enviado"), waiting: () => t("No enviado"),
+};
 
 export class Conversation {
   /**
@@ -142,6 +145,17 @@ export class Conversation {
   failed(cid, reason) {
     const pending = this.pending.get(cid);
     if (pending) setState(pending.li, "failed", reason);
+  }
+
+  /** An own message could not go out for want of a connection: it goes when the socket is back. */
+  waiting(cid, reason) {
+    const pending = this.pending.get(cid);
+    if (pending) setState(pending.li, "waiting", reason);
+  }
+
+  /** The [cid, text] of the own messages waiting for the connection, oldest first. */
+  waitingForConnection() {
+    return [...this.pending].filter(([, p]) => p.li.dataset.state === "waiting").map(([cid, p]) => [cid, p.text]);
   }
 
   /** The server took an own message: give it its id and time, and its place. */
@@ -236,11 +250,11 @@ function setState(li, state, reason) {
   const label = li.querySelector(".msg-state");
   label.replaceChildren(STATE_TEXT[state]());
   li.querySelector(".msg-error")?.remove();
+  if (reason && (state === "failed" || state === "waiting")) li.append(el("div", "msg-error small", reason));
   if (state === "failed") {
     const retry = el("button", "btn btn-link btn-sm p-0 ms-1 align-baseline msg-retry", t("Reintentar"));
     retry.type = "button";
     label.append(retry);
-    if (reason) li.append(el("div", "msg-error small", reason));
   }
 }
 

@@ -57,6 +57,12 @@ export class UserList {
     if (this.list.firstElementChild !== button) this.list.prepend(button);
   }
 
+  /** The item of a conversation, listed at the top if it was not (a new customer typing). */
+  appear(name) {
+    if (!this.items.has(name)) this.touch(name);
+    return this.items.get(name).button;
+  }
+
   /** Start fetching the server's order; live moves from now on stay on top. */
   beginRefresh() {
     this.touched.clear();
@@ -103,6 +109,11 @@ export class UserList {
     if (name !== this.active) for (const c of UNREAD) item.button.classList.toggle(c, count > 0);
     if (count > 0) item.button.setAttribute("aria-label", t("{name}: {n} sin leer", { name: nameOf(name), n: count }));
     else item.button.removeAttribute("aria-label");
+  }
+
+  /** Put the keyboard focus on a conversation's item, if it is listed. */
+  focus(name) {
+    this.items.get(name)?.button.focus();
   }
 
   setActive(name) {

@@ -14,6 +14,7 @@ class AgentPresence {
     this.list = list;
     this.users = new Set();
     this.agents = new Set();
+    this.known = false; // only while this page's socket follows presence
     this.colleagues = el("p", "agentes-en-linea card-footer small text-body-secondary mb-0");
     list.parentElement.append(this.colleagues);
     new MutationObserver(() => this.paintAll()).observe(list, { childList: true });
@@ -24,6 +25,7 @@ class AgentPresence {
   reset({ usuarios = [], agentes = [] }) {
     this.users = new Set(usuarios);
     this.agents = new Set(agentes);
+    this.known = true;
     this.paintAll();
   }
 
@@ -37,6 +39,7 @@ class AgentPresence {
 
   paintAll() {
     for (const item of this.list.querySelectorAll("[data-user]")) this.paint(item);
+    this.colleagues.hidden = !this.known;
     const names = [...this.agents].sort();
     this.colleagues.textContent = names.length
       ? t("Agentes en línea: {nombres}", { nombres: names.join(", ") })
@@ -50,6 +53,7 @@ class AgentPresence {
       dot.setAttribute("role", "img");
       item.prepend(dot);
     }
+    dot.classList.toggle("invisible", !this.known); // its d-inline-block wins over `hidden`
     const online = this.users.has(item.dataset.user);
     if (dot.dataset.online === String(online)) return;
     dot.dataset.online = String(online);
@@ -59,7 +63,16 @@ class AgentPresence {
     dot.setAttribute("aria-label", dot.title);
   }
 
-  unknown() {}
+  /**
+   * While this page's own socket is down it cannot know (a logout in another tab, a lost
+   * network): it shows nobody online rather than who was, until the next seguir_presencia.
+   */
+  unknown() {
+    this.known = false;
+    this.users.clear();
+    this.agents.clear();
+    this.paintAll();
+  }
 }
 
 /** Customers: whether anyone in support is online, in the conversation's header (the navbar is full on a phone). */

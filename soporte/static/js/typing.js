@@ -12,9 +12,10 @@ const SHOW_FOR_MS = 4000;
 
 /**
  * socket, page: as chat.js has them; input: the message box;
- * active(): the conversation the box writes to (the customer's name, or page.inbox for a customer).
+ * active(): the conversation the box writes to (the customer's name, or page.inbox for a customer);
+ * listItem(con): for an agent, the list item of a conversation, made if the list lacks it.
  */
-export function startTyping({ socket, page, input, active }) {
+export function startTyping({ socket, page, input, active, listItem }) {
   const agent = page.rol === "admin";
   const lastSent = new Map(); // para -> ms
   const typists = new Map(); // conversation -> Map(typist -> {nombre, timer})
@@ -79,7 +80,8 @@ export function startTyping({ socket, page, input, active }) {
 
   /** The list item of a conversation that is not open says who is typing in it. */
   function renderItem(con, now) {
-    const item = document.querySelector(`#usuarios [data-user="${CSS.escape(con)}"]`);
+    // a customer who has not written yet has no item: their typing is what lists them
+    const item = now ? listItem(con) : document.querySelector(`#usuarios [data-user="${CSS.escape(con)}"]`);
     if (!item) return;
     let note = item.querySelector(":scope > .item-typing");
     if (!now) {

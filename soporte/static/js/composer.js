@@ -1,0 +1,68 @@
+// The message box and its send button: the counter near the limit, and the refusal over it.
+//
+// The box has no maxlength: a browser would cut a long paste to fit without a word. Instead
+// the text stays whole, and a message over the limit is marked and cannot be sent until
+// the writer shortens it.
+import { t } from "./i18n.js";
+
+const SHOW_FROM = 0.9; // the counter appears at 90 % of the limit
+
+export class Composer {
+  /** input: the message box; button: its send button; counter: the line under it; max: the server's limit. */
+  constructor({ input, button, counter, max }) {
+    this.input = input;
+    this.button = button;
+    this.counter = counter;
+    this.max = max;
+    this.enabled = true;
+    input.addEventListener("input", () => this.refresh());
+  }
+
+  /** Characters in the box, counted as the server counts them: code points. */
+  length() {
+    return [...this.input.value].length;
+  }
+
+  /** Whether the box holds more than the server takes. */
+  tooLong() {
+    return this.length() > this.max;
+  }
+
+  /** Whether the box has something the server would take. */
+  sendable() {
+    return this.input.value.trim() !== "" && !this.tooLong();
+  }
+
+  /** Open or close the box (an agent with no conversation open has nowhere to write). */
+  setEnabled(enabled) {
+    this.enabled = enabled;
+    this.input.disabled = !enabled;
+    this.refresh();
+  }
+
+  /** Show the counter and the over-limit state for what the box holds now. */
+  refresh() {
+    const used = this.length();
+    const over = used - this.max;
+    this.counter.hidden = used < this.max * SHOW_FROM;
+    this.counter.textContent = over > 0 ? overText(used, this.max, over) : `${used} / ${this.max}`;
+    this.counter.classList.toggle("text-danger", over > 0);
+    this.input.classList.toggle("is-invalid", over > 0);
+    if (over > 0) this.input.setAttribute("aria-invalid", "true");
+    else this.input.removeAttribute("aria-invalid");
+    this.button.disabled = !this.enabled || over > 0;
+  }
+
+  /** After a send: an empty box. */
+  clear() {
+    this.input.value = "";
+    this.refresh();
+  }
+}
+
+/** The counter's warning over the limit (one character too many reads in the singular). */
+function overText(used, max, over) {
+  return over === 1
+    ? t("{used} / {max}: sobra {over} carácter, no se enviará", { used, max, over })
+    : t("{used} / {max}: sobran {over} caracteres, no se enviará", { used, max, over });
+}
