@@ -214,6 +214,17 @@ class LiveServer:
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self.log()}")
 
+    def wait_ready(self, timeout=20):
+        """Wait until /readyz answers 200 (database up, spool replayed, a node leased when Redis is shared)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = requests.get(self.url + "/readyz", timeout=5)
+            if response.status_code == 200:
+                return self
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server not ready: {response.text} {self.log()}")
+            time.sleep(0.1)
+
     def stop(self, sig=signal.SIGTERM):
         """Stop the server and wait for it to exit."""
         if self.process and self.process.poll() is None:
@@ -253,7 +264,7 @@ def redis_servers(app, tmp_path):
         made = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(count)]
         for server in made:
             started.append(server)
-            server.start()
+            server.start().wait_ready()  # each has leased its node, so its first message is accepted
         return made
 
     yield start
