@@ -125,8 +125,9 @@ class NodeLease:
         if node is not None and self.current() is None:
             self._held = (None, 0.0)
             log.warning("node lease: gave node %d up, not renewed for %.0f s", node, self.give_up_after)
-        # a renewal that failed on Redis keeps the number until it must be given up
-        if self.current() is None or not (self.renew() or self.current() is not None):
+        if self.current() is not None:
+            self.renew()  # a renewal that fails on Redis keeps the number until it must be given up
+        if self.current() is None:
             self.acquire()
         return self.current()
 

@@ -272,6 +272,39 @@ def redis_servers(app, tmp_path):
         server.stop()
 
 
+PROXIED_REDIS_DB = 5  # the Redis database of the servers behind the fault proxy
+
+
+@pytest.fixture
+def redis_proxy():
+    """The fault proxy (tests/faultproxy.py) in front of the test Redis; skips without Redis."""
+    from faultproxy import FaultProxy
+
+    redis_url(PROXIED_REDIS_DB)
+    proxy = FaultProxy(("127.0.0.1", 6379)).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def proxied_server(app, tmp_path, redis_proxy):
+    """Start a LiveServer whose Redis (queue, limits, presence, node lease) goes through redis_proxy:
+    proxied_server(**settings). Started, not necessarily ready: a cut Redis leaves it without a node."""
+    started = []
+
+    def start(**settings):
+        env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_proxy.port}/{PROXIED_REDIS_DB}",
+               "SOPORTE_SOCKETIO_CHANNEL": f"outage-{uuid.uuid4().hex}",
+               **{f"SOPORTE_{key}": str(value) for key, value in settings.items()}}
+        server = LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
 def live_socket(server, username):
     """A python-socketio client on a real websocket, logged in over HTTP on that server (in .http)."""
     import socketio as socketio_client

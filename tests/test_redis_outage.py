@@ -3,48 +3,18 @@
 Real gunicorn processes; Redis is cut and restored with the fault proxy between them and it.
 """
 import time
-import uuid
 
-import pytest
 import redis
 import requests
 from sqlalchemy import func, select
 
-from conftest import CSRF_FIELD, PASSWORD, LiveServer, drain, live_socket, redis_url
-from faultproxy import FaultProxy
+from conftest import CSRF_FIELD, PASSWORD, PROXIED_REDIS_DB, drain, live_socket, redis_url
 from soporte.extensions import db
 from soporte.models import Mensaje
 from soporte.node_lease import PREFIX
 
-REDIS_DB = 5
+REDIS_DB = PROXIED_REDIS_DB  # the proxied servers' and the direct ones' alike: one set of node numbers
 NOT_READY = "El servidor no está listo para enviar mensajes; inténtalo de nuevo en unos segundos"
-
-
-@pytest.fixture
-def redis_proxy():
-    """The fault proxy in front of the test Redis (skips without one, like every Redis test)."""
-    redis_url(REDIS_DB)
-    proxy = FaultProxy(("127.0.0.1", 6379)).start()
-    yield proxy
-    proxy.stop()
-
-
-@pytest.fixture
-def proxied_server(app, tmp_path, redis_proxy):
-    """Make a LiveServer whose Redis (queue, limits, presence, node lease) goes through the proxy."""
-    started = []
-
-    def start(**settings):
-        env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_proxy.port}/{REDIS_DB}",
-               "SOPORTE_SOCKETIO_CHANNEL": f"outage-{uuid.uuid4().hex}",
-               **{f"SOPORTE_{key}": str(value) for key, value in settings.items()}}
-        server = LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env)
-        started.append(server)
-        return server.start()
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def readyz(server):
@@ -115,6 +85,20 @@ def test_a_worker_boots_without_redis_and_leases_a_node_once_it_is_back(app, pro
         admin.disconnect()
     server.stop()  # flushes the writer
     assert count_rows(app) == 1  # the refused message was never stored
+
+
+def test_a_worker_boots_beside_a_redis_that_never_answers(app, proxied_server, redis_proxy):
+    """Redis's host gone (connections accepted by nobody, never answered): the worker still boots,
+    /readyz answers (503, no node, Redis timed out), and logins and sign-ups go through."""
+    redis_proxy.cut("blackhole")
+    server = proxied_server()
+    status, body = readyz(server)
+    assert status == 503 and body["node"] is None and body["redis"] == {
+        "ok": False, "error": "TimeoutError", "ms": body["redis"]["ms"]}
+    server.login("ana")
+    assert register(server, "carla") == 302
+    redis_proxy.restore()
+    wait_for(lambda: readyz(server)[0] == 200, 15, "no node leased after Redis came back")
 
 
 def test_two_processes_lease_different_nodes_and_a_clean_exit_frees_its_own(redis_servers):
