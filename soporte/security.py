@@ -39,8 +39,8 @@ def init_app(app):
     # warning, and goes back to Redis once it answers); any other storage error is logged, not raised
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    if not app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
-        # a stalled Redis fails a login in a second instead of holding it
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://", "redis+unix://")):
+        # a stalled Redis fails a login over to memory in a second instead of holding it
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": LIMIT_STORAGE_TIMEOUT,
                                                             "socket_timeout": LIMIT_STORAGE_TIMEOUT})
     limiter.init_app(app)
