@@ -48,6 +48,7 @@ def worker_exit(server, worker):
         socket.close(wait=False, abort=True)
     socketio.sleep(0.1)  # the sockets' writers send and close
     stored = chat.writer.close(timeout=WRITER_CLOSE_TIMEOUT)
+    chat.release_node()  # no more ids from here: a restarted worker may take the number at once
     server.log.info("soporte closed %d connections and the writer (%s)", len(sockets),
                     "all stored" if stored else "rest stays in the spool")
     exiting = sys.exc_info()[1]  # gunicorn calls this hook while the worker's SystemExit unwinds

@@ -73,6 +73,7 @@ def create_app(test_config=None, instance_path=None):
     live = not app.testing and serving()
     if live:
         chat.writer.start()  # replays what an earlier run left in the spool: once the schema exists
+        chat.keep_node()  # with Redis: lease this process's node for message ids, and keep it
     freshness.init_app(app, serving=live)  # stale replies; seeds after the replay
     return app
 

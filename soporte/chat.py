@@ -7,10 +7,12 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
+from .config import redis_url
 from .directory import Directory
-from .extensions import db
+from .extensions import db, socketio
 from .ids import MAX_NODE, IdGenerator, first_id_at
 from .models import Mensaje, iso_utc
+from .node_lease import NodeLease
 from .persistence import MessageWriter
 from .recent import RecentConversations
 from .spool import Spool
@@ -23,13 +25,30 @@ class Chat:
     """Everything events.py needs beyond the Socket.IO server itself."""
 
     def __init__(self, app):
-        self.ids = IdGenerator(node_id(app.config))
+        node = node_source(app.config)
+        self.lease = node if isinstance(node, NodeLease) else None
+        self.ids = IdGenerator(node)
         spool_dir = app.config["SPOOL_DIR"] or os.path.join(app.instance_path, "spool")
         self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"],
                                     after_replay=self.recall_acks)
         self.directory = Directory()
         self.conversations = RecentConversations()
         self._acks = collections.OrderedDict()
+
+    def keep_node(self):
+        """With a node lease: take it now if Redis answers, and keep it in the background (a serving process only).
+
+        The first attempt is made here so that a process booting beside a live Redis
+        relays from its first request; a Redis away costs at most its 1 s connect timeout.
+        """
+        if self.lease is not None:
+            self.lease.keep()
+            socketio.start_background_task(self.lease.keep_forever, socketio.sleep)
+
+    def release_node(self):
+        """Free the leased node for other processes (a clean exit, once no more ids are issued)."""
+        if self.lease is not None:
+            self.lease.release()
 
     def ack_for(self, sender, cid):
         """The acknowledgement already given to this sender's message `cid`, if any."""
@@ -59,19 +78,18 @@ class Chat:
             self._acks.setdefault((de_usuario, cid), {"ok": True, "id": message_id, "fecha": iso_utc(fecha)})
 
 
-def node_id(config):
-    """This process's part of message ids: configured, else unique via Redis, else random.
+def node_source(config):
+    """This process's part of message ids: configured, else leased in Redis, else random.
 
-    Processes that share Redis are one chat and one database: each takes the
-    next number of a shared counter, so their ids never collide.
+    Processes that share Redis are one chat and one database: each leases a number
+    no live process holds (soporte.node_lease), so their ids never collide. The lease
+    is kept only by a serving process (Chat.keep_node): until then, no node.
     """
     if config["NODE_ID"] is not None:
         return int(config["NODE_ID"])
-    queue = config["SOCKETIO_MESSAGE_QUEUE"]
-    if queue and queue.startswith(("redis://", "rediss://", "unix://")):
-        import redis
-
-        return redis.Redis.from_url(queue).incr("soporte:node-seq") % (MAX_NODE + 1)
+    shared = redis_url(config)
+    if shared:
+        return NodeLease(shared, lease_seconds=float(config["NODE_LEASE_SECONDS"]))
     return random.randrange(MAX_NODE + 1)
 
 

@@ -20,7 +20,8 @@ DEFAULTS = {
     "SPOOL_DIR": None,  # None: instance/spool; the journal of messages not yet stored
     "ACK_TIMEOUT": 10.0,  # seconds a sender waits for its message to be durable
     "READY_TIMEOUT": 2.0,  # seconds /readyz gives the database to connect and to answer SELECT 1
-    "NODE_ID": None,  # 0..31, distinct per process sharing a database
+    "NODE_ID": None,  # 0..31, distinct per process sharing a database; None: leased in Redis, else random
+    "NODE_LEASE_SECONDS": 30,  # with Redis: the node lease's TTL (renewed every third, given up after two thirds)
     "DEMO_ACCOUNTS": True,  # debug mode only: create demo users in an empty database
     # security (see soporte/security.py, sessions.py, throttle.py, directory.py)
     "ROLE_CACHE_TTL": 10.0,  # seconds an account's role is trusted before the database is asked again (0: always ask)

@@ -9,6 +9,7 @@ from .chat import get_chat
 from .errors import refused
 from .extensions import socketio
 from .freshness import get_freshness, parse_seen
+from .ids import NoNode
 from .models import iso_utc
 from .operations import count_message
 from .persistence import NotStored
@@ -19,6 +20,8 @@ from .tokens import COOKIE_NAME, read_token
 from .validation import Invalid, parse_private_message
 
 log = logging.getLogger(__name__)
+
+NO_NODE = "El servidor no está listo para enviar mensajes; inténtalo de nuevo en unos segundos"
 
 
 def authenticate(auth):
@@ -101,7 +104,10 @@ def relay(sid, data):
         return earlier  # a retry: already delivered and stored once
     if not chat.writer.accepting:  # shutting down: refuse before delivering, or a retry would be a duplicate
         return refused("El servidor se está reiniciando; inténtalo de nuevo")
-    message_id, fecha = chat.ids.next()
+    try:
+        message_id, fecha = chat.ids.next()
+    except NoNode:  # no node held (Redis away at start, or too long): an id could be another process's too
+        return refused(NO_NODE)
     payload = {"de": sender["user"], "nombre": sender["nombre"], "mensaje": mensaje, "id": message_id,
                "para": para, "fecha": iso_utc(fecha)}  # nombre: the sender's display name, for the pages
     customer = para if sender["rol"] == "admin" else sender["user"]

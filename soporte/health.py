@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from .chat import get_chat
+from .config import redis_url
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -22,17 +23,23 @@ def healthz():
 
 @bp.route("/readyz")
 def readyz():
-    """Readiness: 200 when the database answers in time and the writer takes messages, else 503.
+    """Readiness: 200 when the database answers in time, the writer takes messages and ids have a node, else 503.
 
     Not ready while the spool that earlier runs left is being replayed either: until
-    then, history would miss messages that were acknowledged before a crash.
+    then, history would miss messages that were acknowledged before a crash. Redis is
+    reported, not required: a blip must not take every process out of the balancer at
+    once, and the node (which a Redis away for long loses) says whether messages can go.
     """
-    writer = get_chat().writer
+    chat = get_chat()
+    writer = chat.writer
     database = check_database()
-    ready = database["ok"] and writer.accepting and not writer.replaying
+    node = chat.ids.node
+    ready = database["ok"] and writer.accepting and not writer.replaying and node is not None
     body = {
         "status": "ready" if ready else "unavailable",
         "database": database,
+        "redis": check_redis() if redis_url(current_app.config) else None,
+        "node": node,
         "writer": {"backlog": writer.backlog, "stored": writer.stored,
                    "failures": writer.failures, "accepting": writer.accepting,
                    "replaying": writer.replaying},
@@ -51,6 +58,30 @@ def check_database():
         log.warning("readyz: database check failed: %s", error)
         return {"ok": False, "error": describe(error), "ms": elapsed_ms(started)}
     return {"ok": True, "ms": elapsed_ms(started)}
+
+
+def check_redis():
+    """PING the shared Redis, bounded by READY_TIMEOUT; {"ok", "ms"[, "error"]}."""
+    started = time.monotonic()
+    try:
+        probe_redis().ping()
+    except Exception as error:  # refused, timed out, or an error reply: not reachable
+        log.warning("readyz: Redis check failed: %s", error)
+        return {"ok": False, "error": describe(error), "ms": elapsed_ms(started)}
+    return {"ok": True, "ms": elapsed_ms(started)}
+
+
+def probe_redis():
+    """A Redis client of the probe's own, with READY_TIMEOUT to connect and to answer."""
+    client = current_app.extensions.get("soporte.readyz.redis")
+    if client is None:
+        import redis
+
+        timeout = current_app.config["READY_TIMEOUT"]
+        client = redis.Redis.from_url(redis_url(current_app.config), socket_timeout=timeout,
+                                      socket_connect_timeout=timeout)
+        current_app.extensions["soporte.readyz.redis"] = client
+    return client
 
 
 def probe_engine():
@@ -73,7 +104,7 @@ def probe_engine():
 
 
 def describe(error):
-    """A short, safe description of a database error: the driver's class and code, no addresses."""
+    """A short, safe description of a database or Redis error: the driver's class and code, no addresses."""
     cause = getattr(error, "orig", None) or error
     code = cause.args[0] if cause.args and isinstance(cause.args[0], int) else None
     return type(cause).__name__ + (f" {code}" if code is not None else "")

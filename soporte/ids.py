@@ -4,6 +4,14 @@ An id packs milliseconds since EPOCH_MS (41 bits), the process's node number
 (5 bits) and a per-millisecond sequence (7 bits): 53 bits, so browsers read
 it as an exact Number. Assigned before storage, so a message can be delivered
 with its id while the database is still writing it.
+
+The node number is configured (NODE_ID), random (one process alone), or leased in
+Redis (soporte.node_lease), which keeps it distinct among live processes. A process
+goes on from its own last millisecond and sequence whatever its number, so its ids
+stay unique and increasing when it leases another; ids that another process issued
+under a number before it was given up end, by the lease's timing, at least a third of
+a lease (10 s) before anyone can take that number again, so they cannot meet new ones
+as long as the hosts' clocks agree to within that (NTP does far better).
 """
 import threading
 import time
@@ -16,23 +24,52 @@ MAX_NODE = (1 << NODE_BITS) - 1
 MAX_SEQUENCE = (1 << SEQUENCE_BITS) - 1
 
 
+class NoNode(Exception):
+    """No node number is held (the lease is not taken yet, or was given up): no id can be issued."""
+
+
+class FixedNode:
+    """A node number that never changes (configured, or random for a process alone)."""
+
+    def __init__(self, node):
+        if not 0 <= node <= MAX_NODE:
+            raise ValueError(f"node must be between 0 and {MAX_NODE}")
+        self.node = node
+
+    def current(self):
+        """The node number."""
+        return self.node
+
+
 class IdGenerator:
     """Hands out (id, fecha) pairs for one process."""
 
     def __init__(self, node=0):
-        if not 0 <= node <= MAX_NODE:
-            raise ValueError(f"node must be between 0 and {MAX_NODE}")
-        self.node = node
+        """node: a number, or what holds one (a NodeLease: its current() is None while none is held)."""
+        self._source = FixedNode(node) if isinstance(node, int) else node
         self._last_ms = 0
+        self._last_node = None
         self._sequence = 0
         self._lock = threading.Lock()
 
+    @property
+    def node(self):
+        """The node number ids get now, or None while none is held."""
+        return self._source.current()
+
     def next(self):
-        """Return a new id and its UTC timestamp (naive datetime, microseconds)."""
+        """Return a new id and its UTC timestamp (naive datetime, microseconds); NoNode without a node."""
         with self._lock:
+            node = self._source.current()
+            if node is None:
+                raise NoNode()
             now_us = time.time_ns() // 1000
             ms = max(now_us // 1000, self._last_ms)  # never backwards, even if the clock is
-            if ms == self._last_ms:
+            if node != self._last_node and self._last_ms:
+                # another number: start on a new millisecond, so the ids still increase
+                ms = max(now_us // 1000, self._last_ms + 1)
+                self._sequence = 0
+            elif ms == self._last_ms:
                 self._sequence += 1
                 if self._sequence > MAX_SEQUENCE:
                     # more than 128 ids in one millisecond: borrow the next one
@@ -40,9 +77,9 @@ class IdGenerator:
                     self._sequence = 0
             else:
                 self._sequence = 0
-            self._last_ms = ms
+            self._last_ms, self._last_node = ms, node
             new_id = ((ms - EPOCH_MS) << (NODE_BITS + SEQUENCE_BITS)) | (
-                self.node << SEQUENCE_BITS
+                node << SEQUENCE_BITS
             ) | self._sequence
             # fecha follows the id's millisecond so that ordering by either agrees
             fecha_us = max(now_us, ms * 1000)

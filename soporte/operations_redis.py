@@ -37,10 +37,10 @@ class Fleet:
         self.redis.set(self.key, json.dumps({**figures, "publicado": now}), ex=self.ttl)
 
     def processes(self):
-        """The latest figures of every live process, ordered by node and host."""
+        """The latest figures of every live process, ordered by node (those without one last) and host."""
         keys = sorted(self.redis.scan_iter(match=self.prefix + "*", count=200))
         found = [json.loads(value) for value in (self.redis.mget(keys) if keys else []) if value]
-        return sorted(found, key=lambda f: (f.get("nodo", 0), f.get("proceso", {}).get("host", ""),
+        return sorted(found, key=lambda f: (f.get("nodo") is None, f.get("nodo") or 0, f.get("proceso", {}).get("host", ""),
                                             f.get("proceso", {}).get("pid", 0)))
 
     def start(self, app, figures):

@@ -4,6 +4,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .config import redis_url
 from .extensions import limiter
 
+LIMIT_STORAGE_TIMEOUT = 1.0  # seconds a rate-limit count may wait on Redis
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
@@ -32,6 +34,15 @@ def init_app(app):
         shared = "redis+" + shared  # the name the `limits` package gives a Redis socket
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"] or shared or "memory://"
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)  # Retry-After on a 429
+    # Redis away must not turn login and registration into a 500: the limits count in this
+    # process's memory meanwhile (Flask-Limiter logs "falling back to in-memory storage" as a
+    # warning, and goes back to Redis once it answers); any other storage error is logged, not raised
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://", "redis+unix://")):
+        # a stalled Redis fails a login over to memory in a second instead of holding it
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": LIMIT_STORAGE_TIMEOUT,
+                                                            "socket_timeout": LIMIT_STORAGE_TIMEOUT})
     limiter.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         # the client's address, not the proxy's, is what rate limits count (X-Forwarded-For only:

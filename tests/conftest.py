@@ -215,6 +215,17 @@ class LiveServer:
         return [sys.executable, "-m", "gunicorn", "-k", "eventlet", "-w", "1",
                 "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "wsgi:app"]
 
+    def wait_ready(self, timeout=20):
+        """Wait until /readyz answers 200 (database up, spool replayed, a node leased when Redis is shared)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = requests.get(self.url + "/readyz", timeout=5)
+            if response.status_code == 200:
+                return self
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server not ready: {response.text} {self.log()}")
+            time.sleep(0.1)
+
     def stop(self, sig=signal.SIGTERM):
         """Stop the server and wait for it to exit."""
         if self.process and self.process.poll() is None:
@@ -254,8 +265,41 @@ def redis_servers(app, tmp_path):
         made = [LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env) for _ in range(count)]
         for server in made:
             started.append(server)
-            server.start()
+            server.start().wait_ready()  # each has leased its node, so its first message is accepted
         return made
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+PROXIED_REDIS_DB = 5  # the Redis database of the servers behind the fault proxy
+
+
+@pytest.fixture
+def redis_proxy():
+    """The fault proxy (tests/faultproxy.py) in front of the test Redis; skips without Redis."""
+    from faultproxy import FaultProxy
+
+    redis_url(PROXIED_REDIS_DB)
+    proxy = FaultProxy(("127.0.0.1", 6379)).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def proxied_server(app, tmp_path, redis_proxy):
+    """Start a LiveServer whose Redis (queue, limits, presence, node lease) goes through redis_proxy:
+    proxied_server(**settings). Started, not necessarily ready: a cut Redis leaves it without a node."""
+    started = []
+
+    def start(**settings):
+        env = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_proxy.port}/{PROXIED_REDIS_DB}",
+               "SOPORTE_SOCKETIO_CHANNEL": f"outage-{uuid.uuid4().hex}",
+               **{f"SOPORTE_{key}": str(value) for key, value in settings.items()}}
+        server = LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], env)
+        started.append(server)
+        return server.start()
 
     yield start
     for server in started:

@@ -234,6 +234,30 @@ def test_invalid_payloads_are_refused_and_nothing_is_delivered_or_stored(app, ro
     assert [r["id"] for r in stored_messages(app)] == [ack["id"]]
 
 
+class NoNodeHeld:
+    """Stands in for a NodeLease that holds no number (Redis away since the process started)."""
+
+    def current(self):
+        return None
+
+
+@pytest.mark.parametrize("sender, para", [("ana1", "admin"), ("admin1", "ana")])
+def test_without_a_node_messages_are_refused_and_nothing_is_delivered_or_stored(app, room, sender, para):
+    """No node number leased: an id could collide with another process's, so the relay refuses."""
+    from soporte.ids import IdGenerator
+
+    chat = app.extensions["soporte"]
+    leased, chat.ids = chat.ids, IdGenerator(NoNodeHeld())
+    ack = send(room[sender], {"para": para, "mensaje": "hola", "cid": "c1"})
+    assert ack == {"ok": False,
+                   "error": "El servidor no está listo para enviar mensajes; inténtalo de nuevo en unos segundos"}
+    assert all(got == [] for got in received_by(room).values())
+    assert stored_messages(app) == []
+    chat.ids = leased  # a node again: the same cid goes through, once
+    ack = assert_accepted(send(room[sender], {"para": para, "mensaje": "hola", "cid": "c1"}))
+    assert [r["id"] for r in stored_messages(app)] == [ack["id"]]
+
+
 @pytest.mark.parametrize("sender, para, receiver", [("ana1", "admin", "agente2"), ("admin1", "ana", "ana2")])
 def test_maximum_length_is_accepted_and_stored_intact(app, room, sender, para, receiver):
     """Exactly MAX_MESSAGE_LENGTH characters, in 1-, 2- and 4-byte UTF-8, goes through unchanged."""

@@ -22,6 +22,13 @@ def test_readyz_with_the_database_up(client):
     assert body["database"]["ok"] is True and body["database"]["ms"] >= 0
     assert set(body["writer"]) >= {"backlog", "stored", "failures", "accepting", "replaying"}
     assert body["spool"]["depth"] == 0
+    assert body["redis"] is None  # no Redis configured: nothing to report
+    assert body["node"] == current_app_node(client)
+
+
+def current_app_node(client):
+    """The node number the app's ids get (configured or random without Redis)."""
+    return client.application.extensions["soporte"].ids.node
 
 
 def test_readyz_with_the_database_unreachable(tmp_path):

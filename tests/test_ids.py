@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from soporte import ids as ids_module
-from soporte.ids import IdGenerator, id_time
+from soporte.ids import NODE_BITS, SEQUENCE_BITS, IdGenerator, NoNode, id_time
 
 
 class FrozenClock:
@@ -66,3 +66,37 @@ def test_processes_with_different_nodes_never_collide(clock):
 def test_node_out_of_range(node):
     with pytest.raises(ValueError):
         IdGenerator(node=node)
+
+
+class HeldNode:
+    """Stands in for a NodeLease: the node number held now, or None."""
+
+    def __init__(self, node):
+        self.node = node
+
+    def current(self):
+        return self.node
+
+
+def test_no_node_held_means_no_id(clock):
+    """While the lease holds no number the generator refuses (the relay turns it into a refusal)."""
+    held = HeldNode(None)
+    generator = IdGenerator(held)
+    assert generator.node is None
+    with pytest.raises(NoNode):
+        generator.next()
+    held.node = 4
+    message_id, _ = generator.next()
+    assert generator.node == 4 and (message_id >> SEQUENCE_BITS) & ((1 << NODE_BITS) - 1) == 4
+
+
+def test_ids_keep_increasing_when_the_leased_node_changes(clock):
+    """A process that loses its number and leases another goes on from its last millisecond and
+    sequence: its own ids stay unique and increasing, whatever the number."""
+    held = HeldNode(9)
+    generator = IdGenerator(held)
+    before = [generator.next()[0] for _ in range(200)]  # the clock does not move: borrowed milliseconds
+    held.node = 2
+    after = [generator.next()[0] for _ in range(200)]
+    ids = before + after
+    assert ids == sorted(set(ids))

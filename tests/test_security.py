@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import re
 import time
 import warnings
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy.exc import OperationalError
 
-from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, login, redis_url, stored_messages
+from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, free_port, login, redis_url, stored_messages
 from soporte.config import split_origins
 from soporte.directory import Directory
 from soporte.extensions import db, socketio
@@ -465,6 +466,34 @@ def test_registrations_are_limited_per_address(app, client):
     assert response.status_code == 429 and "Demasiados intentos" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.execute(db.select(Usuario).filter_by(usuario="elena")).first() is None
+
+
+def test_logins_and_registrations_go_on_while_the_limit_storage_is_unreachable(app, caplog):
+    """Redis (the shared rate-limit storage) refusing connections: no 500; the limits count in
+    this process's memory meanwhile, and the log says so."""
+    from soporte import create_app
+
+    dead_redis = create_app({**{k: app.config[k] for k in ("TESTING", "SQLALCHEMY_DATABASE_URI", "SPOOL_DIR",
+                                                            "SECRET_KEY", "JWT_SECRET")},
+                             "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}/0",
+                             "LOGIN_RATE_LIMIT": "2 per minute", "REGISTRATION_RATE_LIMIT": "1 per minute"},
+                            instance_path=app.instance_path)
+    try:
+        with caplog.at_level(logging.WARNING, logger="flask-limiter"):
+            assert login(dead_redis.test_client(), "ana").status_code == 302
+            failed = [login(dead_redis.test_client(), "ana", "mala").status_code for _ in range(3)]
+            assert failed == [401, 401, 429]  # still limited, in memory
+            client = dead_redis.test_client()
+            data = {"user": "carla", "nombre": "Carla", "pass": PASSWORD, "pass2": PASSWORD,
+                    "csrf_token": csrf_token(client, "/registro")}
+            assert client.post("/registro", data=data).status_code == 302
+            data = {**data, "user": "dario", "csrf_token": csrf_token(client, "/registro")}
+            assert client.post("/registro", data=data).status_code == 429
+        assert "falling back to in-memory storage" in caplog.text
+    finally:
+        dead_redis.extensions["soporte"].writer.close()
+        with dead_redis.app_context():
+            db.engine.dispose()
 
 
 def test_message_rate_per_socket(app, connect):

@@ -86,3 +86,21 @@ def test_with_redis_the_page_lists_every_process_and_drops_a_dead_one(browser, t
         expect(rows).to_have_count(1, timeout=15_000)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale, shown", [("es", "sin nodo"), ("en", "no node")])
+def test_a_process_without_a_node_says_so(browser, proxied_server, redis_proxy, locale, shown):
+    """Redis away since the process started: it holds no node, and the page says so in words, not "null"."""
+    redis_proxy.cut("refuse")
+    server = proxied_server(OPERATIONS_REFRESH_MS=1000)
+    context = browser.new_context(locale="es-ES")
+    try:
+        token = server.login("admin").cookies["token"]
+        context.add_cookies([{"name": "token", "value": token, "url": server.url},
+                             {"name": "idioma", "value": locale, "url": server.url}])
+        page = context.new_page()
+        page.goto(server.url + "/operaciones")
+        expect(figure(page, "nodo")).to_have_text(shown)
+        page.screenshot(path=str(SCREENSHOTS / f"operaciones-sin-nodo-{locale}.png"), full_page=True)
+    finally:
+        context.close()

@@ -18,6 +18,11 @@ function show(id, value) {
   document.getElementById(id).textContent = typeof value === "number" ? number.format(value) : String(value);
 }
 
+function nodeName(nodo) {
+  // null while the process holds no node lease (Redis away)
+  return nodo === null || nodo === undefined ? t("sin nodo") : String(nodo);
+}
+
 function rooms(salas) {
   const rows = salas.map((sala) => {
     const tr = el("tr");
@@ -75,7 +80,7 @@ function processes(list) {
       return td;
     });
     const seen = new Date(p.publicado);
-    tr.append(el("td", String(p.nodo)), el("td", `${p.proceso.host} (pid ${p.proceso.pid})`), ...cells,
+    tr.append(el("td", nodeName(p.nodo)), el("td", `${p.proceso.host} (pid ${p.proceso.pid})`), ...cells,
       el("td", Number.isNaN(seen.getTime()) ? "" : timeOnly.format(seen)));
     return tr;
   });
@@ -83,7 +88,7 @@ function processes(list) {
 }
 
 function render(data) {
-  show("ops-nodo", data.nodo);
+  show("ops-nodo", nodeName(data.nodo));
   show("ops-host", `${data.proceso.host} (pid ${data.proceso.pid})${data.cola_redis ? " · Redis" : ""}`);
   show("ops-sockets", data.sockets);
   show("ops-usuarios", data.usuarios_conectados);
