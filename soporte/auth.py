@@ -115,25 +115,31 @@ def login():
     return remember_at_login(set_token_cookie(response, issue_token(usuario)), usuario)
 
 
-def cross_site():
-    """Whether the browser says this request comes from another site (Sec-Fetch-Site, else Origin/Referer)."""
+def from_our_own_page():
+    """Whether the browser says this request comes from this site (Sec-Fetch-Site, else Origin/Referer).
+
+    A request that says nothing is not ours: every modern browser sends Sec-Fetch-Site
+    on the page's own link, so only old browsers, scripts and header-stripping proxies
+    are left, and for them a confirm page is the safe answer.
+    """
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site:
-        return fetch_site not in ("same-origin", "none")  # "none": typed in or bookmarked
+        return fetch_site in ("same-origin", "none")  # "none": typed in or bookmarked
     source = request.headers.get("Origin") or request.referrer
-    if not source:
-        return False  # no header at all: not a browser navigation we can judge
-    return source == "null" or urlsplit(source).netloc != request.host
+    if not source or source == "null":
+        return False
+    return urlsplit(source).netloc == request.host
 
 
 @bp.route("/logout", methods=("GET", "POST"))
 def logout():
     """Forget the login in this browser: revoke its token and close its sockets.
 
-    A GET from another site only gets a confirm page (its form posts with the CSRF
-    token), so a foreign link cannot log anyone out; POST is checked by CSRFProtect.
+    A GET not known to come from our own page (another site's link, or no header to
+    tell) only gets a confirm page (its form posts with the CSRF token), so a foreign
+    link cannot log anyone out; POST is checked by CSRFProtect.
     """
-    if request.method == "GET" and cross_site():
+    if request.method == "GET" and not from_our_own_page():
         return render_template("auth/logout.html")
     claims = current_claims()
     if claims is not None:
