@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import inspect
 
-from .auth import USERNAME
+from .account_names import USERNAME
 from .extensions import db
 from .models import Usuario
 
