@@ -31,7 +31,8 @@ def create_app(test_config=None, instance_path=None):
             "sqlite:///" + os.path.join(app.instance_path, "soporte.sqlite"))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-    config.ensure_secrets(app)
+    live = serving()
+    config.ensure_secrets(app, serving=live)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -69,7 +70,7 @@ def create_app(test_config=None, instance_path=None):
 
     if app.debug and app.config["DEMO_ACCOUNTS"] and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         cli.bootstrap_development_database(app)
-    live = not app.testing and serving()
+    live = live and not app.testing
     if live:
         chat.writer.start()  # replays what an earlier run left in the spool: once the schema exists
     freshness.init_app(app, serving=live)  # stale replies; seeds after the replay

@@ -247,3 +247,32 @@ def test_flask_cli_entry_point(clean_env, tmp_path):
     with app.app_context():
         assert {"usuarios", "mensajes"} <= set(inspect(db.engine).get_table_names())
         db.engine.dispose()
+
+
+def flask_cli(tmp_path, *args, input=None, env=None):
+    """Run `flask --app soporte ARGS` as an operator would: no secrets, a database of its own."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SOPORTE_", "FLASK_"))},
+           "SOPORTE_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/cli.sqlite",
+           "SOPORTE_SPOOL_DIR": str(tmp_path / "spool"), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "soporte", *args], cwd=ROOT, env=env,
+                          input=input, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["create-user", "--help"], ["db", "upgrade"], ["init-db"],
+                                  ["routes"], ["create-user", "carla", "--password", "clave-de-carla"]])
+def test_one_off_commands_need_no_secrets(tmp_path, args):
+    """A command that serves no requests signs nothing that outlives it: it must not ask for secrets,
+    nor leave generated ones in the instance folder."""
+    instance = ROOT / "instance"
+    before = set(instance.iterdir()) if instance.exists() else set()
+    result = flask_cli(tmp_path, *args)
+    assert result.returncode == 0, result.stderr
+    assert "SOPORTE_JWT_SECRET" not in result.stderr
+    assert set(instance.iterdir()) == before  # no dev-jwt_secret, dev-secret_key written
+
+
+def test_the_server_still_needs_its_secrets(tmp_path):
+    """`flask run` outside debug serves requests: without secrets it refuses to start, in one line."""
+    result = flask_cli(tmp_path, "run", "--port", "1")
+    assert result.returncode != 0
+    assert "SOPORTE_JWT_SECRET" in result.stderr and "Traceback" not in result.stderr
