@@ -43,7 +43,8 @@ def create_app(test_config=None, instance_path=None):
     csrf.init_app(app)
     # events before the first init_socketio: a handler decorated once a server exists is
     # bound to that server only, so every later app (a second create_app, each test) has none
-    from . import api, auth, cli, events, export, freshness, health, i18n, operations, presence, search
+    from . import api, auth, cli, demo_accounts, events, export, freshness, health, i18n, operations
+    from . import presence, search
     from . import security, sessions, typing_relay, views
     from . import status  # noqa: F401  (its route and socket handler register on import)
     from . import preferences, reading_api, reading_events  # noqa: F401 (routes and handlers)
@@ -69,7 +70,7 @@ def create_app(test_config=None, instance_path=None):
     app.register_error_handler(HTTPException, json_errors_for_api)
 
     if app.debug and app.config["DEMO_ACCOUNTS"] and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        cli.bootstrap_development_database(app)
+        demo_accounts.bootstrap_development_database(app)
     live = live and not app.testing
     if live:
         chat.writer.start()  # replays what an earlier run left in the spool: once the schema exists

@@ -1,5 +1,6 @@
 """The CLI (init-db, create-user) and the configuration rules of create_app."""
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -7,7 +8,7 @@ import sys
 import pytest
 from sqlalchemy import inspect
 
-from conftest import PASSWORD, ROOT, TEST_SECRETS, account, drop_schema
+from conftest import PASSWORD, ROOT, TEST_SECRETS, account, drop_schema, free_port
 from soporte import create_app
 from soporte.extensions import db
 from soporte.models import Mensaje, Usuario
@@ -372,3 +373,42 @@ def test_the_server_still_needs_its_secrets(tmp_path):
     result = flask_cli(tmp_path, "run", "--port", "1")
     assert result.returncode != 0
     assert "SOPORTE_JWT_SECRET" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_first_run_prints_the_demo_passwords_last_in_a_frame(tmp_path):
+    """`flask run --debug` on a new database: the passwords come after the server's own banner,
+    framed, so they are the last thing on the screen and not lost among pip's output above."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SOPORTE_", "FLASK_"))},
+           "SOPORTE_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/first.sqlite",
+           "SOPORTE_SPOOL_DIR": str(tmp_path / "spool"), "PYTHONUNBUFFERED": "1",
+           **{f"SOPORTE_{k}": v for k, v in TEST_SECRETS.items()}}  # none generated in the developer's instance/
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "soporte", "run", "--debug", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True)  # its reloader child is stopped with it
+    lines = []
+    try:
+        for line in server.stdout:  # until the box closes or the debugger's PIN, the start-up's end
+            lines.append(line.rstrip("\n"))
+            if line.startswith("╚") or "Debugger PIN" in line:
+                break
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(20)
+    output = "\n".join(lines)
+    top = next(i for i, line in enumerate(lines) if line.startswith("╔"))
+    assert any("Running on http://127.0.0.1:" in line for line in lines[:top]), output
+    assert any("Press CTRL+C to quit" in line for line in lines[:top]), output
+    box = lines[top:]
+    assert len({len(line) for line in box}) == 1, output  # a closed frame
+    passwords = {}
+    for line in box:
+        if "password:" in line:
+            words = line.split()
+            passwords[words[words.index("user:") + 1]] = words[words.index("password:") + 1]
+    assert set(passwords) == {"admin", "cliente"}, output
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": env["SOPORTE_SQLALCHEMY_DATABASE_URI"],
+                      "SPOOL_DIR": str(tmp_path / "spool2"), **TEST_SECRETS}, instance_path=str(tmp_path / "i"))
+    assert account(app, "admin").check_password(passwords["admin"])
+    with app.app_context():
+        db.engine.dispose()
