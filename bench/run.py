@@ -45,11 +45,13 @@ def token(user, rol):
 
 def add_accounts(engine, names, rol="user"):
     """Insert accounts in bulk (one shared password hash: seeding is not what is measured)."""
+    from soporte.account_names import canonical_username
     from soporte.extensions import db
 
     with engine.begin() as conn:
         conn.execute(sa.insert(db.metadata.tables["usuarios"]),
-                     [{"usuario": u, "nombre": u, "rol": rol, "password_hash": "x"} for u in names])
+                     [{"usuario": u, "usuario_canonico": canonical_username(u), "nombre": u, "rol": rol,
+                       "password_hash": "x"} for u in names])
 
 
 def reset_database(users, agents):
@@ -62,6 +64,7 @@ def reset_database(users, agents):
         conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{url.database}`"))
         conn.execute(sa.text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
     server.dispose()
+    from soporte.account_names import canonical_username
     from soporte.extensions import db
     from soporte.models import Usuario  # noqa: F401  (registers the tables for the inserts below)
 
@@ -74,8 +77,10 @@ def reset_database(users, agents):
     pw = generate_password_hash("bench-password", method="scrypt")
     with engine.begin() as conn:
         conn.execute(sa.insert(db.metadata.tables["usuarios"]),
-                     [{"usuario": u, "nombre": u, "rol": "user", "password_hash": pw} for u in users]
-                     + [{"usuario": a, "nombre": a, "rol": "admin", "password_hash": pw} for a in agents])
+                     [{"usuario": u, "usuario_canonico": canonical_username(u), "nombre": u, "rol": "user",
+                       "password_hash": pw} for u in users]
+                     + [{"usuario": a, "usuario_canonico": canonical_username(a), "nombre": a, "rol": "admin",
+                         "password_hash": pw} for a in agents])
     return engine
 
 

@@ -31,7 +31,8 @@ def create_app(test_config=None, instance_path=None):
             "sqlite:///" + os.path.join(app.instance_path, "soporte.sqlite"))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-    config.ensure_secrets(app)
+    live = serving()
+    config.ensure_secrets(app, serving=live)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -42,7 +43,8 @@ def create_app(test_config=None, instance_path=None):
     csrf.init_app(app)
     # events before the first init_socketio: a handler decorated once a server exists is
     # bound to that server only, so every later app (a second create_app, each test) has none
-    from . import api, auth, cli, error_pages, events, export, freshness, health, i18n, operations, presence, search
+    from . import api, auth, cli, demo_accounts, error_pages, events, export, freshness, health, i18n
+    from . import operations, presence, search
     from . import security, sessions, typing_relay, views
     from . import status  # noqa: F401  (its route and socket handler register on import)
     from . import preferences, reading_api, reading_events  # noqa: F401 (routes and handlers)
@@ -69,8 +71,8 @@ def create_app(test_config=None, instance_path=None):
     error_pages.init_app(app)  # HTML error pages in the reader's language; JSON under /api/
 
     if app.debug and app.config["DEMO_ACCOUNTS"] and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        cli.bootstrap_development_database(app)
-    live = not app.testing and serving()
+        demo_accounts.bootstrap_development_database(app)
+    live = live and not app.testing
     if live:
         chat.writer.start()  # replays what an earlier run left in the spool: once the schema exists
         chat.keep_node()  # with Redis: lease this process's node for message ids, and keep it

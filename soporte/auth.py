@@ -1,12 +1,13 @@
 """Login, logout and registration pages, and the guards of pages and API routes."""
 import functools
-import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
+from .account_names import password_error
+from .accounts import customer_display_name_error, customer_username_error, find_account
 from .chat import get_chat
 from .errors import error_response
 from .extensions import db, limiter
@@ -16,10 +17,6 @@ from .sessions import get_sessions
 from .tokens import COOKIE_NAME, clear_token_cookie, issue_token, read_token, set_token_cookie
 
 bp = Blueprint("auth", __name__)
-
-USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
-MIN_PASSWORD = 8
-
 
 def current_claims():
     """The valid token claims of this request, or None."""
@@ -103,9 +100,7 @@ def login():
     username = request.form.get("user", "").strip()
     password = request.form.get("pass", "")
     try:
-        usuario = db.session.execute(
-            db.select(Usuario).filter_by(usuario=username)
-        ).scalar_one_or_none()
+        usuario = find_account(username)
     except SQLAlchemyError:
         current_app.logger.exception("login: database error")
         return render_template("auth/login.html", error=_("Servicio no disponible, inténtalo más tarde"), user=username), 503
@@ -115,25 +110,31 @@ def login():
     return remember_at_login(set_token_cookie(response, issue_token(usuario)), usuario)
 
 
-def cross_site():
-    """Whether the browser says this request comes from another site (Sec-Fetch-Site, else Origin/Referer)."""
+def from_our_own_page():
+    """Whether the browser says this request comes from this site (Sec-Fetch-Site, else Origin/Referer).
+
+    A request that says nothing is not ours: every modern browser sends Sec-Fetch-Site
+    on the page's own link, so only old browsers, scripts and header-stripping proxies
+    are left, and for them a confirm page is the safe answer.
+    """
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site:
-        return fetch_site not in ("same-origin", "none")  # "none": typed in or bookmarked
+        return fetch_site in ("same-origin", "none")  # "none": typed in or bookmarked
     source = request.headers.get("Origin") or request.referrer
-    if not source:
-        return False  # no header at all: not a browser navigation we can judge
-    return source == "null" or urlsplit(source).netloc != request.host
+    if not source or source == "null":
+        return False
+    return urlsplit(source).netloc == request.host
 
 
 @bp.route("/logout", methods=("GET", "POST"))
 def logout():
     """Forget the login in this browser: revoke its token and close its sockets.
 
-    A GET from another site only gets a confirm page (its form posts with the CSRF
-    token), so a foreign link cannot log anyone out; POST is checked by CSRFProtect.
+    A GET not known to come from our own page (another site's link, or no header to
+    tell) only gets a confirm page (its form posts with the CSRF token), so a foreign
+    link cannot log anyone out; POST is checked by CSRFProtect.
     """
-    if request.method == "GET" and cross_site():
+    if request.method == "GET" and not from_our_own_page():
         return render_template("auth/logout.html")
     claims = current_claims()
     if claims is not None:
@@ -151,7 +152,7 @@ def registro():
         return render_template("auth/registro.html")
     form = {k: request.form.get(k, "").strip() for k in ("user", "nombre")}
     password = request.form.get("pass", "")
-    error = registration_error(form["user"], password, request.form.get("pass2", ""))
+    error = registration_error(form["user"], form["nombre"], password, request.form.get("pass2", ""))
     if error is None:
         usuario = Usuario(usuario=form["user"], nombre=form["nombre"] or form["user"], rol="user",
                           idioma=chosen_language())  # the language chosen before signing up
@@ -168,15 +169,8 @@ def registro():
     return set_token_cookie(redirect(url_for("views.soporte")), issue_token(usuario))
 
 
-def registration_error(username, password, password2):
+def registration_error(username, nombre, password, password2):
     """Why a registration cannot go ahead, or None when it can."""
-    if not USERNAME.match(username):
-        return _("El usuario debe tener de 3 a 64 letras, números, '.', '_' o '-'")
-    if username == current_app.config["SUPPORT_INBOX"]:
-        return _("Ese nombre de usuario ya existe")
-    if len(password) < MIN_PASSWORD:
-        return _("La contraseña debe tener al menos %(n)s caracteres", n=MIN_PASSWORD)
-    if password != password2:
-        return _("Las contraseñas no coinciden")
-    exists = db.session.execute(db.select(Usuario.id).filter_by(usuario=username)).first()
-    return _("Ese nombre de usuario ya existe") if exists else None
+    return (customer_username_error(username)
+            or password_error(password, password2)
+            or customer_display_name_error(nombre or username))

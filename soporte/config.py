@@ -47,17 +47,22 @@ class ConfigError(SystemExit):
     """A configuration the app refuses to start with; its message is one line."""
 
 
-def ensure_secrets(app):
-    """Fill SECRET_KEY and JWT_SECRET, generating them only in development.
+def ensure_secrets(app, serving=True):
+    """Fill SECRET_KEY and JWT_SECRET, generating them only in development or for a one-off command.
 
-    Outside debug and testing a missing or short secret stops the app, since
-    a guessable JWT secret lets anyone forge an admin token.
+    A server outside debug and testing stops on a missing or short secret, since a
+    guessable JWT secret lets anyone forge an admin token. A one-off command
+    (serving=False: create-user, db upgrade, --help) signs nothing that outlives it,
+    so it gets a random secret for its own run, kept nowhere.
     """
     development = app.debug or app.testing
     for key in ("JWT_SECRET", "SECRET_KEY"):
         value = app.config.get(key)
         if value and len(str(value).encode()) >= MIN_SECRET_BYTES:
             app.config[key] = str(value)  # from_prefixed_env may have parsed digits as JSON
+            continue
+        if not development and not serving:
+            app.config[key] = secrets.token_hex(32)
             continue
         if not development:
             raise ConfigError(

@@ -4,9 +4,10 @@ The schema is managed by migrations (soporte/migrations): a change here needs a 
 """
 from sqlalchemy import BigInteger, Boolean, DateTime, Index, String, Text, UniqueConstraint, event, false
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .account_names import canonical_username
 from .extensions import db
 from .search_index import FULLTEXT_INDEX, MYSQL_DIALECTS, MYSQL_TEXT_COLLATION, create_sqlite_fts
 
@@ -22,10 +23,16 @@ class Usuario(db.Model):
     """A person who can log in: a customer (`user`) or a support agent (`admin`)."""
 
     __tablename__ = "usuarios"
-    __table_args__ = (MYSQL_TABLE,)
+    __table_args__ = (
+        # look-alike names ("Ana", "ana.") are one name: see soporte/account_names.py
+        UniqueConstraint("usuario_canonico", name="uq_usuarios_usuario_canonico"),
+        MYSQL_TABLE,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     usuario: Mapped[str] = mapped_column(String(64), unique=True)
+    # set with usuario; None only for a look-alike older than the rule (migration 0004)
+    usuario_canonico: Mapped[str | None] = mapped_column(String(64), nullable=True)
     nombre: Mapped[str] = mapped_column(String(128))
     rol: Mapped[str] = mapped_column(String(8), default="user")
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -33,6 +40,12 @@ class Usuario(db.Model):
     idioma: Mapped[str | None] = mapped_column(String(8), nullable=True)
     avisos_sonido: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     avisos_escritorio: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    @validates("usuario")
+    def _keep_canonical(self, _key, usuario):
+        """Give every new or renamed account the canonical form its uniqueness is checked on."""
+        self.usuario_canonico = canonical_username(usuario)
+        return usuario
 
     def set_password(self, password):
         """Store a salted scrypt hash of the password."""

@@ -33,6 +33,8 @@ TEST_SECRETS = {"SECRET_KEY": "s" * 40, "JWT_SECRET": "j" * 40}
 TEST_LIMITS = {"MESSAGE_RATE": 1000.0, "MESSAGE_BURST": 1000,
                "LOGIN_RATE_LIMIT": "1000 per minute", "REGISTRATION_RATE_LIMIT": "1000 per minute"}
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+# what a browser sends on the page's own Salir link; a GET /logout without it only gets a confirm page
+OWN_PAGE = {"Sec-Fetch-Site": "same-origin"}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,7 +4,7 @@ import time
 import jwt
 import pytest
 
-from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, account, login, make_token
+from conftest import CSRF_FIELD, OWN_PAGE, PASSWORD, TEST_SECRETS, account, login, make_token
 from soporte.extensions import db
 from soporte.models import Usuario
 
@@ -123,7 +123,7 @@ def test_logout_clears_the_cookie(client):
     """GET /logout expires the cookie and redirects to /login; the chat is closed again."""
     login(client, "ana")
     assert client.get("/soporte").status_code == 200
-    response = client.get("/logout")
+    response = client.get("/logout", headers=OWN_PAGE)
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     value, attrs = set_cookies(response)["token"]
     assert value == ""
@@ -223,6 +223,85 @@ def test_registration_refuses_a_configured_inbox_name(app, client):
     assert account(app, "soporte") is None
 
 
+@pytest.mark.parametrize("username", ["Ana", "ANA", "ana.", "_ana", " ana ", "Admin", "ADMIN", "admin.", "Agente2",
+                                      "AGENTE2"])
+def test_registration_refuses_a_look_alike_of_an_existing_name(app, client, username):
+    """Usernames are unique without regard to case, and to separators at the ends."""
+    with app.app_context():
+        before = db.session.scalar(db.select(db.func.count()).select_from(Usuario))
+    response = register(client, user=username)
+    assert response.status_code == 400
+    assert "Ese nombre de usuario ya existe" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Usuario)) == before
+
+
+def test_registration_treats_inner_separators_as_one(app, client):
+    """'.', '_' and '-' inside a name are the same character: carla.perez and Carla_Perez clash."""
+    assert register(client, user="carla.perez").status_code == 302
+    response = register(app.test_client(), user="Carla_Perez")
+    assert response.status_code == 400 and "ya existe" in response.get_data(as_text=True)
+    assert account(app, "Carla_Perez") is None
+
+
+@pytest.mark.parametrize("inbox, username", [("admin", "Admin."), ("ayuda", "AYUDA"), ("ayuda", "ayuda")])
+def test_registration_refuses_the_inbox_name_in_any_case(app, client, inbox, username):
+    """The inbox's name is reserved in any case, even when no account holds it."""
+    app.config["SUPPORT_INBOX"] = inbox
+    response = register(client, user=username)
+    assert response.status_code == 400
+    assert account(app, username) is None
+
+
+@pytest.mark.parametrize("username", ["soporte", "Support", "SOPORTE."])
+def test_registration_refuses_support_as_a_username(app, client, username):
+    """'soporte' and 'support' are for the team, whatever the inbox is called."""
+    response = register(client, user=username, nombre="Carla")
+    assert response.status_code == 400
+    assert "reservado para el equipo de soporte" in response.get_data(as_text=True)
+    assert account(app, username) is None
+
+
+@pytest.mark.parametrize("nombre", ["Soporte", "SOPORTE", "Sopórte", "S o p o r t e", "Ｓｏｐｏｒｔｅ", "Support",
+                                    "support.", "Admin", "agente 2", "Agente2", "Soporte\u200b"])
+def test_registration_refuses_a_display_name_posing_as_support(app, client, nombre):
+    """A customer's display name may not read as support, the inbox or an agent (accents,
+    case, spaces, punctuation and compatibility forms aside)."""
+    response = register(client, nombre=nombre)
+    assert response.status_code == 400
+    assert "se parece al del equipo de soporte" in response.get_data(as_text=True)
+    assert account(app, "carla") is None
+
+
+def test_registration_refuses_an_agents_display_name(app, client):
+    """An agent's display name (not only the username) is reserved for customers."""
+    with app.app_context():
+        db.session.execute(db.update(Usuario).filter_by(usuario="agente2").values(nombre="María García"))
+        db.session.commit()
+    response = register(client, nombre="maria garcia")
+    assert response.status_code == 400 and "se parece al del equipo de soporte" in response.get_data(as_text=True)
+    response = register(client, user="mariagarcia", nombre="")  # the display name defaults to the username
+    assert response.status_code == 400
+    assert register(client, nombre="María Pérez").status_code == 302  # only the whole name is reserved
+
+
+def test_registration_refusals_in_english(app, client):
+    """The new refusals have their English."""
+    client.set_cookie("idioma", "en")
+    assert "That username already exists" in register(client, user="ANA").get_data(as_text=True)
+    assert "reserved for the support team" in register(client, user="support").get_data(as_text=True)
+    assert "looks like the support team" in register(client, nombre="Soporte").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["ANA", "Ana", "ana.", " ana"])
+def test_login_finds_the_account_in_any_case(client, typed):
+    """The login name is compared as registration compares it; the token carries the stored name."""
+    response = login(client, typed)
+    assert response.status_code == 302
+    claims = jwt.decode(client.get_cookie("token").value, TEST_SECRETS["JWT_SECRET"], algorithms=["HS256"])
+    assert claims["user"] == "ana"
+
+
 def test_registration_can_be_closed(app, client):
     """REGISTRATION_OPEN=False: the page says so (403) and a POST creates nothing."""
     app.config["REGISTRATION_OPEN"] = False
@@ -243,9 +322,10 @@ def test_registration_needs_csrf(app, client):
 
 
 @pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
-                                     {"Referer": "https://evil.example/page"}, {"Origin": "null"}])
+                                     {"Referer": "https://evil.example/page"}, {"Origin": "null"}, {}])
 def test_logout_from_another_site_only_asks(client, headers):
-    """A foreign page's link to /logout gets a confirm page (a CSRF form) and the login stays."""
+    """A foreign page's link to /logout, or a GET that says nothing of where it comes from
+    (an old browser, a script, a privacy proxy), gets a confirm page (a CSRF form) and the login stays."""
     login(client, "ana")
     response = client.get("/logout", headers=headers)
     assert response.status_code == 200 and 'name="csrf_token"' in response.get_data(as_text=True)

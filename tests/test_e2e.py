@@ -12,7 +12,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import LiveServer, checker_app, make_token
+from conftest import OWN_PAGE, LiveServer, checker_app, make_token
 from soporte.extensions import db
 from soporte.models import Mensaje
 
@@ -219,7 +219,7 @@ def test_longest_message_fits_a_websocket_frame(server, server_app, peers):
 def test_logout_over_http(server):
     """GET /logout over real HTTP clears the cookie; the chat then sends to /login."""
     http = server.login("ana")
-    response = http.get(server.url + "/logout", allow_redirects=False)
+    response = http.get(server.url + "/logout", headers=OWN_PAGE, allow_redirects=False)
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
     assert "token" not in http.cookies
     response = http.get(server.url + "/soporte", allow_redirects=False)

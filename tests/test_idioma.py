@@ -4,7 +4,7 @@ import time
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from conftest import CSRF_FIELD, PASSWORD, account, login
+from conftest import CSRF_FIELD, OWN_PAGE, PASSWORD, account, login
 
 
 def csrf(client, path="/login"):
@@ -73,7 +73,7 @@ def test_a_logged_in_switch_is_saved_and_follows_the_account(app, as_user):
     assert "idioma=en;" in " ".join(response.headers.getlist("Set-Cookie"))
     assert "Support inbox" in other_browser.get("/soporte").get_data(as_text=True)
 
-    admin.get("/logout")
+    admin.get("/logout", headers=OWN_PAGE)
     assert "Password" in admin.get("/login").get_data(as_text=True)  # the browser's cookie stays
     login(admin, "admin")
     assert "Support inbox" in admin.get("/soporte").get_data(as_text=True)

@@ -1,13 +1,16 @@
 """Migrations: they build the models' schema, and take a core-service database forward intact."""
+import jwt
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.dialects import mysql
 
-from conftest import drop_schema
+from conftest import PASSWORD, TEST_SECRETS, _rebuilt, drop_schema, login, password_hash
 from soporte.extensions import db
-from soporte.models import Conversacion, Lectura, Mensaje
+from soporte.accounts import find_account
+from soporte.models import Conversacion, Lectura, Mensaje, Usuario
 from soporte.persistence import store
 from soporte.search_index import include_object
 
@@ -90,7 +93,7 @@ def test_upgrade_takes_a_core_service_database_forward_without_losing_a_message(
 
         assert all_messages() == before
         version = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
-        assert version == "0003"
+        assert version == "0004"
         # each conversation has its row: open, at its latest message
         latest = {}
         for row in before:
@@ -126,4 +129,38 @@ def test_downgrade_to_the_core_schema_keeps_the_messages(app):
         assert len(db.session.scalars(sa.select(Conversacion)).all()) == 3
         drop_schema()  # leave a schema the next test's fixture rebuilds
     from conftest import _rebuilt
+    _rebuilt.clear()
+
+
+def test_upgrade_gives_look_alike_accounts_one_canonical_name(app):
+    """0004 on a database that already has look-alikes: nobody is renamed or locked out; in each
+    group an agent, else the oldest, holds the canonical name, and no new look-alike can be made."""
+    with app.app_context():
+        drop_schema()
+        upgrade(revision="0003")
+        accounts = [("Maria", "user"), ("ana", "user"), ("admin", "admin"), ("ANA.", "user"),
+                    ("maria", "admin"), ("Admin", "user"), ("bob", "user")]
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO usuarios (usuario, nombre, rol, password_hash) "
+                                 "VALUES (:usuario, :usuario, :rol, :hash)"),
+                         [{"usuario": u, "rol": r, "hash": password_hash()} for u, r in accounts])
+        upgrade()
+        canonical = dict(db.session.execute(sa.text("SELECT usuario, usuario_canonico FROM usuarios")).all())
+        assert canonical == {"maria": "maria", "Maria": None, "ana": "ana", "ANA.": None,
+                             "admin": "admin", "Admin": None, "bob": "bob"}
+        assert find_account("MARIA").usuario == "maria"  # the agent, though the customer is older
+        assert find_account("Maria").usuario == "Maria"  # the look-alike still logs in by its own name
+        db.session.remove()
+    for typed, holder in [("Admin", "Admin"), ("ANA.", "ANA."), ("Ana", "ana")]:
+        other = app.test_client()
+        assert login(other, typed, PASSWORD).status_code == 302
+        assert other.get("/api/mensajes/mios").status_code == 200
+        assert jwt.decode(other.get_cookie("token").value, TEST_SECRETS["JWT_SECRET"],
+                          algorithms=["HS256"])["user"] == holder
+    with app.app_context():
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.add(Usuario(usuario="bob.", nombre="x", rol="user", password_hash="x"))
+            db.session.commit()
+        db.session.rollback()
+        drop_schema()  # leave a schema the next test's fixture rebuilds
     _rebuilt.clear()

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy.exc import OperationalError
 
-from conftest import CSRF_FIELD, PASSWORD, TEST_SECRETS, free_port, login, redis_url, stored_messages
+from conftest import CSRF_FIELD, OWN_PAGE, PASSWORD, TEST_SECRETS, free_port, login, redis_url, stored_messages
 from soporte.config import split_origins
 from soporte.directory import Directory
 from soporte.extensions import db, socketio
@@ -291,7 +291,7 @@ def test_logout_closes_this_browsers_sockets_only(app, as_user, sock, token_for)
     tab1, tab2 = sock("ana", client=browser1), sock("ana", client=browser1)
     other = sock("ana", client=browser2)
     admin = sock("admin")
-    response = browser1.get("/logout")
+    response = browser1.get("/logout", headers=OWN_PAGE)
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
     assert not tab1.is_connected() and not tab2.is_connected()
     assert other.is_connected() and admin.is_connected()
@@ -306,7 +306,8 @@ def test_logout_closes_this_browsers_sockets_only(app, as_user, sock, token_for)
 
 
 def test_logout_without_a_token_just_redirects(client):
-    response = client.get("/logout")
+    """The page's Salir link with no login (an expired cookie) goes to the login page."""
+    response = client.get("/logout", headers=OWN_PAGE)
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
 
 
@@ -459,7 +460,7 @@ def test_registrations_are_limited_per_address(app, client):
         data = {"user": name, "nombre": name, "pass": PASSWORD, "pass2": PASSWORD,
                 "csrf_token": csrf_token(client, "/registro")}
         assert client.post("/registro", data=data).status_code == 302
-        client.get("/logout")
+        client.get("/logout", headers=OWN_PAGE)
     data = {"user": "elena", "nombre": "Elena", "pass": PASSWORD, "pass2": PASSWORD,
             "csrf_token": csrf_token(client, "/registro")}
     response = client.post("/registro", data=data)

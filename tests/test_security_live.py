@@ -16,7 +16,7 @@ import requests
 import socketio
 import websocket
 
-from conftest import LiveServer, checker_app, redis_url
+from conftest import OWN_PAGE, LiveServer, checker_app, redis_url
 from soporte.extensions import db
 from soporte.models import Mensaje
 from soporte.throttle import TOO_MANY
@@ -256,7 +256,7 @@ def test_logout_closes_the_real_sockets_of_that_browser(server, peers):
     token = browser.cookies["token"]
     tab1, tab2 = peers(server, token), peers(server, token)
     other = peers(server, token_of(server, "ana"))
-    browser.get(server.url + "/logout")
+    browser.get(server.url + "/logout", headers=OWN_PAGE)
     for tab in (tab1, tab2):
         assert tab.ended.wait(3), "the socket of the logged-out token stayed open"
         assert ("sesion_terminada", {"motivo": "logout"}) in tab.drain()
@@ -305,7 +305,7 @@ def test_logout_and_login_limits_hold_across_processes(start_server, peers):
     browser = one.login("ana")
     token = browser.cookies["token"]
     peer = peers(two, token)
-    browser.get(one.url + "/logout")
+    browser.get(one.url + "/logout", headers=OWN_PAGE)
     assert peer.ended.wait(5), "the other process kept the logged-out socket"
     assert requests.get(two.url + "/api/mensajes/mios", cookies={"token": token}).status_code == 401
 

@@ -1,0 +1,124 @@
+"""The operator's account commands: create-user and reset-password, with the rules of /registro."""
+import functools
+import os
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_migrate import upgrade
+
+from .account_names import canonical_username, password_error, username_format_error
+from .accounts import customer_display_name_error, find_account, reserved_for_support
+from .extensions import db
+from .models import Usuario
+
+
+def operator_language():
+    """The operator's language, from the locale: Spanish for es_*, else English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "es" if value.startswith("es") else "en"
+    return "en"
+
+
+def in_operator_language(command):
+    """Run a command with its texts (the same as the pages') in the operator's language."""
+
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        with force_locale(operator_language()):
+            return command(*args, **kwargs)
+
+    return wrapped
+
+
+def checked_password(password):
+    """The password given or typed (twice, hidden), if /registro would accept it."""
+    if password is None:
+        password = click.prompt(_("Contraseña"), hide_input=True,
+                                confirmation_prompt=_("Repite la contraseña"))
+    error = password_error(password)
+    if error:
+        raise click.BadParameter(error, param_hint="--password")
+    return password
+
+
+def new_account_error(username, agent, nombre):
+    """Why a new account cannot have this username and display name, or None (agents may take any)."""
+    error = username_format_error(username)
+    if error or agent:
+        return error
+    if canonical_username(username) == canonical_username(current_app.config["SUPPORT_INBOX"]):
+        return _("El nombre del buzón de soporte es para agentes (usa --admin)")
+    if reserved_for_support(username):
+        return _("Ese nombre está reservado para el equipo de soporte")
+    return customer_display_name_error(nombre)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--admin/--no-admin", "admin", default=None,
+              help="A support agent, or a customer (the default for a new account). "
+                   "With --update the role changes only when one of these is given.")
+@click.option("--name", "nombre", help="Display name (default: the username).")
+@click.option("--password", help="Password, 8 characters or more (asked for when not given).")
+@click.option("--update", is_flag=True, help="Change an existing account: only what is given.")
+@with_appcontext
+@in_operator_language
+def create_user_command(username, admin, nombre, password, update):
+    """Create an account; with --update, change the password, name or role of an existing one."""
+    upgrade()
+    usuario = find_account(username)
+    if update:
+        if usuario is None:
+            raise click.BadParameter(_("No hay ninguna cuenta «%(name)s»", name=username), param_hint="USERNAME")
+        update_account(usuario, admin, nombre, password)
+        return
+    if usuario is not None:
+        raise click.BadParameter(
+            _("«%(name)s» ya existe; --update cambia su contraseña, nombre o rol", name=usuario.usuario),
+            param_hint="USERNAME")
+    error = new_account_error(username, bool(admin), nombre or username)
+    if error:
+        raise click.BadParameter(error, param_hint="USERNAME" if nombre is None else "USERNAME / --name")
+    usuario = Usuario(usuario=username, nombre=nombre or username, rol="admin" if admin else "user")
+    usuario.set_password(checked_password(password))
+    db.session.add(usuario)
+    db.session.commit()
+    click.echo(_("Cuenta creada: %(name)s (%(rol)s)", name=username, rol=usuario.rol))
+
+
+def update_account(usuario, admin, nombre, password):
+    """Change only what the operator gave: never the role by leaving a flag out."""
+    if admin is None and nombre is None and password is None:
+        raise click.UsageError(_("Nada que cambiar: da --password, --name, --admin o --no-admin"))
+    rol = usuario.rol if admin is None else ("admin" if admin else "user")
+    if nombre is not None and rol == "user":
+        error = customer_display_name_error(nombre)
+        if error:
+            raise click.BadParameter(error, param_hint="--name")
+    if password is not None:
+        usuario.set_password(checked_password(password))
+    usuario.nombre = nombre if nombre is not None else usuario.nombre
+    usuario.rol = rol
+    db.session.commit()
+    click.echo(_("Cuenta actualizada: %(name)s (%(rol)s)", name=usuario.usuario, rol=usuario.rol))
+
+
+@click.command("reset-password")
+@click.argument("username")
+@click.option("--password", help="The new password, 8 characters or more (asked for when not given).")
+@with_appcontext
+@in_operator_language
+def reset_password_command(username, password):
+    """Give an account a new password (the name may be typed in any case)."""
+    upgrade()
+    usuario = find_account(username)
+    if usuario is None:
+        raise click.BadParameter(_("No hay ninguna cuenta «%(name)s»", name=username), param_hint="USERNAME")
+    usuario.set_password(checked_password(password))
+    db.session.commit()
+    click.echo(_("Contraseña cambiada: %(name)s", name=usuario.usuario))
