@@ -12,7 +12,7 @@ import pytest
 import socketio as socketio_client
 import websocket
 
-from conftest import LiveServer
+from conftest import OWN_PAGE, LiveServer
 
 
 class DevServer(LiveServer):
@@ -67,7 +67,7 @@ def test_closing_websockets_and_logging_out_leave_a_clean_log(dev_server):
     page = socketio_client.SimpleClient()  # polling, then the upgrade to websocket, as the page does
     page.connect(dev_server.url, headers={"Cookie": f"token={ana.cookies['token']}"})
     raw = raw_websocket(dev_server, ana)
-    assert ana.get(dev_server.url + "/logout", allow_redirects=False).status_code == 302
+    assert ana.get(dev_server.url + "/logout", headers=OWN_PAGE, allow_redirects=False).status_code == 302
     assert page.receive(timeout=5) == ["sesion_terminada", {"motivo": "logout"}]
     assert raw.recv() == '42["sesion_terminada",{"motivo":"logout"}]'
     assert raw.recv() == "41"  # the server's disconnect, after which a client closes its websocket
