@@ -7,6 +7,7 @@ from socketio import PubSubManager
 
 from .chat import get_chat
 from .errors import refused
+from .event_names import guard_event_names
 from .extensions import socketio
 from .freshness import get_freshness, parse_seen
 from .models import iso_utc
@@ -123,7 +124,8 @@ def relay(sid, data):
 
 
 def register_relay(app):
-    """Bind mensaje_privado to this app's Socket.IO server (after socketio.init_app)."""
+    """Bind mensaje_privado to this app's Socket.IO server (after socketio.init_app); guard its event names."""
+    guard_event_names(socketio.server)  # each init_app makes a new server: guard this app's
     bind_fast(app, "mensaje_privado", relay)
 
 
