@@ -21,6 +21,8 @@ from .validation import Invalid, parse_private_message
 
 log = logging.getLogger(__name__)
 
+MAX_NAME = 200  # longer than any account name (64 characters in the database)
+
 
 def authenticate(auth):
     """Return the claims of the handshake's token, or refuse with the protocol's message."""
@@ -135,6 +137,8 @@ def check_recipient(sender, para, chat):
         if para != current_app.config["SUPPORT_INBOX"]:
             raise Invalid("Solo puedes escribir a soporte")
         return
+    if len(para) > MAX_NAME:  # no account has such a name: not worth a lookup (nor a cache entry)
+        raise Invalid(f"No existe el usuario {para}")
     try:
         rol = chat.directory.role_of(para)
     except Exception:

@@ -9,11 +9,9 @@ from .errors import refused
 from .events import bind_fast, check_recipient
 from .extensions import socketio
 from .sessions import ENDED, NOT_AN_AGENT, SEND_ROLE_WAIT, check_login, get_sessions, role_now
-from .validation import Invalid, encodable
+from .validation import NOT_TEXT, Invalid, encodable
 
 log = logging.getLogger(__name__)
-
-MAX_NAME = 200  # longer than any account name; a bigger `para` is not worth a lookup
 
 
 class TypingThrottle:
@@ -36,11 +34,13 @@ class TypingThrottle:
 
 
 def parse_typing(data):
-    """The `para` of an escribiendo payload, or Invalid."""
+    """The `para` of an escribiendo payload, or Invalid with mensaje_privado's refusal for that `para`."""
     para = data.get("para") if isinstance(data, dict) else None
-    if not isinstance(para, str) or not para.strip() or len(para) > MAX_NAME or not encodable(para):
+    if not isinstance(para, str) or not para.strip():
         raise Invalid("Falta el destinatario (para)")
-    return para
+    if not encodable(para):
+        raise Invalid(NOT_TEXT)
+    return para  # a name too long for an account is check_recipient's refusal, as for a message
 
 
 def relay_typing(sid, data):
