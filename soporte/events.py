@@ -14,8 +14,9 @@ from .models import iso_utc
 from .operations import count_message
 from .persistence import NotStored
 from .presence import get_presence
-from .sessions import ENDED, check_login, check_sender, get_sessions, role_now, token_room
-from .throttle import TokenBucket
+from .sessions import (ENDED, check_login, check_refusals, check_still_agent, get_sessions, refusal, role_now,
+                       token_room)
+from .throttle import TOO_MANY, TokenBucket
 from .tokens import COOKIE_NAME, read_token
 from .validation import Invalid, parse_private_message
 
@@ -46,8 +47,10 @@ def on_connect(auth=None):
     rol = role_now(claims["user"], fallback=claims["rol"])  # a demoted agent comes back as what they are
     if rol is None:
         raise ConnectionRefusedError("Token inválido")  # the account was deleted
+    config = current_app.config
     usuario = {"user": claims["user"], "rol": rol, "jti": claims["jti"], "exp": claims["exp"],
-               "bucket": TokenBucket(current_app.config["MESSAGE_RATE"], current_app.config["MESSAGE_BURST"])}
+               "bucket": TokenBucket(config["MESSAGE_RATE"], config["MESSAGE_BURST"]),
+               "refusals": TokenBucket(config["REFUSAL_RATE"], config["REFUSAL_BURST"])}
     join_room(f"user:{claims['user']}")
     join_room(token_room(claims["jti"]))  # logout closes the sockets of its token
     if rol == "admin":
@@ -92,24 +95,29 @@ def relay(sid, data):
         return refused(ENDED)  # disconnected meanwhile
     chat = get_chat()
     try:
+        check_refusals(sender)  # refused too often: answered before any check costs a lookup
         check_login(sender)  # expired or logged out: the sweep closes the socket soon
         para, mensaje, cid = parse_private_message(data, current_app.config["MAX_MESSAGE_LENGTH"])
         seen = parse_seen(data, sender)  # an agent's visto_hasta: refuse a stale reply
-        check_sender(sender, sender["bucket"])  # too fast, or an agent no more
         check_recipient(sender, para, chat)
+        check_still_agent(sender)
     except Invalid as error:
-        return refused(str(error))
+        return refusal(sender, error)  # costs a refusal, not a message
     earlier = chat.ack_for(sender["user"], cid)
     if earlier:
         return earlier  # a retry: already delivered and stored once
     if not chat.writer.accepting:  # shutting down: refuse before delivering, or a retry would be a duplicate
         return refused("El servidor se está reiniciando; inténtalo de nuevo")
+    if not sender["bucket"].take():  # only a message that passed every check spends the allowance
+        return refused(TOO_MANY)
     message_id, fecha = chat.ids.next()
     payload = {"de": sender["user"], "mensaje": mensaje, "id": message_id,
                "para": para, "fecha": iso_utc(fecha)}
     customer = para if sender["rol"] == "admin" else sender["user"]
     stale = get_freshness().admit(customer, payload, seen)  # memory (and Redis), never the database
     if stale:
+        sender["bucket"].give_back()  # refused after all: a refusal, not a message
+        sender["refusals"].take()
         return stale  # not remembered as an ack: "send anyway" reuses the cid
     deliver(sender, payload, sid)
     count_message()  # messages per minute on the operations page: an int increment

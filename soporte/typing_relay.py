@@ -8,7 +8,8 @@ from .chat import get_chat
 from .errors import refused
 from .events import bind_fast, check_recipient
 from .extensions import socketio
-from .sessions import ENDED, NOT_AN_AGENT, SEND_ROLE_WAIT, check_login, get_sessions, role_now
+from .sessions import (ENDED, NOT_AN_AGENT, SEND_ROLE_WAIT, check_login, check_refusals, get_sessions, refusal,
+                       role_now)
 from .validation import NOT_TEXT, Invalid, encodable
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,18 @@ def relay_typing(sid, data):
         return refused(ENDED)
     chat = get_chat()
     try:
+        check_refusals(typist)  # the same allowance of refused payloads as mensaje_privado
         check_login(typist)
         para = parse_typing(data)
         check_recipient(typist, para, chat)  # the directory's cache, as the relay does
     except Invalid as error:
-        return refused(str(error))
+        return refusal(typist, error)
     agent = typist["rol"] == "admin"
     conversation = para if agent else typist["user"]
     if not current_app.extensions["soporte.typing"].allow(typist["user"], conversation):
         return {"ok": True, "reenviado": False}
     if agent and role_now(typist["user"], "admin", wait=SEND_ROLE_WAIT) != "admin":
-        return refused(NOT_AN_AGENT)
+        return refusal(typist, NOT_AN_AGENT)
     payload = {"de": typist["user"], "nombre": typist.get("nombre") or typist["user"], "con": conversation}
     rooms = ["admins", f"user:{para}"] if agent else "admins"
     # the typist's own tabs here are skipped; tabs on other processes drop events `de` themselves
