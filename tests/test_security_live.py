@@ -24,6 +24,7 @@ from test_security import BAD_TOKENS, EXPECTED_HEADERS, set_role
 
 # the production defaults where they matter here, and a fast sweep
 SERVER_ENV = {"SOPORTE_MESSAGE_RATE": "5", "SOPORTE_MESSAGE_BURST": "20",
+              "SOPORTE_REFUSAL_RATE": "20", "SOPORTE_REFUSAL_BURST": "100",
               "SOPORTE_ROLE_CACHE_TTL": "0", "SOPORTE_TOKEN_SWEEP_INTERVAL": "0.2"}
 
 
@@ -413,6 +414,38 @@ def junk_after_connect():
             "43[]", "4399[\"x\"]", "44", "45", "451-[\"mensaje_privado\",{\"_placeholder\":true,\"num\":0}]",
             "4599999-[\"mensaje_privado\"]", "45-1-[\"x\"]", "46", "47", "41", "42/otro,[\"mensaje_privado\",{}]",
             "40", b"\x00\xff\xfe\xfd", b"\x04\x01\x02", "2", "6", "5"]
+
+
+def test_a_flood_of_refused_payloads_is_bounded_and_costs_no_messages(server, peers):
+    """An agent sends 400 messages to names that do not exist: past REFUSAL_BURST (100) plus
+    REFUSAL_RATE (20) a second they are answered unchecked as too many refusals; another socket
+    chats on. A customer's refusals leave the message allowance whole."""
+    from soporte.sessions import TOO_MANY_REFUSED
+
+    flooder = Raw(server, token_of(server, "agente2"))
+    assert flooder.connect().startswith("40{")
+    start = time.monotonic()
+    for i in range(400):
+        flooder.emit({"para": f"nadie{i}", "mensaje": "hola"})
+    acks = flooder.acks(400)
+    elapsed = time.monotonic() - start
+    checked = [a for a in acks.values() if a["error"].startswith("No existe el usuario")]
+    muted = [a for a in acks.values() if a["error"] == TOO_MANY_REFUSED]
+    print(f"\n400 refused payloads in {elapsed:.2f} s: {len(checked)} checked, {len(muted)} muted")
+    assert 100 <= len(checked) <= 100 + 20 * elapsed + 2, (len(checked), elapsed)
+    assert len(checked) + len(muted) == 400
+    assert still_relays(server, peers)
+    flooder.close()
+
+    customer = Raw(server, token_of(server, "bob"))
+    assert customer.connect().startswith("40{")
+    for _ in range(50):
+        customer.emit({"para": "ana", "mensaje": "no a soporte"})
+    for i in range(20):
+        customer.emit({"para": "admin", "mensaje": f"tras rechazos {i}"})
+    acks = customer.acks(70)
+    assert [acks[i]["ok"] for i in range(50, 70)] == [True] * 20  # the whole burst, after 50 refusals
+    customer.close()
 
 
 def test_malformed_packets_do_not_hurt_the_server(server, peers):
