@@ -527,6 +527,14 @@ def test_token_bucket():
     assert sum(bucket.take() for _ in range(30)) == 5
     now[0] += 3600  # idle for long: still only a burst
     assert sum(bucket.take() for _ in range(100)) == 20
+    now[0] += 0.25  # one token back (1.25)
+    assert bucket.ready() and bucket.ready()  # looking spends nothing
+    assert bucket.take() and not bucket.ready()
+    bucket.give_back()  # a refused event's token returns
+    assert bucket.take() and not bucket.take()
+    for _ in range(50):
+        bucket.give_back()
+    assert sum(bucket.take() for _ in range(100)) == 20  # never more than a burst
 
 
 # --- headers --------------------------------------------------------------------------------------
