@@ -32,6 +32,9 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,  # proxies in front that append X-Forwarded-For (1 behind deploy/nginx.conf)
     "MESSAGE_RATE": 5.0,  # messages per second one socket may send, sustained (a token bucket)
     "MESSAGE_BURST": 20,  # messages one socket may send at once before MESSAGE_RATE applies
+    # refused payloads cost no message; these bound them (a lookup each): past them a socket is muted
+    "REFUSAL_RATE": 20.0,  # refused payloads per second one socket may send, sustained
+    "REFUSAL_BURST": 100,  # refused payloads one socket may send at once before REFUSAL_RATE applies
     # presence and typing (see soporte/presence.py, typing_relay.py)
     "PRESENCE_TTL": 15.0,  # seconds a process's online users outlive its last beat in Redis (a killed process)
     "PRESENCE_INTERVAL": 5.0,  # seconds between beats: each refreshes this process and reaps dead ones

@@ -7,6 +7,7 @@ from socketio import PubSubManager
 
 from .chat import get_chat
 from .errors import refused
+from .event_names import guard_event_names
 from .extensions import socketio
 from .freshness import get_freshness, parse_seen
 from .ids import NoNode
@@ -14,14 +15,16 @@ from .models import iso_utc
 from .operations import count_message
 from .persistence import NotStored
 from .presence import get_presence
-from .sessions import ENDED, check_login, check_sender, get_sessions, role_now, token_room
-from .throttle import TokenBucket
+from .sessions import (ENDED, check_login, check_refusals, check_still_agent, get_sessions, refusal, role_now,
+                       token_room)
+from .throttle import TOO_MANY, TokenBucket
 from .tokens import COOKIE_NAME, read_token
 from .validation import Invalid, parse_private_message
 
 log = logging.getLogger(__name__)
 
 NO_NODE = "El servidor no está listo para enviar mensajes; inténtalo de nuevo en unos segundos"
+MAX_NAME = 200  # longer than any account name (64 characters in the database)
 
 
 def authenticate(auth):
@@ -46,8 +49,10 @@ def on_connect(auth=None):
     rol = role_now(claims["user"], fallback=claims["rol"])  # a demoted agent comes back as what they are
     if rol is None:
         raise ConnectionRefusedError("Token inválido")  # the account was deleted
+    config = current_app.config
     usuario = {"user": claims["user"], "rol": rol, "jti": claims["jti"], "exp": claims["exp"],
-               "bucket": TokenBucket(current_app.config["MESSAGE_RATE"], current_app.config["MESSAGE_BURST"])}
+               "bucket": TokenBucket(config["MESSAGE_RATE"], config["MESSAGE_BURST"]),
+               "refusals": TokenBucket(config["REFUSAL_RATE"], config["REFUSAL_BURST"])}
     join_room(f"user:{claims['user']}")
     join_room(token_room(claims["jti"]))  # logout closes the sockets of its token
     if rol == "admin":
@@ -92,27 +97,33 @@ def relay(sid, data):
         return refused(ENDED)  # disconnected meanwhile
     chat = get_chat()
     try:
+        check_refusals(sender)  # refused too often: answered before any check costs a lookup
         check_login(sender)  # expired or logged out: the sweep closes the socket soon
         para, mensaje, cid = parse_private_message(data, current_app.config["MAX_MESSAGE_LENGTH"])
         seen = parse_seen(data, sender)  # an agent's visto_hasta: refuse a stale reply
-        check_sender(sender, sender["bucket"])  # too fast, or an agent no more
         check_recipient(sender, para, chat)
+        check_still_agent(sender)
     except Invalid as error:
-        return refused(str(error))
+        return refusal(sender, error)  # costs a refusal, not a message
     earlier = chat.ack_for(sender["user"], cid)
     if earlier:
         return earlier  # a retry: already delivered and stored once
     if not chat.writer.accepting:  # shutting down: refuse before delivering, or a retry would be a duplicate
         return refused("El servidor se está reiniciando; inténtalo de nuevo")
+    if not sender["bucket"].take():  # only a message that passed every check spends the allowance
+        return refused(TOO_MANY)
     try:
         message_id, fecha = chat.ids.next()
     except NoNode:  # no node held (Redis away at start, or too long): an id could be another process's too
+        sender["bucket"].give_back()  # not the sender's doing
         return refused(NO_NODE)
     payload = {"de": sender["user"], "nombre": sender["nombre"], "mensaje": mensaje, "id": message_id,
                "para": para, "fecha": iso_utc(fecha)}  # nombre: the sender's display name, for the pages
     customer = para if sender["rol"] == "admin" else sender["user"]
     stale = get_freshness().admit(customer, payload, seen)  # memory (and Redis), never the database
     if stale:
+        sender["bucket"].give_back()  # refused after all: a refusal, not a message
+        sender["refusals"].take()
         return stale  # not remembered as an ack: "send anyway" reuses the cid
     deliver(sender, payload, sid)
     count_message()  # messages per minute on the operations page: an int increment
@@ -129,7 +140,8 @@ def relay(sid, data):
 
 
 def register_relay(app):
-    """Bind mensaje_privado to this app's Socket.IO server (after socketio.init_app)."""
+    """Bind mensaje_privado to this app's Socket.IO server (after socketio.init_app); guard its event names."""
+    guard_event_names(socketio.server)  # each init_app makes a new server: guard this app's
     bind_fast(app, "mensaje_privado", relay)
 
 
@@ -139,6 +151,8 @@ def check_recipient(sender, para, chat):
         if para != current_app.config["SUPPORT_INBOX"]:
             raise Invalid("Solo puedes escribir a soporte")
         return
+    if len(para) > MAX_NAME:  # no account has such a name: not worth a lookup (nor a cache entry)
+        raise Invalid(f"No existe el usuario {para}")
     try:
         rol = chat.directory.role_of(para)
     except Exception:

@@ -20,7 +20,8 @@ from .config import redis_url
 from .errors import error_response, refused
 from .extensions import socketio
 from .presence_scripts import BEAT, OFF, ON, SNAPSHOT
-from .sessions import ENDED, get_sessions
+from .sessions import ENDED, NOT_AN_AGENT, SEND_ROLE_WAIT, check_login, get_sessions, role_now
+from .validation import Invalid
 
 log = logging.getLogger(__name__)
 bp = Blueprint("presence", __name__, url_prefix="/api")
@@ -203,6 +204,13 @@ def follow(app, sid, *args):
         usuario = get_sessions().get(sid)
         if usuario is None:
             return refused(ENDED)
+        try:
+            check_login(usuario)  # expired or logged out: refused like a message until the sweep cuts it
+            # the agents' room shows every customer: the database's role now, not the connect-time one
+            if usuario["rol"] == "admin" and role_now(usuario["user"], "admin", wait=SEND_ROLE_WAIT) != "admin":
+                raise Invalid(NOT_AN_AGENT)
+        except Invalid as error:
+            return refused(str(error))
         try:
             room = AGENTS_ROOM if usuario["rol"] == "admin" else CUSTOMERS_ROOM
             socketio.server.enter_room(sid, room, namespace="/")

@@ -6,15 +6,16 @@ from flask import current_app
 
 from .chat import get_chat
 from .config import redis_url
+from .errors import refused
 from .extensions import socketio
 from .revocation import Revocations
-from .throttle import TOO_MANY
 from .validation import Invalid
 
 log = logging.getLogger(__name__)
 
 ENDED = "Tu sesión ha terminado; vuelve a iniciar sesión"
 NOT_AN_AGENT = "Ya no eres agente de soporte"
+TOO_MANY_REFUSED = "Demasiados mensajes rechazados; espera un momento"
 SEND_ROLE_WAIT = 0.2  # seconds an agent's message may wait for a stale role to be refreshed
 
 
@@ -28,7 +29,7 @@ class Sessions:
 
     def __init__(self, app):
         self.revocations = Revocations(redis_url(app.config))
-        self._live = {}  # sid -> the socket's usuario: {"user", "rol", "jti", "exp", "bucket"}
+        self._live = {}  # sid -> the socket's usuario: {"user", "rol", "jti", "exp", "bucket", "refusals"}
         self._started = False
 
     def add(self, sid, usuario):
@@ -127,13 +128,27 @@ def check_login(usuario):
         raise Invalid(ENDED)
 
 
-def check_sender(usuario, bucket):
-    """Raise Invalid when the socket sends too fast, or its agent lost the role."""
-    if not bucket.take():
-        raise Invalid(TOO_MANY)
+def check_still_agent(usuario):
+    """Raise Invalid when the socket's agent lost the role (customers pass)."""
     # a bounded wait: a demotion counts at once, a dead database does not hold up the reply
     if usuario["rol"] == "admin" and role_now(usuario["user"], "admin", wait=SEND_ROLE_WAIT) != "admin":
         raise Invalid(NOT_AN_AGENT)
+
+
+def check_refusals(usuario):
+    """Raise Invalid while the socket has used up its allowance of refused payloads.
+
+    Refused payloads cost no message allowance, so this bounds the work they cost
+    (a directory lookup each): a muted socket's payloads are answered before any check.
+    """
+    if not usuario["refusals"].ready():
+        raise Invalid(TOO_MANY_REFUSED)
+
+
+def refusal(usuario, error):
+    """The ack of a payload refused by the checks; it spends one of the socket's refusals."""
+    usuario["refusals"].take()
+    return refused(str(error))
 
 
 def close(sid, reason):

@@ -16,10 +16,18 @@ class TokenBucket:
 
     def take(self):
         """Spend one token if there is one; False means over the limit."""
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
-        if self._tokens >= 1:
+        if self.ready():
             self._tokens -= 1
             return True
         return False
+
+    def ready(self):
+        """Whether there is a token now, without spending it."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        return self._tokens >= 1
+
+    def give_back(self):
+        """Return a token spent on an event that was refused after all."""
+        self._tokens = min(self.burst, self._tokens + 1)

@@ -8,12 +8,11 @@ from .chat import get_chat
 from .errors import refused
 from .events import bind_fast, check_recipient
 from .extensions import socketio
-from .sessions import ENDED, NOT_AN_AGENT, SEND_ROLE_WAIT, check_login, get_sessions, role_now
-from .validation import Invalid, encodable
+from .sessions import (ENDED, NOT_AN_AGENT, SEND_ROLE_WAIT, check_login, check_refusals, get_sessions, refusal,
+                       role_now)
+from .validation import NOT_TEXT, Invalid, encodable
 
 log = logging.getLogger(__name__)
-
-MAX_NAME = 200  # longer than any account name; a bigger `para` is not worth a lookup
 
 
 class TypingThrottle:
@@ -36,11 +35,13 @@ class TypingThrottle:
 
 
 def parse_typing(data):
-    """The `para` of an escribiendo payload, or Invalid."""
+    """The `para` of an escribiendo payload, or Invalid with mensaje_privado's refusal for that `para`."""
     para = data.get("para") if isinstance(data, dict) else None
-    if not isinstance(para, str) or not para.strip() or len(para) > MAX_NAME or not encodable(para):
+    if not isinstance(para, str) or not para.strip():
         raise Invalid("Falta el destinatario (para)")
-    return para
+    if not encodable(para):
+        raise Invalid(NOT_TEXT)
+    return para  # a name too long for an account is check_recipient's refusal, as for a message
 
 
 def relay_typing(sid, data):
@@ -50,17 +51,18 @@ def relay_typing(sid, data):
         return refused(ENDED)
     chat = get_chat()
     try:
+        check_refusals(typist)  # the same allowance of refused payloads as mensaje_privado
         check_login(typist)
         para = parse_typing(data)
         check_recipient(typist, para, chat)  # the directory's cache, as the relay does
     except Invalid as error:
-        return refused(str(error))
+        return refusal(typist, error)
     agent = typist["rol"] == "admin"
     conversation = para if agent else typist["user"]
     if not current_app.extensions["soporte.typing"].allow(typist["user"], conversation):
         return {"ok": True, "reenviado": False}
     if agent and role_now(typist["user"], "admin", wait=SEND_ROLE_WAIT) != "admin":
-        return refused(NOT_AN_AGENT)
+        return refusal(typist, NOT_AN_AGENT)
     payload = {"de": typist["user"], "nombre": typist.get("nombre") or typist["user"], "con": conversation}
     rooms = ["admins", f"user:{para}"] if agent else "admins"
     # the typist's own tabs here are skipped; tabs on other processes drop events `de` themselves

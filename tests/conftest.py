@@ -30,7 +30,7 @@ PASSWORD = "contraseña-de-prueba"
 TEST_SECRETS = {"SECRET_KEY": "s" * 40, "JWT_SECRET": "j" * 40}
 # generous rate limits, so tests that send or log in fast measure what they mean to;
 # tests/test_security.py sets the real ones where it tests the limits themselves
-TEST_LIMITS = {"MESSAGE_RATE": 1000.0, "MESSAGE_BURST": 1000,
+TEST_LIMITS = {"MESSAGE_RATE": 1000.0, "MESSAGE_BURST": 1000, "REFUSAL_RATE": 1000.0, "REFUSAL_BURST": 1000,
                "LOGIN_RATE_LIMIT": "1000 per minute", "REGISTRATION_RATE_LIMIT": "1000 per minute"}
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 # what a browser sends on the page's own Salir link; a GET /logout without it only gets a confirm page

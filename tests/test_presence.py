@@ -1,4 +1,6 @@
 """Presence in one process (Flask-SocketIO's test client): several tabs, transitions once, who may see what."""
+import time
+
 from soporte.extensions import socketio
 
 def received(sio):
@@ -117,3 +119,31 @@ def test_follow_needs_a_live_session(app, connect):
     sessions.discard(sid)
     ack = follow(ana)
     assert ack["ok"] is False and ack["error"]
+
+
+def test_follow_refuses_a_socket_whose_token_expired(app, connect):
+    """Past the token's exp (before the sweep cuts the socket) seguir_presencia is refused like a
+    message, and the socket does not join the presence rooms."""
+    from soporte.sessions import ENDED
+
+    admin, ana = connect("admin"), connect("ana")
+    sessions = app.extensions["soporte.sessions"]
+    for sio in (admin, ana):
+        sessions.get(socketio.server.manager.sid_from_eio_sid(sio.eio_sid, "/"))["exp"] = time.time() - 1
+        assert follow(sio) == {"ok": False, "error": ENDED}
+    connect("bob")
+    connect("agente2").disconnect()
+    assert received(admin) == [] and received(ana) == []
+
+
+def test_follow_refuses_an_agent_demoted_since_connecting(app, connect):
+    """A demoted agent does not join the agents' presence room (the database's role, not the token's)."""
+    from soporte.sessions import NOT_AN_AGENT
+    from test_security import set_role
+
+    app.config["ROLE_CACHE_TTL"] = 0
+    agente2 = connect("agente2")
+    set_role(app, "agente2", "user")
+    assert follow(agente2) == {"ok": False, "error": NOT_AN_AGENT}
+    connect("bob")
+    assert received(agente2) == []

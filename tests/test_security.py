@@ -25,7 +25,7 @@ from soporte.extensions import db, socketio
 from soporte.models import Usuario
 from soporte.revocation import Revocations
 from soporte.security import CONTENT_SECURITY_POLICY
-from soporte.sessions import ENDED, NOT_AN_AGENT, get_sessions
+from soporte.sessions import ENDED, NOT_AN_AGENT, TOO_MANY_REFUSED, get_sessions
 from soporte.throttle import TOO_MANY, TokenBucket
 
 SECRET = TEST_SECRETS["JWT_SECRET"]
@@ -514,6 +514,41 @@ def test_message_rate_per_socket(app, connect):
     assert sorted(r["mensaje"] for r in stored_messages(app)) == ["m0", "m1", "m2", "m5", "otra pestaña"]
 
 
+def test_refused_payloads_do_not_use_the_message_allowance(app, connect):
+    """Payloads refused for their recipient, and stale replies, cost no message: after many of
+    them the burst is still whole."""
+    app.config.update(MESSAGE_RATE=0.001, MESSAGE_BURST=3)
+    ana, admin = connect("ana"), connect("admin")
+    for para in ("bob", "agente2", "ana"):  # a customer writes only to the inbox
+        assert send(ana, {"para": para, "mensaje": "hola"}) == {"ok": False, "error": "Solo puedes escribir a soporte"}
+    for para in ("nadie", "agente2", "x" * 300):
+        assert send(admin, {"para": para, "mensaje": "hola"})["error"] == f"No existe el usuario {para}"
+    first = send(ana, {"para": "admin", "mensaje": "primera"})
+    for _ in range(3):  # admin has seen nothing of ana's: stale
+        assert send(admin, {"para": "ana", "mensaje": "tarde", "visto_hasta": first["id"] - 1})["ok"] is False
+    assert [send(ana, {"para": "admin", "mensaje": f"m{i}"})["ok"] for i in range(3)] == [True, True, False]
+    assert [send(admin, {"para": "ana", "mensaje": f"r{i}"})["ok"] for i in range(4)] == [True] * 3 + [False]
+
+
+def test_refusals_are_bounded_by_their_own_allowance(app, connect, monkeypatch):
+    """Past REFUSAL_BURST refused payloads a socket's messages and typing are answered at once, with
+    no lookup, until the allowance refills; other sockets are not affected."""
+    app.config.update(REFUSAL_RATE=0.001, REFUSAL_BURST=5)
+    directory = app.extensions["soporte"].directory
+    lookups = []
+    real_lookup = directory._lookup
+    monkeypatch.setattr(directory, "_lookup", lambda name: lookups.append(name) or real_lookup(name))
+    admin, other_tab = connect("admin"), connect("admin")
+    acks = [send(admin, {"para": f"nadie{i}", "mensaje": "hola"}) for i in range(8)]
+    assert [a["error"] for a in acks] == [f"No existe el usuario nadie{i}" for i in range(5)] + [TOO_MANY_REFUSED] * 3
+    assert send(admin, {"para": "ana", "mensaje": "hola"}) == {"ok": False, "error": TOO_MANY_REFUSED}
+    assert admin.emit("escribiendo", {"para": "nadie9"}, callback=True) == {"ok": False, "error": TOO_MANY_REFUSED}
+    assert [name for name in lookups if name != "admin"] == [f"nadie{i}" for i in range(5)]  # none for the muted
+    assert TOO_MANY_REFUSED == "Demasiados mensajes rechazados; espera un momento"
+    assert send(other_tab, {"para": "ana", "mensaje": "desde otra pestaña"})["ok"] is True
+    assert admin.is_connected()
+
+
 def test_token_bucket():
     now = [0.0]
     bucket = TokenBucket(rate=5, burst=20, clock=lambda: now[0])
@@ -522,6 +557,14 @@ def test_token_bucket():
     assert sum(bucket.take() for _ in range(30)) == 5
     now[0] += 3600  # idle for long: still only a burst
     assert sum(bucket.take() for _ in range(100)) == 20
+    now[0] += 0.25  # one token back (1.25)
+    assert bucket.ready() and bucket.ready()  # looking spends nothing
+    assert bucket.take() and not bucket.ready()
+    bucket.give_back()  # a refused event's token returns
+    assert bucket.take() and not bucket.take()
+    for _ in range(50):
+        bucket.give_back()
+    assert sum(bucket.take() for _ in range(100)) == 20  # never more than a burst
 
 
 # --- headers --------------------------------------------------------------------------------------

@@ -20,10 +20,11 @@ from conftest import OWN_PAGE, LiveServer, checker_app, redis_url
 from soporte.extensions import db
 from soporte.models import Mensaje
 from soporte.throttle import TOO_MANY
-from test_security import BAD_TOKENS, EXPECTED_HEADERS
+from test_security import BAD_TOKENS, EXPECTED_HEADERS, set_role
 
 # the production defaults where they matter here, and a fast sweep
 SERVER_ENV = {"SOPORTE_MESSAGE_RATE": "5", "SOPORTE_MESSAGE_BURST": "20",
+              "SOPORTE_REFUSAL_RATE": "20", "SOPORTE_REFUSAL_BURST": "100",
               "SOPORTE_ROLE_CACHE_TTL": "0", "SOPORTE_TOKEN_SWEEP_INTERVAL": "0.2"}
 
 
@@ -107,6 +108,12 @@ class Raw:
         self.ws.send(f"42{'' if ack_id is None else ack_id}" + json.dumps(["mensaje_privado", data]))
         return ack_id
 
+    def event(self, name, *args):
+        """Send any event, with an acknowledgement id; return the id."""
+        ack_id, self.next_ack = self.next_ack, self.next_ack + 1
+        self.ws.send(f"42{ack_id}" + json.dumps([name, *args]))
+        return ack_id
+
     def acks(self, count, timeout=30.0):
         """Read until `count` acks arrived; return them by id."""
         found, deadline = {}, time.monotonic() + timeout
@@ -114,7 +121,8 @@ class Raw:
             packet = self.recv(max(0.1, deadline - time.monotonic()))
             if packet.startswith("43"):
                 ack_id, _, body = packet[2:].partition("[")
-                found[int(ack_id)] = json.loads("[" + body)[0]
+                args = json.loads("[" + body)
+                found[int(ack_id)] = args[0] if args else None  # an ack with no arguments
         return found
 
     def closed_within(self, seconds):
@@ -408,6 +416,38 @@ def junk_after_connect():
             "40", b"\x00\xff\xfe\xfd", b"\x04\x01\x02", "2", "6", "5"]
 
 
+def test_a_flood_of_refused_payloads_is_bounded_and_costs_no_messages(server, peers):
+    """An agent sends 400 messages to names that do not exist: past REFUSAL_BURST (100) plus
+    REFUSAL_RATE (20) a second they are answered unchecked as too many refusals; another socket
+    chats on. A customer's refusals leave the message allowance whole."""
+    from soporte.sessions import TOO_MANY_REFUSED
+
+    flooder = Raw(server, token_of(server, "agente2"))
+    assert flooder.connect().startswith("40{")
+    start = time.monotonic()
+    for i in range(400):
+        flooder.emit({"para": f"nadie{i}", "mensaje": "hola"})
+    acks = flooder.acks(400)
+    elapsed = time.monotonic() - start
+    checked = [a for a in acks.values() if a["error"].startswith("No existe el usuario")]
+    muted = [a for a in acks.values() if a["error"] == TOO_MANY_REFUSED]
+    print(f"\n400 refused payloads in {elapsed:.2f} s: {len(checked)} checked, {len(muted)} muted")
+    assert 100 <= len(checked) <= 100 + 20 * elapsed + 2, (len(checked), elapsed)
+    assert len(checked) + len(muted) == 400
+    assert still_relays(server, peers)
+    flooder.close()
+
+    customer = Raw(server, token_of(server, "bob"))
+    assert customer.connect().startswith("40{")
+    for _ in range(50):
+        customer.emit({"para": "ana", "mensaje": "no a soporte"})
+    for i in range(20):
+        customer.emit({"para": "admin", "mensaje": f"tras rechazos {i}"})
+    acks = customer.acks(70)
+    assert [acks[i]["ok"] for i in range(50, 70)] == [True] * 20  # the whole burst, after 50 refusals
+    customer.close()
+
+
 def test_malformed_packets_do_not_hurt_the_server(server, peers):
     """Garbage, bad packet types, CONNECT with auth that is not an object, events with bad JSON,
     binary junk, unknown events: the server survives (the socket may be closed) and others chat on."""
@@ -473,3 +513,89 @@ def test_security_headers_from_the_real_server(server):
         response = requests.get(server.url + route)
         for name, value in EXPECTED_HEADERS.items():
             assert response.headers.get(name) == value, (route, name)
+
+
+# --- reserved event names -----------------------------------------------------------------------
+
+NOT_ALLOWED = {"ok": False, "error": "Evento no permitido"}
+
+
+def cut_within(raw, seconds):
+    """Whether the server ends this socket's Socket.IO session within `seconds`: a namespace
+    DISCONNECT ("41"), which it sends after sesion_terminada, or the websocket closing."""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            if raw.recv(max(0.05, deadline - time.monotonic())).startswith("41"):
+                return True
+    except websocket.WebSocketTimeoutException:
+        return False
+    except (websocket.WebSocketException, ConnectionError, OSError):
+        return True
+    return False
+
+
+def hears(raw, text, seconds=0.5):
+    """Whether any packet the raw socket gets within `seconds` contains `text`."""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            if text in raw.recv(max(0.05, deadline - time.monotonic())):
+                return True
+    except (websocket.WebSocketException, ConnectionError, OSError):
+        pass  # quiet, or closed
+    return False
+
+
+def test_a_forged_disconnect_leaves_a_demoted_agent_to_the_sweep(server_app, server, peers):
+    """`42["disconnect"]` does not take the socket off the session list: once its agent is demoted
+    the sweep still cuts it (out of every room), so it hears no more of the customers."""
+    agent = Raw(server, token_of(server, "agente2"))
+    assert agent.connect().startswith("40{")
+    forged = agent.event("disconnect")
+    assert agent.acks(1)[forged] == NOT_ALLOWED
+    agent.ws.send('42["disconnect"]')  # and without an acknowledgement
+    set_role(server_app, "agente2", "user")
+    try:
+        assert cut_within(agent, 5), "the demoted agent's socket was not cut after a forged disconnect"
+        customer = peers(server, token_of(server, "ana"))
+        assert customer.call("admin", "solo para agentes")["ok"] is True
+        assert not hears(agent, "solo para agentes")
+    finally:
+        set_role(server_app, "agente2", "admin")
+        agent.close()
+
+
+def test_a_forged_disconnect_does_not_outlive_the_token(start_server, server, peers):
+    """After `42["disconnect"]` the sweep still cuts the socket when its token expires, and it
+    gets no customer message after that."""
+    live = start_server(JWT_EXPIRES=2)
+    agent = Raw(live, token_of(live, "admin"))
+    assert agent.connect().startswith("40{")
+    agent.ws.send('42["disconnect"]')
+    assert cut_within(agent, 6), "the socket outlived its token after a forged disconnect"
+    customer = peers(live, token_of(server, "ana"))  # a token of the other server: 1 h
+    assert customer.call("admin", "hay alguien ahi")["ok"] is True
+    assert not hears(agent, "hay alguien ahi")
+    agent.close()
+def test_a_forged_connect_gives_no_fresh_bucket_and_no_second_presence(server):
+    """`42["connect"]` between messages: refused, so 200 messages still get only the bucket's
+    allowance (MESSAGE_BURST 20, MESSAGE_RATE 5 here), and presence counts the socket once."""
+    flooder = Raw(server, token_of(server, "bob"))
+    assert flooder.connect().startswith("40{")
+    forged, start = [], time.monotonic()
+    for i in range(200):
+        if i % 10 == 0:
+            forged.append(flooder.event("connect"))
+        flooder.emit({"para": "admin", "mensaje": f"reconectado {i}"})
+    acks = flooder.acks(200 + len(forged))
+    elapsed = time.monotonic() - start
+    assert all(acks.pop(ack_id) == NOT_ALLOWED for ack_id in forged)
+    accepted = sum(ack["ok"] for ack in acks.values())
+    assert 20 <= accepted <= 20 + 5 * elapsed + 2, (accepted, elapsed)
+    flooder.close()
+    agent = server.login("admin")
+    deadline = time.monotonic() + 5
+    while "bob" in agent.get(server.url + "/api/presencia").json()["usuarios"]:
+        assert time.monotonic() < deadline, "bob stays online after his only socket closed"
+        time.sleep(0.1)

@@ -103,3 +103,15 @@ def test_typing_does_not_use_the_message_bucket(app, connect):
         assert typing(ana, {"para": "admin"})["ok"] is True
     ack = ana.emit("mensaje_privado", {"para": "admin", "mensaje": "hola"}, callback=True)
     assert ack["ok"] is True
+
+
+@pytest.mark.parametrize("who, para", [
+    ("admin1", "x" * 201), ("admin1", "x" * 5000), ("ana1", "x" * 201), ("ana1", "admin" + " " * 300),
+    ("admin1", "ana\ud800"), ("ana1", "\udfff"),
+])
+def test_refusals_are_the_ones_mensaje_privado_gives(room, who, para):
+    """A long or unstorable `para` gets the same refusal as mensaje_privado (the routing one, not "Falta...")."""
+    message = room[who].emit("mensaje_privado", {"para": para, "mensaje": "hola"}, callback=True)
+    assert message["ok"] is False
+    assert typing(room[who], {"para": para}) == message
+    assert all(events == [] for events in everyone(room).values())
