@@ -7,6 +7,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from . import config
+from .binary_packets import refuse_binary_packets
 from .compression import without_websocket_compression
 from .extensions import csrf, db, migrate, socketio
 from .queue import client_manager
@@ -94,6 +95,11 @@ def init_socketio(app):
         logger=False,
         engineio_logger=False,
     )
+    refuse_binary_packets(socketio.server)
+    if socketio.server.eio.async_mode == "eventlet":  # threading's websockets are not eventlet's
+        from . import websocket_guard  # imports eventlet, which only this mode needs
+
+        websocket_guard.install(socketio.server, app.config)
 
 
 def serving():

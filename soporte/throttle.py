@@ -1,4 +1,4 @@
-"""A token bucket: how many messages one socket may send, in a burst and over time."""
+"""A token bucket: how many messages (or bytes) one socket may send, in a burst and over time."""
 import time
 
 TOO_MANY = "Demasiados mensajes; espera un momento"
@@ -14,12 +14,12 @@ class TokenBucket:
         self._tokens = self.burst
         self._updated = clock()
 
-    def take(self):
-        """Spend one token if there is one; False means over the limit."""
+    def take(self, amount=1):
+        """Spend `amount` tokens if there are that many; False means over the limit."""
         now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        if self._tokens >= amount:
+            self._tokens -= amount
             return True
         return False
