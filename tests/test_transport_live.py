@@ -3,13 +3,19 @@ a flood of frames stalls no other socket, binary packets close their socket and 
 
 Raw clients speak Engine.IO/Socket.IO by hand (see Raw in test_security_live.py).
 """
+import base64
+import json
 import multiprocessing
+import socket
 import statistics
+import struct
 import threading
 import time
 
 import pytest
 import requests
+import websocket
+
 from conftest import LiveServer, checker_app
 from flooder import flood_together
 from test_security_live import Raw, peers, token_of  # noqa: F401 (peers: a fixture)
@@ -93,3 +99,172 @@ def test_a_frame_flood_stalls_no_other_socket(server, peers):
     assert closed >= 3 and stalled == 0, (closed, stalled)
     assert server.process.poll() is None
     assert "WORKER TIMEOUT" not in server.log()
+
+
+# --- what one socket may send ---------------------------------------------------------------
+
+NOOP = "6"  # an Engine.IO NOOP packet: the server reads it and does nothing
+
+
+def close_code(raw, seconds=5.0):
+    """The status code of the close frame the server sends within `seconds`; "reset" if it only dropped the connection."""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            raw.ws.settimeout(max(0.05, deadline - time.monotonic()))
+            opcode, data = raw.ws.recv_data(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return struct.unpack("!H", data[:2])[0]
+    except websocket.WebSocketTimeoutException:
+        return None
+    except (websocket.WebSocketException, ConnectionError, OSError):
+        return "reset"
+    return None
+
+
+def send_until_closed(raw, frame, limit):
+    """Send `frame` until the server closes the socket or `limit` bytes went out; the bytes sent."""
+    sent = 0
+    try:
+        while sent < limit:
+            raw.ws.send(frame)
+            sent += len(frame)
+    except (websocket.WebSocketException, ConnectionError, OSError):
+        pass
+    return sent
+
+
+def still_open(raw):
+    """Whether the server keeps this socket: it answers a Socket.IO connect to a namespace that does not exist."""
+    raw.ws.send("40/nada,")
+    return raw.recv().startswith("44/nada,")
+
+
+def test_before_its_connect_a_socket_may_send_only_small_frames(server):
+    """Before the Socket.IO connect: a frame of 4 KiB passes, one of 27 KB closes the socket (1009),
+    and so does a message of small fragments that add up to more; after the connect 27 KB passes."""
+    raw = Raw(server)
+    raw.ws.send(NOOP + "x" * 4000)
+    assert still_open(raw)
+    raw.ws.send(BIG_FRAME)
+    assert close_code(raw) in (1009, "reset")
+    raw = Raw(server)
+    raw.ws.send_frame(websocket.ABNF.create_frame(NOOP + "x" * 3000, websocket.ABNF.OPCODE_TEXT, fin=0))
+    raw.ws.send_frame(websocket.ABNF.create_frame("x" * 3000, websocket.ABNF.OPCODE_CONT, fin=1))
+    assert close_code(raw) == 1009
+    raw = Raw(server, token_of(server, "bob"))
+    assert raw.connect().startswith("40{")
+    raw.ws.send(BIG_FRAME)
+    assert still_open(raw)
+    raw.close()
+
+
+def test_endless_empty_fragments_close_the_socket(server):
+    """A message that never ends, in empty continuation frames, is closed (1009), not kept growing."""
+    raw = Raw(server, token_of(server, "bob"))
+    assert raw.connect().startswith("40{")
+    raw.ws.send_frame(websocket.ABNF.create_frame(NOOP, websocket.ABNF.OPCODE_TEXT, fin=0))
+    for _ in range(100):
+        raw.ws.send_frame(websocket.ABNF.create_frame("", websocket.ABNF.OPCODE_CONT, fin=0))
+    assert close_code(raw) == 1009
+
+
+@pytest.mark.parametrize("connected", [False, True])
+def test_a_socket_past_its_bytes_per_second_is_closed(server, peers, connected):
+    """Frames the size limit allows, sent as fast as possible: past the burst (1 MiB) and rate the
+    server closes that socket with 1008; another socket is untouched."""
+    agent = peers(server, token_of(server, "admin"))
+    raw = Raw(server, token_of(server, "bob") if connected else None)
+    if connected:
+        assert raw.connect().startswith("40{")
+    frame = BIG_FRAME if connected else SMALL_FRAME
+    sent = send_until_closed(raw, frame, 64 << 20)
+    assert sent < 64 << 20, "the server read 64 MB from one socket without closing it"
+    assert close_code(raw) in (1008, "reset")
+    print(f"\nclosed after {sent / 1e6:.1f} MB written")
+    assert agent.client.connected and agent.call("ana", "¿sigues ahí?")["ok"] is True
+
+
+def test_the_bytes_cap_sends_1008(server):
+    """The close frame says why: 1008, once the server has read past the burst."""
+    raw = Raw(server, token_of(server, "bob"))
+    assert raw.connect().startswith("40{")
+    for _ in range(45):  # 1.2 MB, a little past the burst, all of which the server reads
+        raw.ws.send(BIG_FRAME)
+    assert close_code(raw) == 1008
+
+
+def test_binary_frames_close_the_socket(server):
+    """The protocol has no binary data: a binary frame gets close code 1003."""
+    raw = Raw(server, token_of(server, "bob"))
+    assert raw.connect().startswith("40{")
+    raw.ws.send_binary(b"\x04" + b"x" * 100)
+    assert close_code(raw) == 1003
+
+
+def test_pre_rfc6455_handshakes_are_refused(server):
+    """A hixie-75 handshake (no Sec-WebSocket-Version), whose reader buffers without a limit, gets 400."""
+    host = f"127.0.0.1:{server.port}".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+        conn.sendall(b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + host + b"\r\n"
+                     b"Upgrade: WebSocket\r\nConnection: Upgrade\r\nOrigin: http://" + host + b"\r\n\r\n")
+        status = conn.recv(200).split(b"\r\n")[0]
+    assert status.startswith(b"HTTP/1.1 400"), status
+
+
+# --- binary packets -------------------------------------------------------------------------
+
+ATTACHMENTS = '459999999999-["mensaje_privado",{"_placeholder":true,"num":0}]'  # a BINARY_EVENT
+
+
+def worker_rss(server):
+    """The resident memory of the server's gunicorn worker, in bytes."""
+    master = server.process.pid
+    worker = open(f"/proc/{master}/task/{master}/children").read().split()[0]
+    for line in open(f"/proc/{worker}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+
+
+@pytest.mark.parametrize("attachment", ["frame", "base64"])
+def test_a_binary_event_closes_its_socket_and_costs_no_memory(server, peers, attachment):
+    """A BINARY_EVENT that announces 9,999,999,999 attachments closes that connection at once:
+    the 50 MB of attachments that follow (binary frames, or "b<base64>" text) are not kept."""
+    agent = peers(server, token_of(server, "admin"))
+    raw = Raw(server, token_of(server, "bob"))
+    assert raw.connect().startswith("40{")
+    before = worker_rss(server)
+    raw.ws.send(ATTACHMENTS)
+    chunk = b"\x00" * 20000
+    frame = (lambda: raw.ws.send_binary(chunk)) if attachment == "frame" else \
+        (lambda: raw.ws.send("b" + base64.b64encode(chunk).decode()))
+    sent = 0
+    try:
+        while sent < 50_000_000:
+            frame()
+            sent += len(chunk)
+    except (websocket.WebSocketException, ConnectionError, OSError):
+        pass
+    closed = raw.closed_within(5)
+    time.sleep(0.5)
+    grown = worker_rss(server) - before
+    print(f"\n{attachment}: {sent / 1e6:.1f} MB of attachments written; worker RSS {grown / 1e6:+.1f} MB")
+    assert closed, "the server kept the socket"
+    assert sent < 50_000_000, "the server read 50 MB of attachments"
+    assert grown < 5_000_000, grown
+    assert agent.client.connected and agent.call("ana", "¿sigues ahí?")["ok"] is True
+
+
+def test_a_binary_ack_or_binary_data_over_polling_closes_the_session(server):
+    """Over long-polling too: a BINARY_ACK ("46...") or a binary message ("b<base64>") ends the session."""
+    token = token_of(server, "bob")
+    for body in ('461-[{"_placeholder":true,"num":0}]', "bAAAA", '451-["x",{"_placeholder":true,"num":0}]'):
+        http = requests.Session()
+        http.cookies.set("token", token)
+        base = server.url + "/socket.io/?EIO=4&transport=polling"
+        sid = json.loads(http.get(base).text[1:])["sid"]
+        assert http.post(f"{base}&sid={sid}", data="40").status_code == 200
+        assert http.get(f"{base}&sid={sid}").text.startswith("40{")
+        assert http.post(f"{base}&sid={sid}", data=body).status_code == 200
+        answer = http.get(f"{base}&sid={sid}", timeout=5)
+        assert answer.status_code == 400 or answer.text == "1", (body, answer.status_code, answer.text)
