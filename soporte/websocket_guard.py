@@ -56,6 +56,15 @@ class MeteredSocket:
             raise FailedConnectionError(1008, TOO_MUCH)
         return data
 
+    def shutdown(self, how):
+        """Shut the socket down, unless it is closed already.
+
+        A websocket that eventlet failed is closed again by Engine.IO's writer, and
+        eventlet logs the EBADF of that second shutdown: a line per socket in a flood.
+        """
+        if self._sock.fileno() != -1:
+            self._sock.shutdown(how)
+
     def __getattr__(self, name):
         return getattr(self._sock, name)
 

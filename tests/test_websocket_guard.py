@@ -7,7 +7,7 @@ import pytest
 from soporte.throttle import TokenBucket
 
 with warnings.catch_warnings():  # importing eventlet warns that it is deprecated; production imports it anyway
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
 
     from soporte.websocket_guard import MeteredSocket, apply_mask
@@ -73,3 +73,13 @@ def test_the_metered_socket_refills_over_time():
     sock.recv(1000)
     clock[0] = 5.0  # 500 bytes back
     assert sock.recv(1000) == b"y" * 500
+
+
+def test_shutting_down_a_closed_metered_socket_is_quiet():
+    """Engine.IO's writer closes a websocket that eventlet already failed: no EBADF for eventlet to log."""
+    import socket
+
+    raw = socket.socket()
+    sock = MeteredSocket(raw, TokenBucket(1, 1))
+    raw.close()
+    sock.shutdown(socket.SHUT_WR)
