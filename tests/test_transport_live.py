@@ -268,4 +268,4 @@ def test_a_binary_ack_or_binary_data_over_polling_closes_the_session(server):
         assert http.get(f"{base}&sid={sid}").text.startswith("40{")
         assert http.post(f"{base}&sid={sid}", data=body).status_code == 200
         answer = http.get(f"{base}&sid={sid}", timeout=5)
-        assert answer.status_code == 400 or answer.text == "1", (body, answer.status_code, answer.text)
+        assert answer.status_code == 400 and "disconnected" in answer.text, (body, answer.status_code, answer.text)
