@@ -66,6 +66,7 @@ class MeteredSocket:
             self._sock.shutdown(how)
 
     def __getattr__(self, name):
+        """Everything else (sendall, settimeout, close...) is the socket's own."""
         return getattr(self._sock, name)
 
 
@@ -122,6 +123,7 @@ def install(server, settings):
             return server.manager.sid_from_eio_sid(eio_sid, "/") is not None
 
         def handle(ws):
+            """Engine.IO's handler, on a guarded websocket."""
             guard(ws, connected, settings)
             return handler(ws)
 

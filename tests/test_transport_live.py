@@ -66,6 +66,7 @@ def relay_times(customer, agent, seconds):
 
 
 def p99(values):
+    """The 99th percentile, within the values (never extrapolated past the largest)."""
     return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
