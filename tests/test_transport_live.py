@@ -47,7 +47,7 @@ def poll_health(server, seconds, answers):
 
 
 def relay_times(customer, agent, seconds):
-    """The customer's `escribiendo` every 20 ms for `seconds`: the seconds each took to reach the agent.
+    """The customer's `escribiendo`, one after another, for `seconds`: the seconds each took to reach the agent.
 
     escribiendo rather than mensaje_privado: it crosses the same sockets and relay, while
     a message's journal fsync blocks the whole process now and then (see the report on
@@ -61,7 +61,7 @@ def relay_times(customer, agent, seconds):
         while agent.get(timeout=10)[0] != "escribiendo":
             pass
         times.append(time.perf_counter() - start)
-        time.sleep(0.02)
+        time.sleep(0.005)
     return times
 
 
@@ -149,11 +149,11 @@ def test_before_its_connect_a_socket_may_send_only_small_frames(server):
     raw.ws.send(NOOP + "x" * 4000)
     assert still_open(raw)
     raw.ws.send(BIG_FRAME)
-    assert close_code(raw) in (1009, "reset")
+    assert close_code(raw) in (1009, "reset")  # reset: the server closed with the frame unread
     raw = Raw(server)
     raw.ws.send_frame(websocket.ABNF.create_frame(NOOP + "x" * 3000, websocket.ABNF.OPCODE_TEXT, fin=0))
     raw.ws.send_frame(websocket.ABNF.create_frame("x" * 3000, websocket.ABNF.OPCODE_CONT, fin=1))
-    assert close_code(raw) == 1009
+    assert close_code(raw) in (1009, "reset")  # reset: the server closed with the second frame unread
     raw = Raw(server, token_of(server, "bob"))
     assert raw.connect().startswith("40{")
     raw.ws.send(BIG_FRAME)
