@@ -26,13 +26,25 @@ SMALL_FRAME = "6" + "x" * 3000  # under the frame limit before connect: only the
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One server for the module, with the generous message limits of the suite."""
+def server_app(tmp_path_factory):
+    """The test database with the usual accounts, for this module's servers."""
     with checker_app(tmp_path_factory.mktemp("transport")) as app:
-        live = LiveServer(app.tmp, app.config["SQLALCHEMY_DATABASE_URI"], {"SOPORTE_TYPING_INTERVAL": "0"})
-        live.start()
-        yield live
-        live.stop()
+        yield app
+
+
+def start(server_app, **settings):
+    """A started server on the module's database, with the suite's message limits and these SOPORTE_ settings."""
+    live = LiveServer(server_app.tmp, server_app.config["SQLALCHEMY_DATABASE_URI"],
+                      {"SOPORTE_TYPING_INTERVAL": "0", **{f"SOPORTE_{k}": str(v) for k, v in settings.items()}})
+    return live.start()
+
+
+@pytest.fixture(scope="module")
+def server(server_app):
+    """One server for the module (escribiendo unthrottled: the flood test's probe)."""
+    live = start(server_app)
+    yield live
+    live.stop()
 
 
 def poll_health(server, seconds, answers):
@@ -70,6 +82,7 @@ def p99(values):
     return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
+@pytest.mark.slow
 def test_a_frame_flood_stalls_no_other_socket(server, peers):
     """Floods of frames from sockets with and without a Socket.IO connect, each reconnecting as
     soon as it is closed: every flooding socket is closed, another customer's messages keep
@@ -77,7 +90,7 @@ def test_a_frame_flood_stalls_no_other_socket(server, peers):
     # every login first: its password check holds the whole process (see the report on issue #10)
     agent, customer = peers(server, token_of(server, "admin")), peers(server, token_of(server, "ana"))
     floods = [(BIG_FRAME, None), (SMALL_FRAME, None), (BIG_FRAME, token_of(server, "bob"))]
-    quiet = relay_times(customer, agent, 1)
+    quiet = relay_times(customer, agent, 3)  # the machine's own latency, printed beside the flood's
     # one process for the flooders: the server, the flooders and this client share two cores here
     spawn = multiprocessing.get_context("spawn")
     results, answers = spawn.Queue(), []
@@ -92,11 +105,12 @@ def test_a_frame_flood_stalls_no_other_socket(server, peers):
     flooder.join()
     print(f"\nflood: {sent / (FLOOD_SECONDS + 1) / 1e6:.1f} MB/s written by the flooders, "
           f"{closed} sockets closed by the server, {stalled} stalled; relay quiet p50 "
-          f"{statistics.median(quiet) * 1000:.1f} ms, flooded p50 {statistics.median(busy) * 1000:.1f} ms "
+          f"{statistics.median(quiet) * 1000:.1f} ms p99 {p99(quiet) * 1000:.1f} ms, "
+          f"flooded p50 {statistics.median(busy) * 1000:.1f} ms "
           f"p99 {p99(busy) * 1000:.1f} ms max {max(busy) * 1000:.1f} ms ({len(busy)} events); "
           f"{len(answers)} /healthz")
     assert set(answers) == {200}, answers
-    assert p99(busy) < 0.1, sorted(busy)[-5:]
+    assert p99(busy) < 0.1, (f"quiet p99 {p99(quiet) * 1000:.0f} ms", sorted(busy)[-5:])
     assert closed >= 3 and stalled == 0, (closed, stalled)
     assert server.process.poll() is None
     assert "WORKER TIMEOUT" not in server.log()
@@ -166,7 +180,7 @@ def test_endless_empty_fragments_close_the_socket(server):
     raw = Raw(server, token_of(server, "bob"))
     assert raw.connect().startswith("40{")
     raw.ws.send_frame(websocket.ABNF.create_frame(NOOP, websocket.ABNF.OPCODE_TEXT, fin=0))
-    for _ in range(100):
+    for _ in range(15):  # 16 frames, and no more: the server reads them all before it refuses the 17th
         raw.ws.send_frame(websocket.ABNF.create_frame("", websocket.ABNF.OPCODE_CONT, fin=0))
     assert close_code(raw) == 1009
 
@@ -187,13 +201,24 @@ def test_a_socket_past_its_bytes_per_second_is_closed(server, peers, connected):
     assert agent.client.connected and agent.call("ana", "¿sigues ahí?")["ok"] is True
 
 
-def test_the_bytes_cap_sends_1008(server):
-    """The close frame says why: 1008, once the server has read past the burst."""
-    raw = Raw(server, token_of(server, "bob"))
-    assert raw.connect().startswith("40{")
-    for _ in range(45):  # 1.2 MB, a little past the burst, all of which the server reads
-        raw.ws.send(BIG_FRAME)
-    assert close_code(raw) == 1008
+def test_the_bytes_cap_sends_1008(server_app):
+    """The close frame says why: 1008, on a server whose bucket holds 100,000 bytes and barely refills.
+
+    Frames one at a time, so the server has read all of each (a close with bytes still
+    unread reaches the client as a reset, without the close frame).
+    """
+    live = start(server_app, WEBSOCKET_BYTES_PER_SECOND=1, WEBSOCKET_BYTES_BURST=100000)
+    try:
+        raw = Raw(live, token_of(live, "bob"))
+        assert raw.connect().startswith("40{")
+        for _ in range(3):  # 81,000 bytes and their headers: within the bucket
+            raw.ws.send(BIG_FRAME)
+            time.sleep(0.05)
+        assert still_open(raw)
+        raw.ws.send(BIG_FRAME)  # past it
+        assert close_code(raw) == 1008
+    finally:
+        live.stop()
 
 
 def test_binary_frames_close_the_socket(server):
