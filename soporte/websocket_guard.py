@@ -30,7 +30,7 @@ NO_BINARY = "Este servidor no acepta datos binarios"
 
 
 def apply_mask(data, mask, length=None, offset=0):
-    """eventlet's RFC6455WebSocket._apply_mask (XOR with the 4-byte mask from `offset`), on the whole buffer at once."""
+    """eventlet's RFC6455WebSocket._apply_mask (XOR with the mask from `offset`), on the whole buffer at once."""
     if length is None:
         length = len(data)
     if not length:

@@ -57,7 +57,8 @@ def flood_together(url, floods, seconds, results):
     os.nice(19)
 
     counts = queue.Queue()
-    threads = [threading.Thread(target=flood, args=(url, frame, token, seconds, counts)) for frame, token in floods]
+    threads = [threading.Thread(target=flood, args=(url, frame, token, seconds, counts))
+               for frame, token in floods]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -123,7 +123,7 @@ NOOP = "6"  # an Engine.IO NOOP packet: the server reads it and does nothing
 
 
 def close_code(raw, seconds=5.0):
-    """The status code of the close frame the server sends within `seconds`; "reset" if it only dropped the connection."""
+    """The code of the close frame the server sends within `seconds`; "reset" if it dropped the connection."""
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:
