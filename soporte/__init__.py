@@ -6,6 +6,7 @@ import sys
 from flask import Flask
 
 from . import config
+from .binary_packets import refuse_binary_packets
 from .compression import without_websocket_compression
 from .devserver_websocket import websocket_ends_quietly
 from .extensions import csrf, db, migrate, socketio
@@ -98,6 +99,11 @@ def init_socketio(app):
         logger=False,
         engineio_logger=False,
     )
+    refuse_binary_packets(socketio.server)
+    if socketio.server.eio.async_mode == "eventlet":  # threading's websockets are not eventlet's
+        from . import websocket_guard  # imports eventlet, which only this mode needs
+
+        websocket_guard.install(socketio.server, app.config)
 
 
 def serving():

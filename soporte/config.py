@@ -35,6 +35,10 @@ DEFAULTS = {
     # refused payloads cost no message; these bound them (a lookup each): past them a socket is muted
     "REFUSAL_RATE": 20.0,  # refused payloads per second one socket may send, sustained
     "REFUSAL_BURST": 100,  # refused payloads one socket may send at once before REFUSAL_RATE applies
+    # the websocket transport under eventlet (see soporte/websocket_guard.py)
+    "WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT": 4096,  # bytes a frame may have until the socket's Socket.IO connect succeeds
+    "WEBSOCKET_BYTES_PER_SECOND": 262144,  # bytes one websocket may send a second, sustained; past it that socket is closed (1008)
+    "WEBSOCKET_BYTES_BURST": 1048576,  # bytes one websocket may send at once before WEBSOCKET_BYTES_PER_SECOND applies
     # presence and typing (see soporte/presence.py, typing_relay.py)
     "PRESENCE_TTL": 15.0,  # seconds a process's online users outlive its last beat in Redis (a killed process)
     "PRESENCE_INTERVAL": 5.0,  # seconds between beats: each refreshes this process and reaps dead ones

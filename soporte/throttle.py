@@ -1,4 +1,4 @@
-"""A token bucket: how many messages one socket may send, in a burst and over time."""
+"""A token bucket: how many messages (or bytes) one socket may send, in a burst and over time."""
 import time
 
 TOO_MANY = "Demasiados mensajes; espera un momento"
@@ -14,19 +14,19 @@ class TokenBucket:
         self._tokens = self.burst
         self._updated = clock()
 
-    def take(self):
-        """Spend one token if there is one; False means over the limit."""
-        if self.ready():
-            self._tokens -= 1
+    def take(self, amount=1):
+        """Spend `amount` tokens if there are that many; False means over the limit."""
+        if self.ready(amount):
+            self._tokens -= amount
             return True
         return False
 
-    def ready(self):
-        """Whether there is a token now, without spending it."""
+    def ready(self, amount=1):
+        """Whether there are `amount` tokens now, without spending them."""
         now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
-        return self._tokens >= 1
+        return self._tokens >= amount
 
     def give_back(self):
         """Return a token spent on an event that was refused after all."""

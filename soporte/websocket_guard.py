@@ -1,0 +1,135 @@
+"""What one websocket client may send under eventlet, so that one socket cannot stall the process.
+
+eventlet reads frames in pure Python. It unmasked each frame a byte at a time (about
+2.5 MB/s), and the greenthread reading a socket never yields while data keeps coming:
+one client without even a Socket.IO connect, sending 27 KB frames as fast as it could,
+starved every other socket and /healthz until gunicorn killed the worker. So each
+websocket of this server gets, from install():
+
+- a whole-buffer unmask (the same bytes as eventlet's, at memory speed);
+- a yield after every frame, so the other greenthreads run between them;
+- a small frame limit until its Socket.IO connect has succeeded (an unauthenticated
+  socket has only the CONNECT packet to say), then the usual one, with a message's
+  fragments counted together;
+- a cap on its inbound bytes per second (a token bucket) that closes that socket only,
+  with close code 1008;
+- no binary frames (close code 1003): the protocol has none (see binary_packets.py);
+- no pre-RFC 6455 handshakes, whose reader buffers without a limit.
+"""
+import eventlet
+from eventlet.websocket import FailedConnectionError
+
+from .throttle import TokenBucket
+
+BINARY = 2  # the websocket opcode of a binary frame
+# browsers and socket.io clients send each message in one frame; a few fragments are let
+# through for clients that split, but not an endless stream of empty ones
+MAX_FRAGMENTS = 16
+TOO_MUCH = "Demasiados datos; espera un momento"
+NO_BINARY = "Este servidor no acepta datos binarios"
+
+
+def apply_mask(data, mask, length=None, offset=0):
+    """eventlet's RFC6455WebSocket._apply_mask (XOR with the mask from `offset`), on the whole buffer at once."""
+    if length is None:
+        length = len(data)
+    if not length:
+        return b""
+    # the mask as it lines up with this piece: a frame's payload may arrive in several reads
+    key = bytes(mask[(offset + i) % 4] for i in range(4))
+    repeated = (key * (length // 4 + 1))[:length]
+    unmasked = int.from_bytes(data[:length], "big") ^ int.from_bytes(repeated, "big")
+    return unmasked.to_bytes(length, "big")
+
+
+class MeteredSocket:
+    """A socket whose reads spend from a bytes-per-second bucket; past it, that websocket fails with 1008."""
+
+    def __init__(self, sock, bucket):
+        self._sock = sock
+        self._bucket = bucket
+
+    def recv(self, size, *args):
+        """Read like the socket, charging what arrived."""
+        data = self._sock.recv(size, *args)
+        if data and not self._bucket.take(len(data)):
+            raise FailedConnectionError(1008, TOO_MUCH)
+        return data
+
+    def shutdown(self, how):
+        """Shut the socket down, unless it is closed already.
+
+        A websocket that eventlet failed is closed again by Engine.IO's writer, and
+        eventlet logs the EBADF of that second shutdown: a line per socket in a flood.
+        """
+        if self._sock.fileno() != -1:
+            self._sock.shutdown(how)
+
+    def __getattr__(self, name):
+        """Everything else (sendall, settimeout, close...) is the socket's own."""
+        return getattr(self._sock, name)
+
+
+class FrameGuard:
+    """The frame limit of one websocket, and its reader's per-frame steps."""
+
+    def __init__(self, ws, connected, limit_before_connect):
+        self.ws = ws
+        self.connected = connected  # () -> whether its Socket.IO connect has succeeded
+        self.limit_before_connect = limit_before_connect
+        self.limit_after_connect = ws.max_frame_length  # eventlet's, from max_http_buffer_size
+        self.read_frame = ws._recv_frame  # eventlet's own
+
+    def limit(self):
+        """The largest frame (or fragmented message) this socket may send now."""
+        return self.limit_after_connect if self.connected() else self.limit_before_connect
+
+    def recv_frame(self, message=None):
+        """Read one frame with eventlet's reader, within this socket's limits; then let others run."""
+        pending = 0 if message is None else sum(len(piece) for piece in message.data)
+        if message is not None and len(message.data) >= MAX_FRAGMENTS:
+            raise FailedConnectionError(1009, "Demasiados fragmentos en un mensaje")
+        # eventlet checks each frame's length against this: what the message has left
+        self.ws.max_frame_length = max(0, self.limit() - pending)
+        frame = self.read_frame(message)
+        if frame.opcode == BINARY:
+            raise FailedConnectionError(1003, NO_BINARY)
+        eventlet.sleep(0)
+        return frame
+
+
+def guard(ws, connected, settings):
+    """Give one eventlet websocket this module's reader: fast unmask, limits, bytes/s cap, yields."""
+    ws._apply_mask = apply_mask  # eventlet calls self._apply_mask(data, mask, length=, offset=)
+    ws.socket = MeteredSocket(ws.socket, TokenBucket(settings["WEBSOCKET_BYTES_PER_SECOND"],
+                                                     settings["WEBSOCKET_BYTES_BURST"]))
+    ws._recv_frame = FrameGuard(ws, connected, settings["WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT"]).recv_frame
+
+
+def install(server, settings):
+    """Guard every websocket that this python-socketio server (in eventlet mode) accepts from now on.
+
+    settings: the app's config (WEBSOCKET_* values).
+    """
+    eio = server.eio
+    make_websocket = eio._async["websocket"]  # engineio's eventlet WebSocketWSGI
+
+    def guarded_websocket(handler, eio_server):
+        """engineio's websocket app, with its handler guarding the websocket before the first read."""
+        eio_sid = handler.__self__.sid  # the handler is the Engine.IO socket's _websocket_handler
+
+        def connected():
+            """Whether this Engine.IO connection has a Socket.IO connection on "/"."""
+            return server.manager.sid_from_eio_sid(eio_sid, "/") is not None
+
+        def handle(ws):
+            """Engine.IO's handler, on a guarded websocket."""
+            guard(ws, connected, settings)
+            return handler(ws)
+
+        app = make_websocket(handle, eio_server)
+        app.support_legacy_versions = False  # hixie-75/76: its reader buffers a frame without any limit
+        return app
+
+    # a copy: the driver's table is shared by every server in the process (each test's app)
+    eio._async = {**eio._async, "websocket": guarded_websocket}
