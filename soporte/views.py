@@ -2,6 +2,8 @@
 from flask import Blueprint, current_app, g, redirect, render_template, url_for
 
 from .auth import token_required
+from .extensions import db
+from .models import Usuario
 
 bp = Blueprint("views", __name__)
 
@@ -21,4 +23,11 @@ def soporte():
         usuario=g.usuario,
         inbox=current_app.config["SUPPORT_INBOX"],
         max_length=current_app.config["MAX_MESSAGE_LENGTH"],
+        agent_names=agent_names() if g.usuario["rol"] == "admin" else {},
     )
+
+
+def agent_names():
+    """Every agent's display name by username: the colleagues-online line reads names, presence sends usernames."""
+    rows = db.session.execute(db.select(Usuario.usuario, Usuario.nombre).filter_by(rol="admin"))
+    return dict(rows.all())

@@ -80,11 +80,11 @@ def test_logout_in_one_tab_ends_the_others_and_presence_drops_the_agent(open_cha
     agente2 = open_chat("agente2")
     admin = open_chat("admin")
     colleagues = admin.page.locator(".agentes-en-linea")
-    expect(colleagues).to_have_text("Agentes en línea: admin, agente2")
+    expect(colleagues).to_have_text("Agentes en línea: Admin, Agente2")
     second = admin.page.context.new_page()  # a second tab of the same browser (same login)
     second.goto(admin.base_url + "/soporte")
     expect(second.locator("#estado")).to_have_attribute("data-state", "connected")
-    expect(second.locator(".agentes-en-linea")).to_have_text("Agentes en línea: admin, agente2")
+    expect(second.locator(".agentes-en-linea")).to_have_text("Agentes en línea: Admin, Agente2")
     second_dot = second.locator('#usuarios [data-user="ana"] .presence-dot')
     expect(second_dot).to_have_attribute("data-online", "true")
     expect(second_dot).to_be_visible()
@@ -97,7 +97,7 @@ def test_logout_in_one_tab_ends_the_others_and_presence_drops_the_agent(open_cha
     # its socket is gone, so it cannot know who is online: it claims no one
     expect(second.locator(".agentes-en-linea")).to_be_hidden()
     expect(second_dot).to_be_hidden()
-    expect(agente2.page.locator(".agentes-en-linea")).to_have_text("Agentes en línea: agente2")
+    expect(agente2.page.locator(".agentes-en-linea")).to_have_text("Agentes en línea: Agente2")
     expect(ana.page.locator("#soporte-estado")).to_have_text("Soporte en línea")  # agente2 still is
     keep_shot(second, "composer-otra-pestana-tras-salir")
     agente2.page.get_by_role("link", name="Salir").click()

@@ -71,3 +71,16 @@ def test_customer_on_operations_gets_the_error_page(open_chat):
     ana.page.screenshot(path=str(SCREENSHOTS / "error-403-en.png"), full_page=True)
     ana.page.get_by_role("link", name="Back to the chat").click()
     ana.page.wait_for_url("**/soporte")
+
+
+def test_agents_online_are_listed_by_display_name(app, open_chat):
+    """The agents' line of colleagues online reads display names, not usernames."""
+    rename(app, "agente2", LUCIA)
+    lucia = open_chat("agente2")
+    admin = open_chat("admin")
+    with app.app_context():
+        admin_name = db.session.execute(db.select(Usuario.nombre).filter_by(usuario="admin")).scalar_one()
+    names = sorted([admin_name, LUCIA])
+    expect(admin.page.locator(".agentes-en-linea")).to_have_text(f"Agentes en línea: {', '.join(names)}")
+    expect(lucia.page.locator(".agentes-en-linea")).to_have_text(f"Agentes en línea: {', '.join(names)}")
+    admin.screenshot("nombres-agentes-en-linea")

@@ -35,7 +35,7 @@ def test_presence_dots_and_support_indicator(open_chat):
     expect(dot(admin, "bob")).to_have_attribute("data-online", "true")
     expect(dot(admin, "bob")).to_have_class(classes("presence-dot", "rounded-circle", "bg-success"))
     agente2 = open_chat("agente2")
-    expect(admin.page.locator(".agentes-en-linea")).to_have_text("Agentes en línea: admin, agente2")
+    expect(admin.page.locator(".agentes-en-linea")).to_have_text("Agentes en línea: Admin, Agente2")
 
     second_tab = bob.page.context.new_page()  # a second tab of bob's: closing one keeps him online
     second_tab.goto(bob.base_url + "/soporte")

@@ -35,6 +35,8 @@ const page = {
   },
   csrf: document.querySelector('meta[name="csrf-token"]')?.content,
 };
+// agents: colleagues online are listed by display name, and presence sends usernames
+for (const [user, nombre] of Object.entries(JSON.parse(root.dataset.agentes || "{}"))) learnName(user, nombre);
 
 class SessionExpired extends Error {}
 

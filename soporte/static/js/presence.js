@@ -5,6 +5,7 @@
 // by inbox.js: a MutationObserver gives each new item its dot, so inbox.js needs no hook.
 import { el } from "./conversation.js";
 import { t } from "./i18n.js";
+import { nameOf, onNameLearned } from "./names.js";
 
 const FOLLOW_TIMEOUT_MS = 10000;
 
@@ -18,6 +19,7 @@ class AgentPresence {
     this.colleagues = el("p", "agentes-en-linea card-footer small text-body-secondary mb-0");
     list.parentElement.append(this.colleagues);
     new MutationObserver(() => this.paintAll()).observe(list, { childList: true });
+    onNameLearned(() => this.paintAll());
     this.paintAll();
   }
 
@@ -40,7 +42,7 @@ class AgentPresence {
   paintAll() {
     for (const item of this.list.querySelectorAll("[data-user]")) this.paint(item);
     this.colleagues.hidden = !this.known;
-    const names = [...this.agents].sort();
+    const names = [...this.agents].map(nameOf).sort((a, b) => a.localeCompare(b));
     this.colleagues.textContent = names.length
       ? t("Agentes en línea: {nombres}", { nombres: names.join(", ") })
       : t("Ningún agente en línea");
