@@ -30,6 +30,19 @@ class Chat:
         self.directory = Directory()
         self.conversations = RecentConversations()
         self._acks = collections.OrderedDict()
+        self.recall_spooled_acks()
+
+    def recall_spooled_acks(self):
+        """Remember the acks of the spool's rows that had a cid (what an earlier run acknowledged but did not store).
+
+        Until the replay has stored them, the database cannot say that a retried cid
+        was acknowledged; the journal can, so a retry gets the first ack and is not
+        delivered again.
+        """
+        rows = [row for row in self.writer.spool.journaled_rows() if row.get("cid")]
+        for row in rows[-RECENT_ACKS:]:
+            self._acks.setdefault((row["de_usuario"], row["cid"]),
+                                  {"ok": True, "id": row["id"], "fecha": iso_utc(row["fecha"])})
 
     def ack_for(self, sender, cid):
         """The acknowledgement already given to this sender's message `cid`, if any."""
@@ -41,7 +54,6 @@ class Chat:
             self._acks[(sender, cid)] = ack
             if len(self._acks) > RECENT_ACKS:
                 self._acks.popitem(last=False)
-
 
     def recall_acks(self, minutes=RECALL_MINUTES):
         """Remember the acks of recently stored messages that had a cid (after a restart).

@@ -181,3 +181,32 @@ def test_full_disk_and_database_down_refuses_and_stores_nothing(app, tiny_disk):
         up.extensions["soporte"].writer.close(timeout=1)
     assert cids.count(stored_cid) == 1
     assert refused_cid not in cids
+
+
+def test_a_new_process_answers_a_retry_from_the_spool(app, tmp_path):
+    """What a dead process journaled (database down) and nobody stored yet: a new process answers a
+    retry of its cid with the first ack, delivers nothing, and the replay stores it once."""
+    first = {"ok": True, "id": 247953278044032, "fecha": "2026-12-02T15:24:28.272974Z"}
+    journaled = row(1, id=first["id"], fecha=datetime(2026, 12, 2, 15, 24, 28, 272974), cid="c-muerto")
+    Spool(app.config["SPOOL_DIR"]).append([journaled])  # the dead process's segment, unlocked: it died
+
+    restarted = create_app({"TESTING": True, "SPOOL_DIR": app.config["SPOOL_DIR"], **TEST_SECRETS,
+                            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+                           instance_path=str(tmp_path / "instance"))
+    try:
+        agent = socketio.test_client(restarted, auth={"token": token_of(restarted, "admin", "admin")})
+        customer = socketio.test_client(restarted, auth={"token": token_of(restarted, "ana", "user")})
+        again = customer.emit("mensaje_privado", {"para": "admin", "mensaje": "mensaje 1", "cid": "c-muerto"},
+                              callback=True)
+        delivered = agent.get_received()
+        writer = restarted.extensions["soporte"].writer
+        writer.start()
+        assert writer.flush(10)
+        with restarted.app_context():
+            stored = db.session.execute(db.select(Mensaje.id, Mensaje.cid)).all()
+            db.session.remove()
+    finally:
+        restarted.extensions["soporte"].writer.close(timeout=1)
+    assert again == first
+    assert delivered == []
+    assert [tuple(r) for r in stored] == [(first["id"], "c-muerto")]
