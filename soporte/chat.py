@@ -30,6 +30,7 @@ class Chat:
         self.directory = Directory()
         self.conversations = RecentConversations()
         self._acks = collections.OrderedDict()
+        self._held = {}  # (sender, cid) -> the Outgoing whose journaling outlived its ack
         self.recall_spooled_acks()
 
     def recall_spooled_acks(self):
@@ -54,6 +55,20 @@ class Chat:
             self._acks[(sender, cid)] = ack
             if len(self._acks) > RECENT_ACKS:
                 self._acks.popitem(last=False)
+
+    def held_for(self, sender, cid):
+        """The message of this sender's `cid` that is still waiting for the journal, if any."""
+        return self._held.get((sender, cid)) if cid else None
+
+    def hold(self, sender, cid, outgoing):
+        """Keep a message that is not durable yet under its `cid`, so a retry waits for it."""
+        if cid:
+            self._held[(sender, cid)] = outgoing
+
+    def release(self, sender, cid, outgoing):
+        """Forget a held message once its outcome is known (its ack is remembered, or it failed)."""
+        if cid and self._held.get((sender, cid)) is outgoing:
+            del self._held[(sender, cid)]
 
     def recall_acks(self, minutes=RECALL_MINUTES):
         """Remember the acks of recently stored messages that had a cid (after a restart).

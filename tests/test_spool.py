@@ -152,9 +152,14 @@ def send(app, username, rol, cid):
         client.disconnect()
 
 
+def live_texts(agent):
+    """The texts of the messages an agent's test client received live."""
+    return [event["args"][0]["mensaje"] for event in agent.get_received() if event["name"] == "mensaje_recibido"]
+
+
 def test_full_disk_and_database_down_refuses_and_stores_nothing(app, tiny_disk):
-    """Spool full and database down: the sender gets ok false and nothing of it is stored, ever;
-    spool full and database up: the message is stored directly."""
+    """Spool full and database down: the sender gets ok false, no agent saw it, and nothing of it
+    is stored, ever; spool full and database up: the message is stored directly and delivered."""
     spool_dir = str(tiny_disk / "spool")
     os.makedirs(spool_dir)
     fill(tiny_disk)
@@ -162,17 +167,23 @@ def test_full_disk_and_database_down_refuses_and_stores_nothing(app, tiny_disk):
     down = create_app({"TESTING": True, "SPOOL_DIR": spool_dir, "ACK_TIMEOUT": 20, **TEST_SECRETS,
                        "SQLALCHEMY_DATABASE_URI": f"mysql+pymysql://root@127.0.0.1:{free_port()}/nadie"})
     try:
+        agent = socketio.test_client(down, auth={"token": token_of(down, "admin", "admin")})
         ack = send(down, "ana", "user", refused_cid)
+        retry = send(down, "ana", "user", refused_cid)
+        seen_live = live_texts(agent)
     finally:
         down.extensions["soporte"].writer.close(timeout=0.5)
-    assert ack["ok"] is False and ack["error"]
+    assert ack == retry == {"ok": False, "error": "No se pudo guardar el mensaje; inténtalo de nuevo"}
+    assert seen_live == [], "refused after the agents had it: a retry would deliver it twice"
     assert not [r for r in segment_rows(spool_dir) if r["cid"] == refused_cid]
 
     up = create_app({"TESTING": True, "SPOOL_DIR": spool_dir, **TEST_SECRETS,
                      "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
     try:
+        agent = socketio.test_client(up, auth={"token": token_of(up, "admin", "admin")})
         ack = send(up, "ana", "user", stored_cid)
         assert ack["ok"] is True, ack
+        assert live_texts(agent) == [f"texto {stored_cid}"]
         assert up.extensions["soporte"].writer.flush(10)
         with up.app_context():
             cids = db.session.scalars(db.select(Mensaje.cid)).all()
