@@ -359,9 +359,11 @@ def test_a_retry_after_a_restart_gets_the_original_ack(app, connect):
     assert len(stored_messages(app)) == 1
 
 
-def test_a_message_whose_journaling_outlives_its_ack_is_held_then_delivered_once(app, connect, monkeypatch):
-    """The journal stuck past ACK_TIMEOUT: the sender is told it is not stored yet and nobody has it; a
-    retry of the cid waits for the same message; once journaled it is delivered once, with the one id."""
+def test_a_message_whose_journaling_outlives_its_ack_is_held_then_delivered_once(app, connect, cookie_client,
+                                                                                monkeypatch):
+    """The journal stuck past ACK_TIMEOUT: the sender is told it is not stored yet and nobody has it (live
+    or in the history); a retry of the cid waits for the same message; once journaled it is delivered
+    once, with the one id."""
     writer = app.extensions["soporte"].writer
     journal, unstuck = writer.spool.append, threading.Event()
     monkeypatch.setattr(writer.spool, "append", lambda rows: (unstuck.wait(30), journal(rows)))
@@ -372,6 +374,7 @@ def test_a_message_whose_journaling_outlives_its_ack_is_held_then_delivered_once
     assert send(ana, message) == not_yet
     assert send(ana, message) == not_yet  # the retry waits on the first try, it is no second message
     assert events(admin) == []
+    assert cookie_client("admin").get("/api/mensajes?con=ana").get_json() == []
 
     unstuck.set()
     deadline = time.monotonic() + 10  # the late delivery runs in the background
