@@ -117,19 +117,6 @@ class PendingRows(dict):
         return list(self._by_conversation.get(conversacion, {}).values())
 
 
-def off_the_hub(function, *args):
-    """Run a blocking disk call in an OS thread under eventlet, else in place.
-
-    os.fsync does not yield to eventlet: run in place it stops every socket of the
-    process for the whole sync, and the deliveries that wait for it wait longer.
-    """
-    if socketio.async_mode == "eventlet":
-        from eventlet import tpool
-
-        return tpool.execute(function, *args)
-    return function(*args)
-
-
 class NotStored(Exception):
     """The message could be neither journaled nor stored: the sender must be told."""
 
@@ -258,7 +245,7 @@ class MessageWriter:
         """Make a group durable: in the spool, or else straight in the database."""
         try:
             with self._lock:  # the storer seals under it: it cannot store these before they are remembered
-                off_the_hub(self.spool.append, group.rows)
+                self.spool.append(group.rows)
                 self._remember(group.rows)
             return
         except Exception:  # a full disk, or a row it cannot encode: the journaler must live on
