@@ -40,7 +40,7 @@ def worker_exit(server, worker):
     from soporte.extensions import socketio
 
     chat.writer.stop_accepting()  # from here a message is refused before it is delivered
-    socketio.sleep(0.05)  # the released handlers queue their acks
+    socketio.sleep(0.05)  # the released handlers queue their deliveries and acks
     sockets = list(socketio.server.eio.sockets.values())
     for socket in sockets:
         # abort: no Engine.IO CLOSE packet, which tells some clients not to reconnect;

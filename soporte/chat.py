@@ -34,6 +34,20 @@ class Chat:
         self.directory = Directory()
         self.conversations = RecentConversations()
         self._acks = collections.OrderedDict()
+        self._held = {}  # (sender, cid) -> the Outgoing whose journaling outlived its ack
+        self.recall_spooled_acks()
+
+    def recall_spooled_acks(self):
+        """Remember the acks of the spool's rows that had a cid (what an earlier run acknowledged but did not store).
+
+        Until the replay has stored them, the database cannot say that a retried cid
+        was acknowledged; the journal can, so a retry gets the first ack and is not
+        delivered again.
+        """
+        rows = [row for row in self.writer.spool.journaled_rows() if row.get("cid")]
+        for row in rows[-RECENT_ACKS:]:
+            self._acks.setdefault((row["de_usuario"], row["cid"]),
+                                  {"ok": True, "id": row["id"], "fecha": iso_utc(row["fecha"])})
 
     def keep_node(self):
         """With a node lease: take it now if Redis answers, and keep it in the background (a serving process only).
@@ -61,6 +75,19 @@ class Chat:
             if len(self._acks) > RECENT_ACKS:
                 self._acks.popitem(last=False)
 
+    def held_for(self, sender, cid):
+        """The message of this sender's `cid` that is still waiting for the journal, if any."""
+        return self._held.get((sender, cid)) if cid else None
+
+    def hold(self, sender, cid, outgoing):
+        """Keep a message that is not durable yet under its `cid`, so a retry waits for it."""
+        if cid:
+            self._held[(sender, cid)] = outgoing
+
+    def release(self, sender, cid, outgoing):
+        """Forget a held message once its outcome is known (its ack is remembered, or it failed)."""
+        if cid and self._held.get((sender, cid)) is outgoing:
+            del self._held[(sender, cid)]
 
     def recall_acks(self, minutes=RECALL_MINUTES):
         """Remember the acks of recently stored messages that had a cid (after a restart).

@@ -3,16 +3,15 @@ import logging
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
-from socketio import PubSubManager
 
 from .chat import get_chat
+from .delivery import Outgoing, acknowledge
 from .errors import refused
 from .event_names import guard_event_names
 from .extensions import socketio
 from .freshness import get_freshness, parse_seen
 from .ids import NoNode
 from .models import iso_utc
-from .operations import count_message
 from .persistence import NotStored
 from .presence import get_presence
 from .sessions import (ENDED, check_login, check_refusals, check_still_agent, get_sessions, refusal, role_now,
@@ -91,7 +90,7 @@ def bind_fast(app, event, handler):
 
 
 def relay(sid, data):
-    """mensaje_privado: validate, deliver at once, then ack once the message is durable (spool or database)."""
+    """mensaje_privado: validate, make durable (spool or database), then deliver and ack."""
     sender = get_sessions().get(sid)
     if sender is None:
         return refused(ENDED)  # disconnected meanwhile
@@ -108,7 +107,10 @@ def relay(sid, data):
     earlier = chat.ack_for(sender["user"], cid)
     if earlier:
         return earlier  # a retry: already delivered and stored once
-    if not chat.writer.accepting:  # shutting down: refuse before delivering, or a retry would be a duplicate
+    held = chat.held_for(sender["user"], cid)
+    if held:  # a retry while the first try is still being journaled: its outcome, not a second copy
+        return acknowledge(chat, held, cid, current_app.config["ACK_TIMEOUT"])
+    if not chat.writer.accepting:  # shutting down: a refusal now is a clean "nothing happened"
         return refused("El servidor se está reiniciando; inténtalo de nuevo")
     if not sender["bucket"].take():  # only a message that passed every check spends the allowance
         return refused(TOO_MANY)
@@ -125,18 +127,12 @@ def relay(sid, data):
         sender["bucket"].give_back()  # refused after all: a refusal, not a message
         sender["refusals"].take()
         return stale  # not remembered as an ack: "send anyway" reuses the cid
-    deliver(sender, payload, sid)
-    count_message()  # messages per minute on the operations page: an int increment
     try:
-        chat.writer.submit({"id": message_id, "de_usuario": sender["user"], "para_usuario": para,
-                            "conversacion": customer, "mensaje": mensaje, "fecha": fecha, "cid": cid}
-                           ).wait(current_app.config["ACK_TIMEOUT"])
-    except NotStored as error:
-        log.error("message %s delivered but not durable: %s", message_id, error)
-        return refused("No se pudo guardar el mensaje; inténtalo de nuevo")
-    ack = {"ok": True, "id": message_id, "fecha": payload["fecha"]}
-    chat.remember_ack(sender["user"], cid, ack)
-    return ack
+        group = chat.writer.submit({"id": message_id, "de_usuario": sender["user"], "para_usuario": para,
+                                    "conversacion": customer, "mensaje": mensaje, "fecha": fecha, "cid": cid})
+    except NotStored:  # it stopped accepting meanwhile
+        return refused("El servidor se está reiniciando; inténtalo de nuevo")
+    return acknowledge(chat, Outgoing(sender, sid, payload, group), cid, current_app.config["ACK_TIMEOUT"])
 
 
 def register_relay(app):
@@ -160,30 +156,6 @@ def check_recipient(sender, para, chat):
         raise Invalid("No se pudo comprobar el destinatario; inténtalo de nuevo")
     if rol != "user":
         raise Invalid(f"No existe el usuario {para}")
-
-
-def deliver(sender, payload, sid):
-    """Emit a message to its recipients, one copy per socket, and copies to the sender's side."""
-    emit = socketio.server.emit
-    if sender["rol"] == "admin":
-        emit("mensaje_recibido", payload, to=f"user:{payload['para']}")
-        # the other agents, and this agent's other tabs, see the reply
-        emit("mensaje_enviado", payload, to="admins", skip_sid=sid)
-    else:
-        # a list of rooms reaches each socket once, even an agent named like the inbox
-        emit("mensaje_recibido", payload, to=["admins", f"user:{payload['para']}"])
-        own_room = f"user:{sender['user']}"
-        if not alone_in(own_room, sid):  # most customers have one tab: skip encoding for nobody
-            emit("mensaje_enviado", payload, to=own_room, skip_sid=sid)
-
-
-def alone_in(room, sid):
-    """Whether sid is the room's only socket anywhere: in this process, with no queue to others."""
-    manager = socketio.server.manager
-    if isinstance(manager, PubSubManager):
-        return False  # other processes may hold the room's other sockets
-    members = manager.rooms.get("/", {}).get(room)
-    return members is not None and len(members) == 1 and sid in members
 
 
 @socketio.on_error_default

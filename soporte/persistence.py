@@ -1,9 +1,9 @@
 """The background writer: journals accepted messages to the spool, then stores them in batches.
 
-Two background tasks, so that neither a slow disk nor a slow database holds up
-delivery, which happens before any of this:
+Two background tasks, so that a slow database never holds up delivery:
 - the journaler appends each group of submitted rows to the spool with one
-  fsync and then releases the senders' acknowledgements (ok means durable);
+  fsync (or, if the disk refuses, inserts them straight away) and then releases
+  the senders, whose messages are delivered and acknowledged only now (soporte/delivery.py);
 - the storer seals the spool's segments and inserts them into the database,
   many rows per statement, retrying with backoff while the database is away.
 """
@@ -130,11 +130,8 @@ class Group:
         self.done = socketio.server.eio.create_event()
 
     def wait(self, timeout):
-        """Return once the rows are durable; raise NotStored if they are not."""
-        if not self.done.wait(timeout):
-            raise NotStored("timeout")
-        if self.error:
-            raise NotStored(self.error)
+        """Whether the journal has answered within `timeout` (None: no limit); `error` then says if it failed."""
+        return self.done.wait(timeout)
 
 
 class MessageWriter:
@@ -165,8 +162,6 @@ class MessageWriter:
         if self._group is None:
             self._group = Group()
         self._group.rows.append(row)
-        if len(self.unstored) < MAX_UNSTORED:
-            self.unstored[row["id"]] = row
         group = self._group
         self._wake_journaler.set()
         return group
@@ -177,8 +172,15 @@ class MessageWriter:
             return list(self.unstored.values())
         return self.unstored.of(conversacion)
 
+    def _remember(self, rows):
+        """Keep durable rows for history until the database has them (nobody sees what is not durable)."""
+        for row in rows:
+            if len(self.unstored) >= MAX_UNSTORED:
+                break
+            self.unstored[row["id"]] = row
+
     def _forget(self, rows):
-        """Drop rows from the unstored ones (they are in the database, or never will be)."""
+        """Drop rows from the unstored ones (they are in the database now)."""
         for row in rows:
             self.unstored.pop(row["id"], None)
 
@@ -242,15 +244,14 @@ class MessageWriter:
     def _journal(self, group):
         """Make a group durable: in the spool, or else straight in the database."""
         try:
-            with self._lock:
+            with self._lock:  # the storer seals under it: it cannot store these before they are remembered
                 self.spool.append(group.rows)
+                self._remember(group.rows)
             return
         except Exception:  # a full disk, or a row it cannot encode: the journaler must live on
             log.exception("writer: spool write failed for %d messages; storing directly", len(group.rows))
-        if self._insert(group.rows):
-            return
-        group.error = "No se pudo guardar el mensaje; inténtalo de nuevo"
-        self._forget(group.rows)
+        if not self._insert(group.rows):
+            group.error = "No se pudo guardar el mensaje; inténtalo de nuevo"
 
     def _store_forever(self):
         """Insert sealed segments, oldest first (a restart's leftovers before new ones)."""

@@ -90,11 +90,14 @@ class Spool:
             self._file = self._path = None
             self.records = 0
 
+    def segments(self):
+        """Paths of every segment on disk, oldest first."""
+        names = sorted(n for n in os.listdir(self.directory) if n.endswith(SUFFIX))
+        return [os.path.join(self.directory, n) for n in names]
+
     def sealed(self):
         """Paths of the segments nobody is writing, oldest first."""
-        names = sorted(n for n in os.listdir(self.directory) if n.endswith(SUFFIX))
-        return [os.path.join(self.directory, n) for n in names
-                if os.path.join(self.directory, n) != self._path]
+        return [path for path in self.segments() if path != self._path]
 
     def take(self, path):
         """Lock a sealed segment and return (file, rows), or None if another process has it."""
@@ -117,6 +120,17 @@ class Spool:
             except FileNotFoundError:
                 pass
         taken.close()
+
+    def journaled_rows(self):
+        """Every row the segments on disk hold, oldest first, read without locking (nothing is taken)."""
+        rows = []
+        for path in self.segments():
+            try:
+                with open(path, "rb") as f:
+                    rows += decode_records(f.read())
+            except FileNotFoundError:
+                continue  # stored and removed by another process meanwhile
+        return rows
 
     def depth(self):
         """How many segments wait on disk (a rough backlog measure)."""

@@ -4,6 +4,7 @@ Every test client is one socket with its own queue, so copies are counted per so
 """
 import logging
 import re
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -380,6 +381,35 @@ def test_a_retry_after_a_restart_gets_the_original_ack(app, connect):
     assert again == first
     assert admin.get_received() == []
     assert len(stored_messages(app)) == 1
+
+
+def test_a_message_whose_journaling_outlives_its_ack_is_held_then_delivered_once(app, connect, cookie_client,
+                                                                                monkeypatch):
+    """The journal stuck past ACK_TIMEOUT: the sender is told it is not stored yet and nobody has it (live
+    or in the history); a retry of the cid waits for the same message; once journaled it is delivered
+    once, with the one id."""
+    writer = app.extensions["soporte"].writer
+    journal, unstuck = writer.spool.append, threading.Event()
+    monkeypatch.setattr(writer.spool, "append", lambda rows: (unstuck.wait(30), journal(rows)))
+    app.config["ACK_TIMEOUT"] = 0.1
+    admin, ana = connect("admin"), connect("ana")
+    message = {"para": "admin", "mensaje": "lento", "cid": "c-lento"}
+    not_yet = {"ok": False, "error": "El mensaje aún no se ha podido guardar; vuelve a intentarlo en un momento"}
+    assert send(ana, message) == not_yet
+    assert send(ana, message) == not_yet  # the retry waits on the first try, it is no second message
+    assert events(admin) == []
+    assert cookie_client("admin").get("/api/mensajes?con=ana").get_json() == []
+
+    unstuck.set()
+    deadline = time.monotonic() + 10  # the late delivery runs in the background
+    delivered = []
+    while not delivered and time.monotonic() < deadline:
+        delivered = events(admin)
+        time.sleep(0.01)
+    app.config["ACK_TIMEOUT"] = 10
+    ack = assert_accepted(send(ana, message))
+    assert [(name, payload["id"]) for name, payload in delivered + events(admin)] == [("mensaje_recibido", ack["id"])]
+    assert [(r["id"], r["cid"]) for r in stored_messages(app)] == [(ack["id"], "c-lento")]
 
 
 def test_registering_makes_a_customer_writable_at_once(app, client, connect):

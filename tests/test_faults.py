@@ -26,7 +26,7 @@ from soporte.models import Usuario
 from soporte.sessions import SEND_ROLE_WAIT
 from soporte.tokens import issue_token
 
-from conftest import LiveServer, make_users
+from conftest import LiveServer, drain, make_users
 from faultproxy import FaultProxy
 
 DATABASE_URL = os.environ.get("SOPORTE_TEST_DATABASE_URL", "")
@@ -673,3 +673,46 @@ def test_500_clients_reconnect_after_restart(app, server, store):
     assert len(acked) == len(load.sent) and load.acks_failed() == 0
     assert gaps == 0 and extras == 0 and live_duplicates == 0 and caught_duplicates == 0
     assert figures["duplicates"] == 0 and figures["acked_missing"] == 0 and figures["phantoms"] == 0
+
+
+def live_peer(server, token):
+    """A python-socketio client on a real websocket, with the token in the auth payload (no database needed)."""
+    client = socketio.SimpleClient()
+    client.connect(server.url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+    return client
+
+
+def received_texts(client):
+    """The texts of the messages a SimpleClient received until it has been quiet half a second."""
+    return [data["mensaje"] for event, data in drain(client) if event in ("mensaje_recibido", "mensaje_enviado")]
+
+
+def test_retry_during_replay_gets_the_first_ack_and_is_delivered_once(app, proxy, server, store):
+    """DB down: ana's cid is acknowledged from the spool (id A); kill -9; the new worker, still
+    replaying, answers a retry of that cid with A and delivers nothing; once the DB is back the
+    message is stored once, as A."""
+    tokens = tokens_for(app, ["ana", "admin"])
+    cid = f"ana-replay-{uuid.uuid4().hex[:12]}"
+    message = {"para": "admin", "mensaje": cid, "cid": cid}
+    proxy.cut("refuse")
+    agent, ana = live_peer(server, tokens["admin"]), live_peer(server, tokens["ana"])
+    first = ana.call("mensaje_privado", message, timeout=15)
+    assert first["ok"] is True, first
+    assert received_texts(agent) == [cid]
+    kill_hard(server)
+
+    server.start()
+    assert readiness(server)[1]["writer"]["replaying"] is True
+    agent, ana = live_peer(server, tokens["admin"]), live_peer(server, tokens["ana"])
+    again = ana.call("mensaje_privado", message, timeout=15)
+    delivered_again = received_texts(agent)
+    replaying_after_retry = readiness(server)[1]["writer"]["replaying"]
+    proxy.restore()
+    wait_ready(server)
+    stored = [(row.id, row.cid) for row in store.rows() if row.cid == cid]
+    report("retry during replay", first_id=first["id"], retry=again, delivered_again=len(delivered_again),
+           stored=stored)
+    assert replaying_after_retry is True, "the retry came after the replay: it did not test the spool's acks"
+    assert again == first
+    assert delivered_again == []
+    assert stored == [(first["id"], cid)]

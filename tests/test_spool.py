@@ -152,9 +152,14 @@ def send(app, username, rol, cid):
         client.disconnect()
 
 
+def live_texts(agent):
+    """The texts of the messages an agent's test client received live."""
+    return [event["args"][0]["mensaje"] for event in agent.get_received() if event["name"] == "mensaje_recibido"]
+
+
 def test_full_disk_and_database_down_refuses_and_stores_nothing(app, tiny_disk):
-    """Spool full and database down: the sender gets ok false and nothing of it is stored, ever;
-    spool full and database up: the message is stored directly."""
+    """Spool full and database down: the sender gets ok false, no agent saw it, and nothing of it
+    is stored, ever; spool full and database up: the message is stored directly and delivered."""
     spool_dir = str(tiny_disk / "spool")
     os.makedirs(spool_dir)
     fill(tiny_disk)
@@ -162,17 +167,23 @@ def test_full_disk_and_database_down_refuses_and_stores_nothing(app, tiny_disk):
     down = create_app({"TESTING": True, "SPOOL_DIR": spool_dir, "ACK_TIMEOUT": 20, **TEST_SECRETS,
                        "SQLALCHEMY_DATABASE_URI": f"mysql+pymysql://root@127.0.0.1:{free_port()}/nadie"})
     try:
+        agent = socketio.test_client(down, auth={"token": token_of(down, "admin", "admin")})
         ack = send(down, "ana", "user", refused_cid)
+        retry = send(down, "ana", "user", refused_cid)
+        seen_live = live_texts(agent)
     finally:
         down.extensions["soporte"].writer.close(timeout=0.5)
-    assert ack["ok"] is False and ack["error"]
+    assert ack == retry == {"ok": False, "error": "No se pudo guardar el mensaje; inténtalo de nuevo"}
+    assert seen_live == [], "refused after the agents had it: a retry would deliver it twice"
     assert not [r for r in segment_rows(spool_dir) if r["cid"] == refused_cid]
 
     up = create_app({"TESTING": True, "SPOOL_DIR": spool_dir, **TEST_SECRETS,
                      "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
     try:
+        agent = socketio.test_client(up, auth={"token": token_of(up, "admin", "admin")})
         ack = send(up, "ana", "user", stored_cid)
         assert ack["ok"] is True, ack
+        assert live_texts(agent) == [f"texto {stored_cid}"]
         assert up.extensions["soporte"].writer.flush(10)
         with up.app_context():
             cids = db.session.scalars(db.select(Mensaje.cid)).all()
@@ -181,3 +192,32 @@ def test_full_disk_and_database_down_refuses_and_stores_nothing(app, tiny_disk):
         up.extensions["soporte"].writer.close(timeout=1)
     assert cids.count(stored_cid) == 1
     assert refused_cid not in cids
+
+
+def test_a_new_process_answers_a_retry_from_the_spool(app, tmp_path):
+    """What a dead process journaled (database down) and nobody stored yet: a new process answers a
+    retry of its cid with the first ack, delivers nothing, and the replay stores it once."""
+    first = {"ok": True, "id": 247953278044032, "fecha": "2026-12-02T15:24:28.272974Z"}
+    journaled = row(1, id=first["id"], fecha=datetime(2026, 12, 2, 15, 24, 28, 272974), cid="c-muerto")
+    Spool(app.config["SPOOL_DIR"]).append([journaled])  # the dead process's segment, unlocked: it died
+
+    restarted = create_app({"TESTING": True, "SPOOL_DIR": app.config["SPOOL_DIR"], **TEST_SECRETS,
+                            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+                           instance_path=str(tmp_path / "instance"))
+    try:
+        agent = socketio.test_client(restarted, auth={"token": token_of(restarted, "admin", "admin")})
+        customer = socketio.test_client(restarted, auth={"token": token_of(restarted, "ana", "user")})
+        again = customer.emit("mensaje_privado", {"para": "admin", "mensaje": "mensaje 1", "cid": "c-muerto"},
+                              callback=True)
+        delivered = agent.get_received()
+        writer = restarted.extensions["soporte"].writer
+        writer.start()
+        assert writer.flush(10)
+        with restarted.app_context():
+            stored = db.session.execute(db.select(Mensaje.id, Mensaje.cid)).all()
+            db.session.remove()
+    finally:
+        restarted.extensions["soporte"].writer.close(timeout=1)
+    assert again == first
+    assert delivered == []
+    assert [tuple(r) for r in stored] == [(first["id"], "c-muerto")]
