@@ -3,7 +3,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from conftest import drop_schema, make_users
+from conftest import drop_schema, make_users, password_hash
 from soporte.extensions import db
 from soporte.models import Mensaje
 from soporte.persistence import store
@@ -207,19 +207,25 @@ def test_upgrade_from_0002_makes_stored_messages_searchable(app, admin):
     with app.app_context():
         drop_schema()
         upgrade(revision="0002")
-        make_users(("admin", "admin"), ("agente2", "admin"), ("ana", "user"), ("bob", "user"))
+        with db.engine.begin() as conn:  # the accounts as revision 0002 has them (the model is the head's)
+            usuarios = sa.Table("usuarios", sa.MetaData(), autoload_with=conn)
+            conn.execute(usuarios.insert(), [
+                {"usuario": name, "nombre": name.capitalize(), "rol": rol, "password_hash": password_hash()}
+                for name, rol in (("admin", "admin"), ("agente2", "admin"), ("ana", "user"), ("bob", "user"))])
         rows = rows_for(app, ("ana", "admin", "Mi paquete llegó roto"), ("admin", "ana", "Lo siento mucho"),
                         ("bob", "admin", "¿Dónde está mi PAQUETE?"))
         db.session.execute(sa.insert(Mensaje.__table__), rows)
         db.session.commit()
         db.session.remove()
-        upgrade()
+        upgrade(revision="0003")
         assert db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
         if is_mysql():
             collation = db.session.execute(sa.text(
                 "SELECT collation_name FROM information_schema.columns WHERE table_schema = DATABASE() "
                 "AND table_name = 'mensajes' AND column_name = 'mensaje'")).scalar_one()
             assert collation == MYSQL_TEXT_COLLATION
+        db.session.remove()
+        upgrade()  # the later revisions too, for the app's queries
         db.session.remove()
     assert found_texts(admin, "paquete") == ["¿Dónde está mi PAQUETE?", "Mi paquete llegó roto"]
     assert found_texts(admin, "donde") == ["¿Dónde está mi PAQUETE?"]

@@ -69,10 +69,14 @@ def hmac_token(header, payload, key=SECRET):
     return f"{signing_input}.{b64(hmac.new(key, signing_input.encode(), hashlib.sha256).digest())}"
 
 
+DAY = 24 * 3600
+
+
 def claims(**changes):
     """Valid claims for the agent `admin`, with changes (a value of ... removes the claim)."""
     now = int(time.time())
-    base = {"user": "admin", "name": "Admin", "rol": "admin", "iat": now, "exp": now + 3600,
+    # exp a day on: the tokens are made at collection, and must be wrong only in what they say, however long the suite runs
+    base = {"user": "admin", "name": "Admin", "rol": "admin", "iat": now, "exp": now + DAY,
             "jti": "j" * 22}
     base.update(changes)
     return {k: v for k, v in base.items() if v is not ...}
@@ -117,15 +121,15 @@ def bad_tokens():
         "signed with another secret": jwt.encode(claims(), "otro-secreto-de-al-menos-32-bytes!!"),
         "signed with SECRET_KEY": jwt.encode(claims(), TEST_SECRETS["SECRET_KEY"]),
         "expired": hs256(iat=now - 7200, exp=now - 10),
-        "iat in the future": hs256(iat=now + 600, exp=now + 7200),
+        "iat in the future": hs256(iat=now + DAY, exp=now + 2 * DAY),
         "no exp": hs256(exp=...),
         "no iat": hs256(iat=...),
         "no jti": hs256(jti=...),
         "no user": hs256(user=...),
         "no rol": hs256(rol=...),
-        "exp as text": hs256(exp=str(now + 3600)),
+        "exp as text": hs256(exp=str(now + DAY)),
         "iat as text": hs256(iat=str(now)),
-        "exp as a list": hmac_token({"alg": "HS256", "typ": "JWT"}, claims(exp=[now + 3600])),
+        "exp as a list": hmac_token({"alg": "HS256", "typ": "JWT"}, claims(exp=[now + DAY])),
         "exp true": hmac_token({"alg": "HS256", "typ": "JWT"}, claims(exp=True)),
         "user as a number": hs256(user=7),
         "user as a list": hs256(user=["admin"]),
