@@ -37,6 +37,25 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 OWN_PAGE = {"Sec-Fetch-Site": "same-origin"}
 
 
+BROWSER_TESTS = ROOT / "tests" / "browser"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the slow tests once: on the MariaDB pass, leave out those marked slow and the browser tests.
+
+    They test what the database does not change (transport, Redis faults, the dev server, the
+    README's commands, the pages); the SQLite pass ran them. SOPORTE_TEST_ALL=1 keeps them.
+    """
+    if not os.environ.get("SOPORTE_TEST_DATABASE_URL", "").startswith("mysql") or os.environ.get("SOPORTE_TEST_ALL"):
+        return
+    once = [item for item in items
+            if item.get_closest_marker("slow") or BROWSER_TESTS in Path(str(item.path)).parents]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        kept = set(map(id, items)) - set(map(id, once))
+        items[:] = [item for item in items if id(item) in kept]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def mariadb_database():
     """Create the MariaDB test database named by SOPORTE_TEST_DATABASE_URL if it is missing."""

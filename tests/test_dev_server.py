@@ -14,6 +14,8 @@ import websocket
 
 from conftest import OWN_PAGE, LiveServer
 
+pytestmark = pytest.mark.slow  # no database of its own to test: run once (the SQLite pass)
+
 
 class DevServer(LiveServer):
     """soporte under `flask run --debug` (no reloader: it only restarts the same server)."""

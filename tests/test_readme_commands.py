@@ -5,9 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from soporte import create_app
 from soporte.extensions import db
 from soporte.models import Usuario
+
+pytestmark = pytest.mark.slow  # no database of its own to test: run once (the SQLite pass)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHELL_BLOCK = re.compile(r"```sh\n(.*?)```", re.S)

@@ -4,6 +4,7 @@ Real gunicorn processes; Redis is cut and restored with the fault proxy between 
 """
 import time
 
+import pytest
 import redis
 import requests
 from sqlalchemy import func, select
@@ -12,6 +13,8 @@ from conftest import CSRF_FIELD, PASSWORD, PROXIED_REDIS_DB, drain, live_socket,
 from soporte.extensions import db
 from soporte.models import Mensaje
 from soporte.node_lease import PREFIX
+
+pytestmark = pytest.mark.slow  # no database of its own to test: run once (the SQLite pass)
 
 REDIS_DB = PROXIED_REDIS_DB  # the proxied servers' and the direct ones' alike: one set of node numbers
 NOT_READY = "El servidor no está listo para enviar mensajes; inténtalo de nuevo en unos segundos"

@@ -20,6 +20,8 @@ from conftest import LiveServer, checker_app
 from flooder import flood_together
 from test_security_live import Raw, peers, token_of  # noqa: F401 (peers: a fixture)
 
+pytestmark = pytest.mark.slow  # no database of its own to test: run once (the SQLite pass)
+
 FLOOD_SECONDS = 5
 BIG_FRAME = "6" + "x" * 27000  # a NOOP packet just under the frame limit after connect
 SMALL_FRAME = "6" + "x" * 3000  # under the frame limit before connect: only the bytes/s cap stops it
@@ -82,7 +84,6 @@ def p99(values):
     return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
-@pytest.mark.slow
 def test_a_frame_flood_stalls_no_other_socket(server, peers):
     """Floods of frames from sockets with and without a Socket.IO connect, each reconnecting as
     soon as it is closed: every flooding socket is closed, another customer's messages keep
