@@ -2,7 +2,7 @@
 import re
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import column, func, or_, select, table
+from sqlalchemy import column, or_, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
 from .api import MAX_ID, BadParameter, bad_parameter, database_error, int_param
