@@ -9,6 +9,7 @@ import json
 import queue
 import statistics
 import threading
+import struct
 import time
 
 import pytest
@@ -125,20 +126,26 @@ class Raw:
                 found[int(ack_id)] = args[0] if args else None  # an ack with no arguments
         return found
 
-    def closed_within(self, seconds):
-        """Whether the server closes this websocket within `seconds` (whatever it sends first)."""
+    def close_code(self, seconds=5.0):
+        """The code of the close frame the server sends within `seconds`; "reset" if it dropped the
+        connection (or stopped speaking websocket); None if it kept it open."""
         deadline = time.monotonic() + seconds
         try:
             while time.monotonic() < deadline:
                 self.ws.settimeout(max(0.05, deadline - time.monotonic()))
-                opcode, _ = self.ws.recv_data(control_frame=True)
+                opcode, data = self.ws.recv_data(control_frame=True)
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
-                    return True
+                    # 1005: a close frame with no code (RFC 6455 7.1.5)
+                    return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else 1005
         except websocket.WebSocketTimeoutException:
-            return False
+            return None
         except (websocket.WebSocketException, ConnectionError, OSError):
-            return True  # closed, or no longer speaking websocket (as good as closed)
-        return False
+            return "reset"
+        return None
+
+    def closed_within(self, seconds):
+        """Whether the server closes this websocket within `seconds` (whatever it sends first)."""
+        return self.close_code(seconds) is not None
 
     def close(self):
         """Close this websocket, if the server has not already."""

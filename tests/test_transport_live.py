@@ -8,7 +8,6 @@ import json
 import multiprocessing
 import socket
 import statistics
-import struct
 import threading
 import time
 
@@ -123,22 +122,6 @@ def test_a_frame_flood_stalls_no_other_socket(server, peers):
 NOOP = "6"  # an Engine.IO NOOP packet: the server reads it and does nothing
 
 
-def close_code(raw, seconds=5.0):
-    """The code of the close frame the server sends within `seconds`; "reset" if it dropped the connection."""
-    deadline = time.monotonic() + seconds
-    try:
-        while time.monotonic() < deadline:
-            raw.ws.settimeout(max(0.05, deadline - time.monotonic()))
-            opcode, data = raw.ws.recv_data(control_frame=True)
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                return struct.unpack("!H", data[:2])[0]
-    except websocket.WebSocketTimeoutException:
-        return None
-    except (websocket.WebSocketException, ConnectionError, OSError):
-        return "reset"
-    return None
-
-
 def send_until_closed(raw, frame, limit):
     """Send `frame` until the server closes the socket or `limit` bytes went out; the bytes sent."""
     sent = 0
@@ -164,11 +147,11 @@ def test_before_its_connect_a_socket_may_send_only_small_frames(server):
     raw.ws.send(NOOP + "x" * 4000)
     assert still_open(raw)
     raw.ws.send(BIG_FRAME)
-    assert close_code(raw) in (1009, "reset")  # reset: the server closed with the frame unread
+    assert raw.close_code() in (1009, "reset")  # reset: the server closed with the frame unread
     raw = Raw(server)
     raw.ws.send_frame(websocket.ABNF.create_frame(NOOP + "x" * 3000, websocket.ABNF.OPCODE_TEXT, fin=0))
     raw.ws.send_frame(websocket.ABNF.create_frame("x" * 3000, websocket.ABNF.OPCODE_CONT, fin=1))
-    assert close_code(raw) in (1009, "reset")  # reset: the server closed with the second frame unread
+    assert raw.close_code() in (1009, "reset")  # reset: the server closed with the second frame unread
     raw = Raw(server, token_of(server, "bob"))
     assert raw.connect().startswith("40{")
     raw.ws.send(BIG_FRAME)
@@ -183,7 +166,7 @@ def test_endless_empty_fragments_close_the_socket(server):
     raw.ws.send_frame(websocket.ABNF.create_frame(NOOP, websocket.ABNF.OPCODE_TEXT, fin=0))
     for _ in range(15):  # 16 frames, and no more: the server reads them all before it refuses the 17th
         raw.ws.send_frame(websocket.ABNF.create_frame("", websocket.ABNF.OPCODE_CONT, fin=0))
-    assert close_code(raw) == 1009
+    assert raw.close_code() == 1009
 
 
 @pytest.mark.parametrize("connected", [False, True])
@@ -197,7 +180,7 @@ def test_a_socket_past_its_bytes_per_second_is_closed(server, peers, connected):
     frame = BIG_FRAME if connected else SMALL_FRAME
     sent = send_until_closed(raw, frame, 64 << 20)
     assert sent < 64 << 20, "the server read 64 MB from one socket without closing it"
-    assert close_code(raw) in (1008, "reset")
+    assert raw.close_code() in (1008, "reset")
     print(f"\nclosed after {sent / 1e6:.1f} MB written")
     assert agent.client.connected and agent.call("ana", "¿sigues ahí?")["ok"] is True
 
@@ -217,7 +200,7 @@ def test_the_bytes_cap_sends_1008(server_app):
             time.sleep(0.05)
         assert still_open(raw)
         raw.ws.send(BIG_FRAME)  # past it
-        assert close_code(raw) == 1008
+        assert raw.close_code() == 1008
     finally:
         live.stop()
 
@@ -227,7 +210,7 @@ def test_binary_frames_close_the_socket(server):
     raw = Raw(server, token_of(server, "bob"))
     assert raw.connect().startswith("40{")
     raw.ws.send_binary(b"\x04" + b"x" * 100)
-    assert close_code(raw) == 1003
+    assert raw.close_code() == 1003
 
 
 def test_pre_rfc6455_handshakes_are_refused(server):
