@@ -192,12 +192,20 @@ class MessageWriter:
     def flush(self, timeout=10.0):
         """Wait until everything submitted so far is stored; True if it was in time."""
         waited = 0.0
-        while (self._group or self._journaling or self.unstored or self.spool.depth()) and waited < timeout:
+        while self._busy() and waited < timeout:
             if self._wake_storer:
                 self._wake_storer.set()
             socketio.sleep(0.01)
             waited += 0.01
-        return not (self._group or self.unstored or self.spool.depth())
+        return not self._busy()
+
+    def _busy(self):
+        """Whether anything submitted is not stored yet, or the storer has not finished a replay.
+
+        The replay counts: its last segment leaves the spool a moment before the storer
+        ends the replay (and runs after_replay), and a flush must not end in that moment.
+        """
+        return bool(self._group or self._journaling or self.unstored or self.spool.depth() or self.replaying)
 
     def stop_accepting(self, timeout=1.0):
         """Refuse new rows, and wait until those already submitted are journaled (their acks released)."""
