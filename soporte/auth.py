@@ -14,15 +14,9 @@ from .extensions import db, limiter
 from .i18n import chosen_language, remember_at_login
 from .models import Usuario
 from .sessions import get_sessions
-from .tokens import COOKIE_NAME, clear_token_cookie, issue_token, read_token, set_token_cookie
+from .tokens import COOKIE_NAME, clear_token_cookie, current_claims, issue_token, set_token_cookie
 
 bp = Blueprint("auth", __name__)
-
-def current_claims():
-    """The valid token claims of this request, or None."""
-    token = request.cookies.get(COOKIE_NAME)
-    return read_token(token) if token else None
-
 
 def current_account(privileged=False):
     """The caller's claims with the role the database gives now; None without a valid token or account.

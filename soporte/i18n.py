@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import csrf, db
 from .models import Usuario
+from .tokens import current_claims
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,6 @@ def select_locale():
 def saved_language():
     """The logged-in account's saved language, or None; one query per request at most."""
     if "idioma_guardado" not in g:
-        from .auth import current_claims  # auth's pages use this module's helpers
-
         claims = current_claims()
         found = None
         if claims is not None:
@@ -110,8 +109,6 @@ def cambiar():
     idioma = request.form.get("idioma", "")
     if idioma not in LANGUAGES:
         abort(400, description="Idioma no disponible")
-    from .auth import current_claims
-
     claims = current_claims()
     if claims is not None:
         save_language(claims["user"], idioma)

@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 import jwt
-from flask import current_app
+from flask import current_app, request
 
 from .sessions import get_sessions
 
@@ -45,6 +45,12 @@ def read_token(token):
     if get_sessions().revocations.is_revoked(claims["jti"]):
         return None
     return claims
+
+
+def current_claims():
+    """The valid token claims of this request, or None."""
+    token = request.cookies.get(COOKIE_NAME)
+    return read_token(token) if token else None
 
 
 def set_token_cookie(response, token):
