@@ -5,7 +5,7 @@ import sys
 
 from flask import Flask
 
-from . import config
+from . import binder, config
 from .binary_packets import refuse_binary_packets
 from .compression import without_websocket_compression
 from .devserver_websocket import websocket_ends_quietly
@@ -42,17 +42,15 @@ def create_app(test_config=None, instance_path=None):
     # batch mode: SQLite alters a table by copying it
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    # events before the first init_socketio: a handler decorated once a server exists is
-    # bound to that server only, so every later app (a second create_app, each test) has none
-    from . import api, auth, cli, demo_accounts, error_pages, events, export, freshness, health, i18n
+    from . import api, auth, cli, demo_accounts, error_pages, export, freshness, health, i18n
     from . import operations, presence, search
+    from . import preferences, reading_api  # noqa: F401 (their routes are on the /api blueprint)
     from . import security, sessions, typing_relay, views
-    from . import status  # noqa: F401  (its route and socket handler register on import)
-    from . import preferences, reading_api, reading_events  # noqa: F401 (routes and handlers)
     from .chat import Chat
+    from .event_table import EVENTS
 
     init_socketio(app)
-    events.register_relay(app)
+    binder.bind(app, EVENTS)  # every Socket.IO event, from the one table
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # outside Socket.IO's middleware
     app.wsgi_app = websocket_ends_quietly(app.wsgi_app)  # `flask run` only: no traceback, no 500 per websocket
     security.init_app(app)  # headers on every response, rate-limit storage

@@ -13,6 +13,7 @@ from .errors import error_response
 from .extensions import db, limiter
 from .i18n import chosen_language, remember_at_login
 from .models import Usuario
+from .protocol import AGENTS_ONLY
 from .sessions import get_sessions
 from .tokens import COOKIE_NAME, clear_token_cookie, current_claims, issue_token, set_token_cookie
 
@@ -68,7 +69,7 @@ def admin_required(view):
         if g.usuario is None:
             return _refuse(401, "No autenticado")
         if g.usuario["rol"] != "admin":
-            return _refuse(403, "Solo para agentes de soporte")
+            return _refuse(403, AGENTS_ONLY)
         return view(**kwargs)
 
     return wrapped

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
+from . import emitter
 from .config import redis_url
 from .directory import Directory
 from .extensions import db, socketio
@@ -30,7 +31,7 @@ class Chat:
         self.ids = IdGenerator(node)
         spool_dir = app.config["SPOOL_DIR"] or os.path.join(app.instance_path, "spool")
         self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"],
-                                    after_replay=self.recall_acks)
+                                    after_replay=self.recall_acks, after_store=emitter.announce_reopened)
         self.directory = Directory()
         self.conversations = RecentConversations()
         self._acks = collections.OrderedDict()

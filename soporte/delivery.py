@@ -10,21 +10,18 @@ takes it; a retry of that cid waits for the same outcome instead of making a new
 import threading
 
 from flask import current_app
-from socketio import PubSubManager
 
-from .errors import refused
+from . import emitter
 from .extensions import socketio
 from .operations import count_message
-
-NOT_STORED = "No se pudo guardar el mensaje; inténtalo de nuevo"
-NOT_YET_STORED = "El mensaje aún no se ha podido guardar; vuelve a intentarlo en un momento"
+from .protocol import NOT_STORED, NOT_YET_STORED, refused
 
 
 class Outgoing:
     """One accepted message between the journal and its recipients: delivered once, when durable."""
 
-    def __init__(self, sender, sid, payload, group):
-        self.sender, self.sid, self.payload, self.group = sender, sid, payload, group
+    def __init__(self, sender, payload, group):
+        self.sender, self.payload, self.group = sender, payload, group
         self.app = current_app._get_current_object()  # for a late delivery, outside the handler
         self._ack = None  # known once the journal's outcome is
         self._lock = threading.Lock()  # the relay and a late delivery may both settle it
@@ -41,14 +38,14 @@ class Outgoing:
 
     def _deliver(self):
         """Send it live and count it; return the ok ack."""
-        deliver(self.sender, self.payload, self.sid)
+        emitter.deliver(self.sender, self.payload, self.sender.sid)
         count_message()  # messages per minute on the operations page: an int increment
         return {"ok": True, "id": self.payload["id"], "fecha": self.payload["fecha"]}
 
 
 def acknowledge(chat, outgoing, cid, timeout):
     """Wait up to `timeout` for a message's outcome and answer the sender (a new message or a held cid's retry)."""
-    user = outgoing.sender["user"]
+    user = outgoing.sender.user
     ack = outgoing.outcome(timeout)
     if ack is None:
         chat.hold(user, cid, outgoing)  # a retry of the cid waits for this message, not a new one
@@ -67,29 +64,6 @@ def settle_late(chat, outgoing, cid):
     with outgoing.app.app_context():
         ack = outgoing.outcome(None)
         if ack["ok"]:
-            chat.remember_ack(outgoing.sender["user"], cid, ack)
-        chat.release(outgoing.sender["user"], cid, outgoing)
+            chat.remember_ack(outgoing.sender.user, cid, ack)
+        chat.release(outgoing.sender.user, cid, outgoing)
 
-
-def deliver(sender, payload, sid):
-    """Emit a message to its recipients, one copy per socket, and copies to the sender's side."""
-    emit = socketio.server.emit
-    if sender["rol"] == "admin":
-        emit("mensaje_recibido", payload, to=f"user:{payload['para']}")
-        # the other agents, and this agent's other tabs, see the reply
-        emit("mensaje_enviado", payload, to="admins", skip_sid=sid)
-    else:
-        # a list of rooms reaches each socket once, even an agent named like the inbox
-        emit("mensaje_recibido", payload, to=["admins", f"user:{payload['para']}"])
-        own_room = f"user:{sender['user']}"
-        if not alone_in(own_room, sid):  # most customers have one tab: skip encoding for nobody
-            emit("mensaje_enviado", payload, to=own_room, skip_sid=sid)
-
-
-def alone_in(room, sid):
-    """Whether sid is the room's only socket anywhere: in this process, with no queue to others."""
-    manager = socketio.server.manager
-    if isinstance(manager, PubSubManager):
-        return False  # other processes may hold the room's other sockets
-    members = manager.rooms.get("/", {}).get(room)
-    return members is not None and len(members) == 1 and sid in members

@@ -1,4 +1,4 @@
-"""JSON errors for the API and the one shape of a refused socket message."""
+"""JSON errors for the HTTP API (a socket's refusal is protocol.refused)."""
 from flask import jsonify
 
 
@@ -8,7 +8,3 @@ def error_response(status, message):
     response.status_code = status
     return response
 
-
-def refused(message):
-    """The acknowledgement of a socket message that was not accepted."""
-    return {"ok": False, "error": message}

@@ -4,7 +4,7 @@ import logging
 
 from socketio import packet
 
-from .errors import refused
+from .protocol import NOT_ALLOWED, refused
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +16,6 @@ log = logging.getLogger(__name__)
 # client sends any of them.
 RESERVED = frozenset({"connect", "disconnect", "connect_error", "disconnecting",
                       "newListener", "removeListener", "message", "json", "*"})
-NOT_ALLOWED = "Evento no permitido"
 
 
 def allowed(data):

@@ -25,7 +25,7 @@ from .config import redis_url
 from .extensions import db, socketio
 from .ids import first_id_at
 from .models import Conversacion, Mensaje, iso_utc
-from .validation import Invalid
+from .protocol import Invalid
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ return 0
 
 def parse_seen(data, sender):
     """The optional visto_hasta of an agent's message (an id, or its digits), else None."""
-    seen = data.get("visto_hasta") if sender["rol"] == "admin" else None
+    seen = data.get("visto_hasta") if sender.rol == "admin" else None
     if seen is None:
         return None
     if isinstance(seen, str) and seen.isascii() and seen.isdigit() and len(seen) < 20:

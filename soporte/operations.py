@@ -119,8 +119,8 @@ def figures():
     chat = get_chat()
     writer = chat.writer
     everyone = list(copy_of(manager.rooms.get("/", {}).get(None, {})))
-    users = {u["user"] for u in map(sessions.get, everyone) if u}
-    agents = {u["user"] for u in map(sessions.get, everyone) if u and u["rol"] == "admin"}
+    users = {u.user for u in map(sessions.get, everyone) if u}
+    agents = {u.user for u in map(sessions.get, everyone) if u and u.rol == "admin"}
     return {
         "nodo": chat.ids.node,
         "proceso": {"host": socket.gethostname(), "pid": os.getpid()},

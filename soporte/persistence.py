@@ -137,9 +137,10 @@ class Group:
 class MessageWriter:
     """Journals submitted rows and stores them in the database, in the background."""
 
-    def __init__(self, app, spool, batch_size=500, after_replay=None):
+    def __init__(self, app, spool, batch_size=500, after_replay=None, after_store=None):
         self.app = app
         self.after_replay = after_replay  # called once the spool's leftovers are stored
+        self.after_store = after_store  # called with the conversations a stored batch reopened
         self.spool = spool
         self.batch_size = batch_size
         self.unstored = PendingRows()  # for history while the database has not got them
@@ -314,7 +315,6 @@ class MessageWriter:
             return False
         self.stored += len(rows)
         self._forget(rows)
-        for customer, message_id in reopened:  # every agent's list moves the conversation back to open
-            socketio.server.emit("estado_conversacion", {"usuario": customer, "estado": "abierta",
-                                                         "por": customer, "id": message_id}, to="admins")
+        if reopened and self.after_store:  # every agent's list moves the conversation back to open
+            self.after_store(reopened)
         return True

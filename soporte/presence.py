@@ -8,26 +8,24 @@ process that was killed (no disconnect events) is reaped by the next beat of any
 Presence never asks the database.
 """
 import collections
-import functools
 import logging
 import threading
 import uuid
 
 from flask import Blueprint, current_app, jsonify
 
+from . import emitter
 from .auth import current_account
 from .config import redis_url
-from .errors import error_response, refused
+from .errors import error_response
 from .extensions import socketio
 from .presence_scripts import BEAT, OFF, ON, SNAPSHOT
-from .sessions import ENDED, NOT_AN_AGENT, SEND_ROLE_WAIT, check_login, get_sessions, role_now
-from .validation import Invalid
+from .protocol import CUSTOMERS_ROOM, PRESENCE_ROOM
+from .sessions import check_still_agent
 
 log = logging.getLogger(__name__)
 bp = Blueprint("presence", __name__, url_prefix="/api")
 
-AGENTS_ROOM = "presencia"  # agents that follow presence (seguir_presencia)
-CUSTOMERS_ROOM = "clientes"  # customers that follow whether support is online
 REDIS_TIMEOUT = 1.0  # seconds: a slow Redis must not hold up a connect
 
 
@@ -102,7 +100,7 @@ class Presence:
 
     def socket_on(self, usuario):
         """A socket connected: announce its account if it is the account's first anywhere."""
-        key = (usuario["rol"], usuario["user"])
+        key = (usuario.rol, usuario.user)
         with self._lock:
             self.counts[key] += 1
             if self.counts[key] > 1:
@@ -110,11 +108,11 @@ class Presence:
             self.accounts[key[0]] += 1
             n = self.accounts[key[0]] if self.board is None else self._shared(self.board.on, *key)
         if n is not None:
-            announce(*key, True, n)
+            emitter.announce_presence(*key, True, n)
 
     def socket_off(self, usuario):
         """A socket went: announce its account offline if it was the account's last anywhere."""
-        key = (usuario["rol"], usuario["user"])
+        key = (usuario.rol, usuario.user)
         with self._lock:
             if self.counts[key] <= 0:
                 return
@@ -125,7 +123,7 @@ class Presence:
             self.accounts[key[0]] -= 1
             n = self.accounts[key[0]] if self.board is None else self._shared(self.board.off, *key)
         if n is not None:
-            announce(*key, False, n)
+            emitter.announce_presence(*key, False, n)
 
     def _shared(self, change, rol, user):
         """Apply a change to Redis; when it fails, the next beat puts things right."""
@@ -152,9 +150,9 @@ class Presence:
         with self._lock:
             came, gone = self.board.beat(self.counts)
         for rol, user, n in came:
-            announce(rol, user, True, n)
+            emitter.announce_presence(rol, user, True, n)
         for rol, user, n in gone:
-            announce(rol, user, False, n)
+            emitter.announce_presence(rol, user, False, n)
 
     def start(self, app):
         """Run the beat every PRESENCE_INTERVAL seconds (only with Redis: alone, nothing expires)."""
@@ -173,15 +171,6 @@ class Presence:
                 socketio.sleep(app.config["PRESENCE_INTERVAL"])
 
 
-def announce(rol, user, en_linea, n):
-    """Tell followers about one transition; n is how many of that role are online after it."""
-    emit = socketio.server.emit
-    emit("presencia", {"usuario": user, "en_linea": en_linea, "rol": rol}, to=AGENTS_ROOM)
-    # the first agent on, or the last off: customers learn whether support is there
-    if rol == "admin" and n == (1 if en_linea else 0):
-        emit("soporte_en_linea", {"en_linea": en_linea}, to=CUSTOMERS_ROOM)
-
-
 def view_for(rol, online):
     """What an account may know of presence: agents see everyone, customers only whether support is there."""
     if rol == "admin":
@@ -198,32 +187,17 @@ def presencia():
     return jsonify(view_for(usuario["rol"], get_presence().online()))
 
 
-def follow(app, sid, *args):
+def follow(sender, data):
     """seguir_presencia: join the socket to presence events; the ack is the current view."""
-    with app.app_context():
-        usuario = get_sessions().get(sid)
-        if usuario is None:
-            return refused(ENDED)
-        try:
-            check_login(usuario)  # expired or logged out: refused like a message until the sweep cuts it
-            # the agents' room shows every customer: the database's role now, not the connect-time one
-            if usuario["rol"] == "admin" and role_now(usuario["user"], "admin", wait=SEND_ROLE_WAIT) != "admin":
-                raise Invalid(NOT_AN_AGENT)
-        except Invalid as error:
-            return refused(str(error))
-        try:
-            room = AGENTS_ROOM if usuario["rol"] == "admin" else CUSTOMERS_ROOM
-            socketio.server.enter_room(sid, room, namespace="/")
-            return {"ok": True, **view_for(usuario["rol"], get_presence().online())}
-        except Exception:
-            log.exception("seguir_presencia failed")
-            return refused("Error interno del servidor")
+    # the agents' room shows every customer: the database's role now, not the connect-time one
+    check_still_agent(sender)
+    emitter.join(sender.sid, PRESENCE_ROOM if sender.rol == "admin" else CUSTOMERS_ROOM)
+    return {"ok": True, **view_for(sender.rol, get_presence().online())}
 
 
 def init_app(app):
-    """Give the app its Presence, bind seguir_presencia, and start the beat where a server runs."""
+    """Give the app its Presence and its /api/presencia, and start the beat where a server runs."""
     app.extensions["soporte.presence"] = presence = Presence(app)
-    socketio.server.on("seguir_presencia", functools.partial(follow, app))
     app.register_blueprint(bp)
     if not app.testing:
         presence.start(app)

@@ -3,6 +3,8 @@ import time
 
 import socketio
 
+from . import emitter
+
 
 class ResyncingRedisManager(socketio.RedisManager):
     """python-socketio's RedisManager with two changes for a chat that must not lose messages.
@@ -68,7 +70,7 @@ class ResyncingRedisManager(socketio.RedisManager):
     def resynchronise(self):
         """Ask this process's sockets (only: the others missed nothing) to catch up."""
         self._get_logger().warning("redis subscription restored: asking local sockets to catch up")
-        socketio.Manager.emit(self, "resincronizar", {}, namespace="/")
+        emitter.resynchronise_local(self)
 
 
 def client_manager(url, channel):

@@ -1,27 +1,35 @@
 """Live sockets of this process, and the end of their login: logout, expiry, a lost agent role."""
 import logging
 import time
+from dataclasses import dataclass
 
 from flask import current_app
 
+from . import emitter
 from .chat import get_chat
 from .config import redis_url
-from .errors import refused
 from .extensions import socketio
+from .protocol import ENDED, NO_LONGER_AGENT, TOO_MANY_REFUSED, Invalid, refused, token_room
 from .revocation import Revocations
-from .validation import Invalid
+from .throttle import TokenBucket
 
 log = logging.getLogger(__name__)
 
-ENDED = "Tu sesión ha terminado; vuelve a iniciar sesión"
-NOT_AN_AGENT = "Ya no eres agente de soporte"
-TOO_MANY_REFUSED = "Demasiados mensajes rechazados; espera un momento"
 SEND_ROLE_WAIT = 0.2  # seconds an agent's message may wait for a stale role to be refreshed
 
 
-def token_room(jti):
-    """The room of every socket opened with one login token (one browser)."""
-    return f"token:{jti}"
+@dataclass
+class SocketSession:
+    """Who one live socket is, from its login token, and its allowances."""
+
+    sid: str
+    user: str  # the account's username
+    rol: str  # "admin" (an agent) or "user" (a customer), as the database said at connect
+    jti: str  # the login token's id: logging out ends every socket of it
+    exp: float  # when the token expires (Unix time)
+    nombre: str  # the display name, shown as "Ana está escribiendo..."
+    bucket: TokenBucket  # messages (and other writes) per second
+    refusals: TokenBucket  # refused payloads per second
 
 
 class Sessions:
@@ -29,7 +37,7 @@ class Sessions:
 
     def __init__(self, app):
         self.revocations = Revocations(redis_url(app.config))
-        self._live = {}  # sid -> the socket's usuario: {"user", "rol", "jti", "exp", "bucket", "refusals"}
+        self._live = {}  # sid -> SocketSession
         self._started = False
 
     def add(self, sid, usuario):
@@ -50,9 +58,9 @@ class Sessions:
         Only this process's knowledge: a logout on another process reaches here
         at the next sweep, so sending never waits on Redis.
         """
-        if usuario["exp"] <= time.time():
+        if usuario.exp <= time.time():
             return "expirado"
-        if self.revocations.is_revoked_here(usuario["jti"]):
+        if self.revocations.is_revoked_here(usuario.jti):
             return "logout"
         return None
 
@@ -62,22 +70,22 @@ class Sessions:
         Other processes close theirs at their next sweep, when they see the jti in Redis.
         """
         self.revocations.revoke(claims["jti"], claims["exp"])
-        for sid, _ in list(socketio.server.manager.get_participants("/", token_room(claims["jti"]))):
-            close(sid, "logout")
+        for sid in emitter.local_sockets(token_room(claims["jti"])):
+            emitter.end_session(sid, "logout")
 
     def sweep(self):
         """Close sockets whose token expired or was revoked, and agents who are agents no more."""
         now = time.time()
         live = list(self._live.items())
-        revoked = self.revocations.revoked_among({u["jti"] for _, u in live})
+        revoked = self.revocations.revoked_among({u.jti for _, u in live})
         agents = {}
         for sid, usuario in live:
-            if usuario["exp"] <= now:
-                close(sid, "expirado")
-            elif usuario["jti"] in revoked:
-                close(sid, "logout")
-            elif usuario["rol"] == "admin" and not still_agent(usuario["user"], agents):
-                close(sid, "permisos")
+            if usuario.exp <= now:
+                emitter.end_session(sid, "expirado")
+            elif usuario.jti in revoked:
+                emitter.end_session(sid, "logout")
+            elif usuario.rol == "admin" and not still_agent(usuario.user, agents):
+                emitter.end_session(sid, "permisos")
 
     def start(self, app):
         """Run the sweep every TOKEN_SWEEP_INTERVAL seconds in the background."""
@@ -131,8 +139,8 @@ def check_login(usuario):
 def check_still_agent(usuario):
     """Raise Invalid when the socket's agent lost the role (customers pass)."""
     # a bounded wait: a demotion counts at once, a dead database does not hold up the reply
-    if usuario["rol"] == "admin" and role_now(usuario["user"], "admin", wait=SEND_ROLE_WAIT) != "admin":
-        raise Invalid(NOT_AN_AGENT)
+    if usuario.rol == "admin" and role_now(usuario.user, "admin", wait=SEND_ROLE_WAIT) != "admin":
+        raise Invalid(NO_LONGER_AGENT)
 
 
 def check_refusals(usuario):
@@ -141,21 +149,14 @@ def check_refusals(usuario):
     Refused payloads cost no message allowance, so this bounds the work they cost
     (a directory lookup each): a muted socket's payloads are answered before any check.
     """
-    if not usuario["refusals"].ready():
+    if not usuario.refusals.ready():
         raise Invalid(TOO_MANY_REFUSED)
 
 
 def refusal(usuario, error):
     """The ack of a payload refused by the checks; it spends one of the socket's refusals."""
-    usuario["refusals"].take()
+    usuario.refusals.take()
     return refused(str(error))
-
-
-def close(sid, reason):
-    """Tell one local socket why its login ended, then disconnect it."""
-    log.info("closing sid=%s: %s", sid, reason)
-    socketio.emit("sesion_terminada", {"motivo": reason}, to=sid, ignore_queue=True)
-    socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
 
 
 def init_app(app):

@@ -2,31 +2,23 @@
 
 The writer reopens a resolved conversation when a newer customer message is
 stored (persistence.reopen); agents resolve and reopen with `cambiar_estado`.
-Every change reaches the room `admins` as `estado_conversacion`.
+Every change reaches every agent as `estado_conversacion` (emitter.announce_status).
 """
-import logging
 
 from flask import jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.dialects import mysql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 
-from . import api
+from . import api, emitter
 from .auth import admin_required
 from .chat import get_chat
-from .errors import refused
-from .extensions import db, socketio
+from .extensions import db
 from .freshness import get_freshness
 from .models import ESTADOS, Conversacion, Usuario
-from .sessions import ENDED, check_login, get_sessions, role_now
-from .throttle import TOO_MANY
-from .validation import Invalid
+from .protocol import TOO_MANY, Invalid, refused
 
-log = logging.getLogger(__name__)
 
-AGENTS_ONLY = "Solo los agentes pueden cambiar el estado de una conversación"
 BAD_ESTADO = "estado debe ser abierta o resuelta"
-NOT_SAVED = "No se pudo cambiar el estado; inténtalo de nuevo"
 
 
 @api.bp.route("/conversaciones")  # on the API blueprint: its JSON errors and 401/403 answers
@@ -97,31 +89,15 @@ def display_names(usernames):
         select(Usuario.usuario, Usuario.nombre).where(Usuario.usuario.in_(usernames))).all())
 
 
-@socketio.on("cambiar_estado")
-def on_cambiar_estado(data=None):
+def on_cambiar_estado(sender, data):
     """An agent resolves or reopens a conversation; every agent hears of it."""
-    usuario = get_sessions().get(request.sid)
-    if usuario is None:
-        return refused(ENDED)
-    try:
-        check_login(usuario)
-        if role_now(usuario["user"], fallback=usuario["rol"]) != "admin":
-            raise Invalid(AGENTS_ONLY)
-        con, estado = parse_change(data)
-        if not usuario["bucket"].take():  # the socket's message allowance: each change is a database write
-            raise Invalid(TOO_MANY)
-    except Invalid as error:
-        return refused(str(error))
-    try:
-        estado_id = change_status(con, estado, usuario["user"])
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("cambiar_estado failed for %r", con)
-        return refused(NOT_SAVED)
+    con, estado = parse_change(data)
+    if not sender.bucket.take():  # the socket's message allowance: each change is a database write
+        raise Invalid(TOO_MANY)
+    estado_id = change_status(con, estado, sender.user)
     if estado_id is None:
         return refused(f"No hay ninguna conversación con {con}")
-    socketio.server.emit("estado_conversacion", {"usuario": con, "estado": estado,
-                                                 "por": usuario["user"], "id": estado_id}, to="admins")
+    emitter.announce_status(con, estado, sender.user, estado_id)
     return {"ok": True, "estado": estado, "id": estado_id}
 
 

@@ -1,8 +1,6 @@
 """A token bucket: how many messages (or bytes) one socket may send, in a burst and over time."""
 import time
 
-TOO_MANY = "Demasiados mensajes; espera un momento"
-
 
 class TokenBucket:
     """Allows `burst` events at once, then `rate` per second."""

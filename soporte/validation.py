@@ -1,11 +1,8 @@
 """Checks on what a client sends in `mensaje_privado`, before anything is delivered."""
 
+from .protocol import NOT_TEXT, Invalid
+
 CID_MAX_LENGTH = 64
-NOT_TEXT = "El mensaje contiene caracteres no válidos"
-
-
-class Invalid(ValueError):
-    """A payload the server refuses; its message goes back in the acknowledgement."""
 
 
 def parse_private_message(data, max_length):

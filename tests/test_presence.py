@@ -124,12 +124,12 @@ def test_follow_needs_a_live_session(app, connect):
 def test_follow_refuses_a_socket_whose_token_expired(app, connect):
     """Past the token's exp (before the sweep cuts the socket) seguir_presencia is refused like a
     message, and the socket does not join the presence rooms."""
-    from soporte.sessions import ENDED
+    from soporte.protocol import ENDED
 
     admin, ana = connect("admin"), connect("ana")
     sessions = app.extensions["soporte.sessions"]
     for sio in (admin, ana):
-        sessions.get(socketio.server.manager.sid_from_eio_sid(sio.eio_sid, "/"))["exp"] = time.time() - 1
+        sessions.get(socketio.server.manager.sid_from_eio_sid(sio.eio_sid, "/")).exp = time.time() - 1
         assert follow(sio) == {"ok": False, "error": ENDED}
     connect("bob")
     connect("agente2").disconnect()
@@ -138,7 +138,7 @@ def test_follow_refuses_a_socket_whose_token_expired(app, connect):
 
 def test_follow_refuses_an_agent_demoted_since_connecting(app, connect):
     """A demoted agent does not join the agents' presence room (the database's role, not the token's)."""
-    from soporte.sessions import NOT_AN_AGENT
+    from soporte.protocol import NO_LONGER_AGENT as NOT_AN_AGENT
     from test_security import set_role
 
     app.config["ROLE_CACHE_TTL"] = 0

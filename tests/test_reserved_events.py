@@ -4,11 +4,13 @@ A client-sent `disconnect` or `connect` event must never re-run the library's ow
 the socket would leave the session list and keep its rooms, or get a fresh rate bucket.
 The same attacks over a real websocket are in test_security_live.py.
 """
+import copy
+
 import pytest
 
 from soporte.extensions import socketio
+from soporte.protocol import TOO_MANY
 from soporte.sessions import get_sessions
-from soporte.throttle import TOO_MANY
 from test_security import received, send, set_role
 
 NOT_ALLOWED = {"ok": False, "error": "Evento no permitido"}
@@ -26,7 +28,7 @@ def test_reserved_and_nameless_events_are_refused_and_the_socket_goes_on(app, co
     """Each reserved name (or a name that is not text) gets the refusal ack and reaches no handler."""
     ana, admin = connect("ana"), connect("admin")
     with app.app_context():
-        before = dict(get_sessions().get(sid_of(ana)))
+        before = copy.copy(get_sessions().get(sid_of(ana)))
     assert ana.emit(name, callback=True) == NOT_ALLOWED
     assert ana.emit(name, {"auth": {"token": "x"}}, callback=True) == NOT_ALLOWED
     with app.app_context():

@@ -25,8 +25,10 @@ from soporte.extensions import db, socketio
 from soporte.models import Usuario
 from soporte.revocation import Revocations
 from soporte.security import CONTENT_SECURITY_POLICY
-from soporte.sessions import ENDED, NOT_AN_AGENT, TOO_MANY_REFUSED, get_sessions
-from soporte.throttle import TOO_MANY, TokenBucket
+from soporte.protocol import ENDED, TOO_MANY, TOO_MANY_REFUSED
+from soporte.protocol import NO_LONGER_AGENT as NOT_AN_AGENT
+from soporte.sessions import get_sessions
+from soporte.throttle import TokenBucket
 
 SECRET = TEST_SECRETS["JWT_SECRET"]
 AGENT_ROUTES = ["/api/usuarios-conversaciones", "/api/mensajes?con=ana"]

@@ -20,7 +20,7 @@ import websocket
 from conftest import OWN_PAGE, LiveServer, checker_app, redis_url
 from soporte.extensions import db
 from soporte.models import Mensaje
-from soporte.throttle import TOO_MANY
+from soporte.protocol import TOO_MANY
 from test_security import BAD_TOKENS, EXPECTED_HEADERS, set_role
 
 # the production defaults where they matter here, and a fast sweep
@@ -427,7 +427,7 @@ def test_a_flood_of_refused_payloads_is_bounded_and_costs_no_messages(server, pe
     """An agent sends 400 messages to names that do not exist: past REFUSAL_BURST (100) plus
     REFUSAL_RATE (20) a second they are answered unchecked as too many refusals; another socket
     chats on. A customer's refusals leave the message allowance whole."""
-    from soporte.sessions import TOO_MANY_REFUSED
+    from soporte.protocol import TOO_MANY_REFUSED
 
     flooder = Raw(server, token_of(server, "agente2"))
     assert flooder.connect().startswith("40{")

@@ -1,0 +1,56 @@
+"""The handshake: who may connect, the rooms a socket joins, and its end."""
+import logging
+
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError
+
+from . import emitter
+from .presence import get_presence
+from .protocol import AGENTS_ROOM, token_room, user_room
+from .sessions import SocketSession, get_sessions, role_now
+from .throttle import TokenBucket
+from .tokens import COOKIE_NAME, read_token
+
+log = logging.getLogger(__name__)
+
+
+def authenticate(auth):
+    """Return the claims of the handshake's token, or refuse with the protocol's message."""
+    token = request.cookies.get(COOKIE_NAME)  # the cookie wins over `auth`
+    if not token and isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        token = auth["token"]
+    if not token:
+        raise ConnectionRefusedError(
+            "Token no proporcionado" if request.headers.get("Cookie") else "No autenticado"
+        )
+    claims = read_token(token)
+    if claims is None:
+        raise ConnectionRefusedError("Token inválido")
+    return claims
+
+
+def on_connect(auth=None):
+    """Authenticate the socket and join its rooms: user:<name>, token:<jti>, and admins for agents."""
+    claims = authenticate(auth)
+    rol = role_now(claims["user"], fallback=claims["rol"])  # a demoted agent comes back as what they are
+    if rol is None:
+        raise ConnectionRefusedError("Token inválido")  # the account was deleted
+    config = current_app.config
+    usuario = SocketSession(
+        sid=request.sid, user=claims["user"], rol=rol, jti=claims["jti"], exp=claims["exp"],
+        nombre=claims.get("name") or claims["user"],  # shown as "Ana está escribiendo..."
+        bucket=TokenBucket(config["MESSAGE_RATE"], config["MESSAGE_BURST"]),
+        refusals=TokenBucket(config["REFUSAL_RATE"], config["REFUSAL_BURST"]))
+    rooms = [user_room(usuario.user), token_room(usuario.jti)]  # logout closes the sockets of its token
+    emitter.join(request.sid, *rooms, *([AGENTS_ROOM] if rol == "admin" else []))
+    get_sessions().add(request.sid, usuario)
+    get_presence().socket_on(usuario)
+    log.info("connect %s (%s) sid=%s", usuario.user, rol, request.sid)
+
+
+def on_disconnect(reason=None):
+    """Forget the socket, take it off presence, and log who left and why."""
+    usuario = get_sessions().discard(request.sid)
+    if usuario:
+        get_presence().socket_off(usuario)
+    log.info("disconnect %s sid=%s reason=%s", usuario and usuario.user, request.sid, reason)

@@ -1,0 +1,102 @@
+"""The only sender of Socket.IO events: one named function per thing the server tells clients.
+
+Handlers, the writer and presence call these; none of them calls Socket.IO's emit,
+so every event a client can receive, and the rooms it goes to, are listed here.
+"""
+import logging
+
+import socketio as python_socketio
+
+from .extensions import socketio
+from .protocol import (AGENTS_ROOM, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE, PRESENCE_ROOM, READ,
+                       RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
+
+log = logging.getLogger(__name__)
+
+
+def deliver(sender, payload, sid):
+    """A relayed message to its recipients, one copy per socket, and copies to the sender's side."""
+    emit = socketio.server.emit
+    if sender.rol == "admin":
+        emit(MESSAGE_RECEIVED, payload, to=user_room(payload["para"]))
+        # the other agents, and this agent's other tabs, see the reply
+        emit(MESSAGE_SENT, payload, to=AGENTS_ROOM, skip_sid=sid)
+    else:
+        # a list of rooms reaches each socket once, even an agent named like the inbox
+        emit(MESSAGE_RECEIVED, payload, to=[AGENTS_ROOM, user_room(payload["para"])])
+        own_room = user_room(sender.user)
+        if not alone_in(own_room, sid):  # most customers have one tab: skip encoding for nobody
+            emit(MESSAGE_SENT, payload, to=own_room, skip_sid=sid)
+
+
+def alone_in(room, sid):
+    """Whether sid is the room's only socket anywhere: in this process, with no queue to others."""
+    manager = socketio.server.manager
+    if isinstance(manager, python_socketio.PubSubManager):
+        return False  # other processes may hold the room's other sockets
+    members = manager.rooms.get("/", {}).get(room)
+    return members is not None and len(members) == 1 and sid in members
+
+
+def relay_typing(typist, payload, to_customer):
+    """escribiendo to the agents (and to the customer, from an agent), never to the typist's tabs here."""
+    rooms = [AGENTS_ROOM, user_room(to_customer)] if to_customer else AGENTS_ROOM
+    # tabs on other processes drop events `de` themselves
+    socketio.server.emit(TYPING, payload, to=rooms, skip_sid=local_sockets(user_room(typist.user)))
+
+
+def announce_status(customer, estado, por, estado_id):
+    """A conversation's new status, to every agent."""
+    socketio.server.emit(STATUS_CHANGED, {"usuario": customer, "estado": estado, "por": por, "id": estado_id},
+                         to=AGENTS_ROOM)
+
+
+def announce_reopened(reopened):
+    """Conversations the writer reopened (a customer wrote again): each one's new status, to every agent."""
+    for customer, message_id in reopened:
+        announce_status(customer, "abierta", customer, message_id)
+
+
+def tell_read(agent, state):
+    """An agent's read marker of one conversation, to all that agent's tabs."""
+    socketio.server.emit(READ, state, to=user_room(agent))
+
+
+def tell_seen(customer, hasta):
+    """How far the agents have read, to the customer."""
+    socketio.server.emit(SEEN, {"hasta": hasta}, to=user_room(customer))
+
+
+def announce_presence(rol, user, en_linea, n):
+    """One account came online or went; n is how many of that role are online after it."""
+    emit = socketio.server.emit
+    emit(PRESENCE, {"usuario": user, "en_linea": en_linea, "rol": rol}, to=PRESENCE_ROOM)
+    # the first agent on, or the last off: customers learn whether support is there
+    if rol == "admin" and n == (1 if en_linea else 0):
+        emit(SUPPORT_ONLINE, {"en_linea": en_linea}, to=CUSTOMERS_ROOM)
+
+
+def end_session(sid, reason):
+    """Tell one local socket why its login ended, then disconnect it."""
+    log.info("closing sid=%s: %s", sid, reason)
+    socketio.server.emit(SESSION_ENDED, {"motivo": reason}, to=sid, ignore_queue=True)
+    socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+
+
+def resynchronise_local(manager):
+    """Ask this process's sockets (only: the others missed nothing) to catch up over REST."""
+    python_socketio.Manager.emit(manager, RESYNCHRONISE, {}, namespace="/")
+
+
+def join(sid, *rooms):
+    """Put a socket in rooms, so the events above reach it."""
+    for room in rooms:
+        socketio.server.enter_room(sid, room, namespace="/")
+
+
+def local_sockets(room):
+    """The sids of a room's sockets on this process."""
+    try:
+        return [sid for sid, _ in socketio.server.manager.get_participants("/", room)]
+    except KeyError:  # no such room here any more
+        return []

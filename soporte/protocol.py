@@ -1,0 +1,72 @@
+"""The wire vocabulary of docs/protocol.md: event and room names, refusal texts, and the refusal's shape.
+
+Every module that speaks Socket.IO takes its names from here, so a name or a text
+is written once and a reader finds the whole protocol in one place.
+"""
+
+# events a client sends (each is one row of the event table, soporte.event_table)
+CONNECT = "connect"
+DISCONNECT = "disconnect"
+PRIVATE_MESSAGE = "mensaje_privado"
+TYPING = "escribiendo"
+FOLLOW_PRESENCE = "seguir_presencia"
+MARK_READ = "marcar_leido"
+MARK_UNREAD = "marcar_no_leido"
+CHANGE_STATUS = "cambiar_estado"
+
+# events the server sends (only soporte.emitter sends them)
+MESSAGE_RECEIVED = "mensaje_recibido"
+MESSAGE_SENT = "mensaje_enviado"
+STATUS_CHANGED = "estado_conversacion"
+READ = "leido"
+SEEN = "visto"
+PRESENCE = "presencia"
+SUPPORT_ONLINE = "soporte_en_linea"
+SESSION_ENDED = "sesion_terminada"
+RESYNCHRONISE = "resincronizar"
+# TYPING ("escribiendo") goes both ways
+
+# rooms
+AGENTS_ROOM = "admins"  # every agent's sockets
+PRESENCE_ROOM = "presencia"  # agents that follow presence (seguir_presencia)
+CUSTOMERS_ROOM = "clientes"  # customers that follow whether support is online
+
+
+def user_room(username):
+    """The room of every socket of one account."""
+    return f"user:{username}"
+
+
+def token_room(jti):
+    """The room of every socket opened with one login token (one browser)."""
+    return f"token:{jti}"
+
+
+MAX_ID = 2**63 - 1  # the largest message id (a signed 64-bit integer)
+
+# refusals that any event may give
+ENDED = "Tu sesión ha terminado; vuelve a iniciar sesión"
+NO_LONGER_AGENT = "Ya no eres agente de soporte"  # an agent demoted since connecting
+AGENTS_ONLY = "Solo para agentes de soporte"  # a customer sending an agents' event (and HTTP 403)
+TOO_MANY = "Demasiados mensajes; espera un momento"
+TOO_MANY_REFUSED = "Demasiados mensajes rechazados; espera un momento"
+INTERNAL_ERROR = "Error interno del servidor"
+NOT_ALLOWED = "Evento no permitido"  # a reserved or nameless event
+NOT_TEXT = "El mensaje contiene caracteres no válidos"
+RESTARTING = "El servidor se está reiniciando; inténtalo de nuevo"
+NO_NODE = "El servidor no está listo para enviar mensajes; inténtalo de nuevo en unos segundos"
+NOT_STORED = "No se pudo guardar el mensaje; inténtalo de nuevo"
+NOT_YET_STORED = "El mensaje aún no se ha podido guardar; vuelve a intentarlo en un momento"
+# refusals of one event each
+READ_NOT_SAVED = "No se pudo guardar la lectura; inténtalo de nuevo"  # marcar_leido, marcar_no_leido
+STATUS_AGENTS_ONLY = "Solo los agentes pueden cambiar el estado de una conversación"  # cambiar_estado
+STATUS_NOT_SAVED = "No se pudo cambiar el estado; inténtalo de nuevo"  # cambiar_estado
+
+
+class Invalid(ValueError):
+    """A payload or a sender the server refuses; its message goes back in the acknowledgement."""
+
+
+def refused(message):
+    """The acknowledgement of a socket event that was not accepted."""
+    return {"ok": False, "error": message}
