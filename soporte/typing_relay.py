@@ -11,7 +11,6 @@ from .sessions import check_still_agent
 from .validation import encodable
 
 
-
 class TypingThrottle:
     """At most one relayed event per TYPING_INTERVAL for each typist and conversation (this process)."""
 
