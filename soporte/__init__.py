@@ -34,6 +34,7 @@ def create_app(test_config=None, instance_path=None):
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     live = serving()
     config.ensure_secrets(app, serving=live)
+    live = live and not app.testing  # what only a real server runs: the replay, the node lease, background tasks
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -43,7 +44,7 @@ def create_app(test_config=None, instance_path=None):
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     from . import api, auth, cli, demo_accounts, error_pages, export, freshness, health, i18n
-    from . import operations, presence, search
+    from . import operations, presence, revocation, search
     from . import preferences, reading_api  # noqa: F401 (their routes are on the /api blueprint)
     from . import security, sessions, typing_relay, views
     from .chat import Chat
@@ -56,6 +57,7 @@ def create_app(test_config=None, instance_path=None):
     security.init_app(app)  # headers on every response, rate-limit storage
     i18n.init_app(app)
     app.extensions["soporte"] = chat = Chat(app)
+    revocation.init_app(app)  # logged-out tokens, before anything reads a token
     sessions.init_app(app)  # live sockets, logouts, the sweep of expired tokens
     presence.init_app(app)  # who is online (seguir_presencia), and the beat that expires dead processes
     typing_relay.init_app(app)  # escribiendo
@@ -65,13 +67,12 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(search.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(health.bp)
-    operations.init_app(app)  # the agents' operations page and its JSON
+    operations.init_app(app, serving=live)  # the agents' operations page and its JSON
     cli.register(app)
     error_pages.init_app(app)  # HTML error pages in the reader's language; JSON under /api/
 
     if app.debug and app.config["DEMO_ACCOUNTS"] and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         demo_accounts.bootstrap_development_database(app)
-    live = live and not app.testing
     if live:
         chat.writer.start()  # replays what an earlier run left in the spool: once the schema exists
         chat.keep_node()  # with Redis: lease this process's node for message ids, and keep it

@@ -1,40 +1,23 @@
-"""REST history: a conversation's messages and the agents' list of conversations."""
-from flask import Blueprint, current_app, g, jsonify, request
+"""REST history: a conversation's messages (the latest, a catch-up, or the page around one) and the agents' list."""
+from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .auth import admin_required, token_required
 from .chat import get_chat
-from .errors import error_response
-from .extensions import db
 from .display_names import with_author_names
+from .errors import bad_parameter, database_error
+from .extensions import db
 from .models import Mensaje, message_json
+from .params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
+from .protocol import MAX_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+bp.register_error_handler(BadParameter, bad_parameter)
+bp.register_error_handler(SQLAlchemyError, database_error)
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 500
-MAX_ID = 2**63 - 1
 MESSAGE_COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje, Mensaje.fecha,
                    Mensaje.cid)  # BIGINT: a larger antes/despues would overflow the driver, not just match nothing
-
-
-class BadParameter(ValueError):
-    """A query parameter that is missing or malformed (answered with 400)."""
-
-
-@bp.errorhandler(BadParameter)
-def bad_parameter(error):
-    """Answer a bad query parameter with 400 and what is wrong."""
-    return error_response(400, str(error))
-
-
-@bp.errorhandler(SQLAlchemyError)
-def database_error(error):
-    """Answer a database failure with 500, logging the cause and showing no trace."""
-    current_app.logger.exception("api: database error")
-    db.session.rollback()
-    return error_response(500, "Error de base de datos: inténtalo de nuevo")
 
 
 @bp.route("/mensajes")
@@ -59,34 +42,9 @@ def usuarios_conversaciones():
     return jsonify(chat.conversations.names(db.session, chat.writer.pending_rows()))
 
 
-def con_param():
-    """The customer a request is about (`con`), or BadParameter."""
-    con = request.args.get("con", "").strip()
-    if not con:
-        raise BadParameter("Falta el parámetro con")
-    return con
-
-
-def int_param(name, minimum=1, maximum=None, default=None):
-    """An integer query parameter within bounds, or BadParameter."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadParameter(f"{name} debe ser un número entero") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" y {maximum}" if maximum is not None else ""
-        raise BadParameter(f"{name} debe estar entre {minimum}{upper}")
-    return value
-
-
 def conversation_page(conversacion):
     """A page of one conversation as the request's limite/antes/despues ask, oldest first."""
     limite = int_param("limite", maximum=MAX_LIMIT, default=DEFAULT_LIMIT)
-    from .search import around_param, page_around  # search imports this module
-
     around = around_param()
     if around is not None:  # opening a search result: the page centred on that message
         return page_around(conversacion, around, limite)
@@ -108,3 +66,33 @@ def conversation_page(conversacion):
     ids = sorted(found)
     ids = ids[:limite] if despues is not None else ids[-limite:]
     return [found[i] for i in ids]
+
+
+def page_around(conversacion, message_id, limite):
+    """limite messages of a conversation centred on message_id, oldest first.
+
+    Up to limite - limite // 2 messages up to and including it, and limite // 2 after
+    it, so the page can show it and then page with antes/despues as usual.
+    """
+    older, newer = limite - limite // 2, limite // 2
+    viewer = g.usuario["user"]
+    base = select(Mensaje).where(Mensaje.conversacion == conversacion)
+    found = {m.id: message_json(m, viewer) for m in db.session.scalars(
+        base.where(Mensaje.id <= message_id).order_by(Mensaje.id.desc()).limit(older))}
+    if newer:
+        found.update((m.id, message_json(m, viewer)) for m in db.session.scalars(
+            base.where(Mensaje.id > message_id).order_by(Mensaje.id).limit(newer)))
+    for row in get_chat().writer.pending_rows(conversacion):  # delivered, not yet committed
+        found.setdefault(row["id"], message_json(row, viewer))
+    ids = sorted(found)
+    before = [i for i in ids if i <= message_id][-older:]
+    after = [i for i in ids if i > message_id][:newer]
+    return [found[i] for i in before + after]
+
+
+def around_param():
+    """The alrededor parameter of a history request (None when absent), checked."""
+    around = int_param("alrededor", maximum=MAX_ID)
+    if around is not None and (request.args.get("antes") or request.args.get("despues")):
+        raise BadParameter("alrededor no se puede combinar con antes ni despues")
+    return around

@@ -15,7 +15,7 @@ from .i18n import chosen_language, remember_at_login
 from .models import Usuario
 from .protocol import AGENTS_ONLY
 from .sessions import get_sessions
-from .tokens import COOKIE_NAME, clear_token_cookie, current_claims, issue_token, set_token_cookie
+from .tokens import clear_token_cookie, current_claims, issue_token, set_token_cookie
 
 bp = Blueprint("auth", __name__)
 

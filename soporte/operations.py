@@ -161,14 +161,12 @@ def datos():
     return jsonify(body)
 
 
-def init_app(app):
-    """Give the app its figures and the page."""
-    from . import serving
-
+def init_app(app, serving):
+    """Give the app its figures and the page; a serving process also publishes its figures to the fleet."""
     shared = redis_url(app.config)
     fleet = (Fleet(shared, app.config["SOCKETIO_CHANNEL"], interval=app.config["OPERATIONS_PUBLISH_SECONDS"])
              if shared else None)
     app.extensions["soporte.operaciones"] = Operations(fleet)
     app.register_blueprint(bp)
-    if fleet is not None and not app.testing and serving():
+    if fleet is not None and serving:
         fleet.start(app, figures)

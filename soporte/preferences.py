@@ -2,11 +2,12 @@
 from flask import g, jsonify, request
 from flask_wtf.csrf import CSRFError
 
-from .api import BadParameter, bp
+from .api import bp
 from .auth import admin_required
 from .errors import error_response
 from .extensions import db
 from .models import Usuario
+from .params import BadParameter
 
 FIELDS = {"sonido": "avisos_sonido", "escritorio": "avisos_escritorio"}
 

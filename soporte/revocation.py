@@ -6,6 +6,10 @@ Kept in this process, and in Redis when the processes of a chat share one
 import logging
 import time
 
+from flask import current_app
+
+from .config import redis_url
+
 log = logging.getLogger(__name__)
 
 KEY = "soporte:revoked:"
@@ -59,3 +63,14 @@ class Revocations:
         except Exception:  # fail open: the signature and exp are still checked
             log.warning("could not read logouts from Redis", exc_info=True)
         return found
+
+
+def init_app(app):
+    """Give the app its Revocations (shared through Redis when the chat has a message queue)."""
+    app.extensions["soporte.revocations"] = revocations = Revocations(redis_url(app.config))
+    return revocations
+
+
+def get_revocations():
+    """The Revocations of the current app."""
+    return current_app.extensions["soporte.revocations"]

@@ -1,16 +1,16 @@
 """Agents' search over customers and message texts, and the page of history around one message."""
 import re
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, jsonify, request
 from sqlalchemy import column, or_, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
-from .api import MAX_ID, BadParameter, bad_parameter, database_error, int_param
 from .auth import admin_required
-from .chat import get_chat
 from .display_names import with_author_names
+from .errors import bad_parameter, database_error
 from .extensions import db
 from .models import Mensaje, Usuario, message_json
+from .params import BadParameter, int_param
 from .search_index import FTS_TABLE, MYSQL_DIALECTS, fold, folded
 
 bp = Blueprint("search", __name__, url_prefix="/api")
@@ -83,33 +83,3 @@ def find_messages(q, limite):
                  .order_by(fts.c.rowid.desc()))
     return with_author_names([{**message_json(m), "conversacion": m.conversacion}
                               for m in db.session.scalars(query.limit(limite))])
-
-
-def page_around(conversacion, message_id, limite):
-    """limite messages of a conversation centred on message_id, oldest first.
-
-    Up to limite - limite // 2 messages up to and including it, and limite // 2 after
-    it, so the page can show it and then page with antes/despues as usual.
-    """
-    older, newer = limite - limite // 2, limite // 2
-    viewer = g.usuario["user"]
-    base = select(Mensaje).where(Mensaje.conversacion == conversacion)
-    found = {m.id: message_json(m, viewer) for m in db.session.scalars(
-        base.where(Mensaje.id <= message_id).order_by(Mensaje.id.desc()).limit(older))}
-    if newer:
-        found.update((m.id, message_json(m, viewer)) for m in db.session.scalars(
-            base.where(Mensaje.id > message_id).order_by(Mensaje.id).limit(newer)))
-    for row in get_chat().writer.pending_rows(conversacion):  # delivered, not yet committed
-        found.setdefault(row["id"], message_json(row, viewer))
-    ids = sorted(found)
-    before = [i for i in ids if i <= message_id][-older:]
-    after = [i for i in ids if i > message_id][:newer]
-    return [found[i] for i in before + after]
-
-
-def around_param():
-    """The alrededor parameter of a history request (None when absent), checked."""
-    around = int_param("alrededor", maximum=MAX_ID)
-    if around is not None and (request.args.get("antes") or request.args.get("despues")):
-        raise BadParameter("alrededor no se puede combinar con antes ni despues")
-    return around

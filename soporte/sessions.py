@@ -7,10 +7,9 @@ from flask import current_app
 
 from . import emitter
 from .chat import get_chat
-from .config import redis_url
 from .extensions import socketio
 from .protocol import ENDED, NO_LONGER_AGENT, TOO_MANY_REFUSED, Invalid, refused, token_room
-from .revocation import Revocations
+from .revocation import get_revocations
 from .throttle import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -33,10 +32,9 @@ class SocketSession:
 
 
 class Sessions:
-    """Who each local socket is (user, rol, jti, exp), and the revoked tokens."""
+    """Who each local socket is (a SocketSession per sid), and the sweep that ends their logins."""
 
-    def __init__(self, app):
-        self.revocations = Revocations(redis_url(app.config))
+    def __init__(self):
         self._live = {}  # sid -> SocketSession
         self._started = False
 
@@ -60,7 +58,7 @@ class Sessions:
         """
         if usuario.exp <= time.time():
             return "expirado"
-        if self.revocations.is_revoked_here(usuario.jti):
+        if get_revocations().is_revoked_here(usuario.jti):
             return "logout"
         return None
 
@@ -69,7 +67,7 @@ class Sessions:
 
         Other processes close theirs at their next sweep, when they see the jti in Redis.
         """
-        self.revocations.revoke(claims["jti"], claims["exp"])
+        get_revocations().revoke(claims["jti"], claims["exp"])
         for sid in emitter.local_sockets(token_room(claims["jti"])):
             emitter.end_session(sid, "logout")
 
@@ -77,7 +75,7 @@ class Sessions:
         """Close sockets whose token expired or was revoked, and agents who are agents no more."""
         now = time.time()
         live = list(self._live.items())
-        revoked = self.revocations.revoked_among({u.jti for _, u in live})
+        revoked = get_revocations().revoked_among({u.jti for _, u in live})
         agents = {}
         for sid, usuario in live:
             if usuario.exp <= now:
@@ -161,7 +159,7 @@ def refusal(usuario, error):
 
 def init_app(app):
     """Give the app its Sessions, and start the sweep where a real server runs."""
-    app.extensions["soporte.sessions"] = sessions = Sessions(app)
+    app.extensions["soporte.sessions"] = sessions = Sessions()
     if not app.testing:
         sessions.start(app)
     return sessions

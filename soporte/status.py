@@ -9,27 +9,28 @@ from flask import jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.dialects import mysql, sqlite
 
-from . import api, emitter
+from . import emitter
+from .api import bp
 from .auth import admin_required
 from .chat import get_chat
 from .extensions import db
 from .freshness import get_freshness
 from .models import ESTADOS, Conversacion, Usuario
-from .protocol import TOO_MANY, Invalid, refused
-
+from .params import MAX_LIMIT, BadParameter, int_param
+from .protocol import MAX_ID, TOO_MANY, Invalid, refused
 
 BAD_ESTADO = "estado debe ser abierta o resuelta"
 
 
-@api.bp.route("/conversaciones")  # on the API blueprint: its JSON errors and 401/403 answers
+@bp.route("/conversaciones")  # on the API blueprint: its JSON errors and 401/403 answers
 @admin_required
 def conversaciones():
     """Conversations with their status, most recent activity first; ?estado= filters (agents only)."""
     estado = request.args.get("estado") or None
     if estado is not None and estado not in ESTADOS:
-        raise api.BadParameter(BAD_ESTADO)
-    limite = api.int_param("limite", maximum=api.MAX_LIMIT)  # none: all of them, as the original list
-    antes = api.int_param("antes", maximum=api.MAX_ID)
+        raise BadParameter(BAD_ESTADO)
+    limite = int_param("limite", maximum=MAX_LIMIT)  # none: all of them, as the original list
+    antes = int_param("antes", maximum=MAX_ID)
     return jsonify(list_conversations(estado, limite, antes))
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 from flask import current_app, request
 
-from .sessions import get_sessions
+from .revocation import get_revocations
 
 ALGORITHM = "HS256"
 COOKIE_NAME = "token"
@@ -42,7 +42,7 @@ def read_token(token):
     if not isinstance(claims["jti"], str) or not all(
             isinstance(claims[k], (int, float)) and not isinstance(claims[k], bool) for k in ("exp", "iat")):
         return None
-    if get_sessions().revocations.is_revoked(claims["jti"]):
+    if get_revocations().is_revoked(claims["jti"]):
         return None
     return claims
 
