@@ -5,12 +5,12 @@ import sys
 
 from flask import Flask
 
-from . import binder, config
-from .binary_packets import refuse_binary_packets
-from .compression import without_websocket_compression
-from .devserver_websocket import websocket_ends_quietly
-from .extensions import csrf, db, migrate, socketio
-from .queue import client_manager
+from soporte import binder, config
+from soporte.binary_packets import refuse_binary_packets
+from soporte.compression import without_websocket_compression
+from soporte.devserver_websocket import websocket_ends_quietly
+from soporte.extensions import csrf, db, migrate, socketio
+from soporte.queue import client_manager
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -43,12 +43,11 @@ def create_app(test_config=None, instance_path=None):
     # batch mode: SQLite alters a table by copying it
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    from . import api, auth, cli, demo_accounts, error_pages, export, freshness, health, i18n
-    from . import operations, presence, revocation, search
-    from . import preferences, reading_api  # noqa: F401 (their routes are on the /api blueprint)
-    from . import security, sessions, typing_relay, views
-    from .chat import Chat
-    from .event_table import EVENTS
+    from soporte import (api, auth, cli, demo_accounts,  # noqa: F401 (their routes are on the /api blueprint)
+                         error_pages, export, freshness, health, i18n, operations, preferences, presence, reading_api,
+                         revocation, search, security, sessions, typing_relay, views)
+    from soporte.chat import Chat
+    from soporte.event_table import EVENTS
 
     init_socketio(app)
     binder.bind(app, EVENTS)  # every Socket.IO event, from the one table
@@ -100,7 +99,7 @@ def init_socketio(app):
     )
     refuse_binary_packets(socketio.server)
     if socketio.server.eio.async_mode == "eventlet":  # threading's websockets are not eventlet's
-        from . import websocket_guard  # imports eventlet, which only this mode needs
+        from soporte import websocket_guard  # imports eventlet, which only this mode needs
 
         websocket_guard.install(socketio.server, app.config)
 

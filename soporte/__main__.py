@@ -1,8 +1,8 @@
 """`python -m soporte`: the development server, with real websockets."""
 import os
 
-from . import create_app
-from .extensions import socketio
+from soporte import create_app
+from soporte.extensions import socketio
 
 os.environ.setdefault("FLASK_DEBUG", "1")
 app = create_app()

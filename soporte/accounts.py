@@ -3,9 +3,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from .account_names import SUPPORT_WORDS, canonical_username, display_key, username_format_error
-from .extensions import db
-from .models import Usuario
+from soporte.account_names import SUPPORT_WORDS, canonical_username, display_key, username_format_error
+from soporte.extensions import db
+from soporte.models import Usuario
 
 
 def find_account(name):

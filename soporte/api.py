@@ -3,14 +3,14 @@ from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .auth import admin_required, token_required
-from .chat import get_chat
-from .display_names import with_author_names
-from .errors import bad_parameter, database_error
-from .extensions import db
-from .models import Mensaje, message_json
-from .params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
-from .protocol import MAX_ID
+from soporte.auth import admin_required, token_required
+from soporte.chat import get_chat
+from soporte.display_names import with_author_names
+from soporte.errors import bad_parameter, database_error
+from soporte.extensions import db
+from soporte.models import Mensaje, message_json
+from soporte.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
+from soporte.protocol import MAX_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, bad_parameter)

@@ -7,16 +7,16 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
-from . import emitter
-from .config import redis_url
-from .directory import Directory
-from .extensions import db, socketio
-from .ids import MAX_NODE, IdGenerator, first_id_at
-from .models import Mensaje, iso_utc
-from .node_lease import NodeLease
-from .persistence import MessageWriter
-from .recent import RecentConversations
-from .spool import Spool
+from soporte import emitter
+from soporte.config import redis_url
+from soporte.directory import Directory
+from soporte.extensions import db, socketio
+from soporte.ids import MAX_NODE, IdGenerator, first_id_at
+from soporte.models import Mensaje, iso_utc
+from soporte.node_lease import NodeLease
+from soporte.persistence import MessageWriter
+from soporte.recent import RecentConversations
+from soporte.spool import Spool
 
 RECENT_ACKS = 50_000  # retries come within seconds; this covers minutes at full load
 RECALL_MINUTES = 10

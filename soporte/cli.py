@@ -3,8 +3,8 @@ import click
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from .account_commands import create_user_command, reset_password_command
-from .extensions import db
+from soporte.account_commands import create_user_command, reset_password_command
+from soporte.extensions import db
 
 
 @click.command("init-db")

@@ -4,12 +4,12 @@ import logging
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError
 
-from . import emitter
-from .presence import get_presence
-from .protocol import AGENTS_ROOM, token_room, user_room
-from .sessions import SocketSession, get_sessions, role_now
-from .throttle import TokenBucket
-from .tokens import COOKIE_NAME, read_token
+from soporte import emitter
+from soporte.presence import get_presence
+from soporte.protocol import AGENTS_ROOM, token_room, user_room
+from soporte.sessions import SocketSession, get_sessions, role_now
+from soporte.throttle import TokenBucket
+from soporte.tokens import COOKIE_NAME, read_token
 
 log = logging.getLogger(__name__)
 

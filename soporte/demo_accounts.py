@@ -8,8 +8,8 @@ import click
 from flask_migrate import upgrade
 from sqlalchemy import inspect
 
-from .extensions import db
-from .models import Usuario
+from soporte.extensions import db
+from soporte.models import Usuario
 
 DEMO_ACCOUNTS = (("admin", "Soporte", "admin"), ("cliente", "Cliente de prueba", "user"))
 # Werkzeug's last start-up line in the process that binds the port (the reloader's parent too)

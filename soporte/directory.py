@@ -4,8 +4,8 @@ import time
 
 from flask import current_app
 
-from .extensions import db, socketio
-from .models import Usuario
+from soporte.extensions import db, socketio
+from soporte.models import Usuario
 
 log = logging.getLogger(__name__)
 

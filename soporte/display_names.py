@@ -1,6 +1,6 @@
 """Display names: what a person reads for an account, beside the username that stays its id."""
-from .extensions import db
-from .models import Usuario
+from soporte.extensions import db
+from soporte.models import Usuario
 
 
 def display_names(usernames):

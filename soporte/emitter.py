@@ -7,9 +7,10 @@ import logging
 
 import socketio as python_socketio
 
-from .extensions import socketio
-from .protocol import (AGENTS_ROOM, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE, PRESENCE_ROOM, READ,
-                       RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
+from soporte.extensions import socketio
+from soporte.protocol import (AGENTS_ROOM, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE, PRESENCE_ROOM,
+                              READ, RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING,
+                              user_room)
 
 log = logging.getLogger(__name__)
 

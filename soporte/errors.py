@@ -1,7 +1,7 @@
 """JSON errors for the HTTP API (a socket's refusal is protocol.refused)."""
 from flask import current_app, jsonify
 
-from .extensions import db
+from soporte.extensions import db
 
 
 def error_response(status, message):

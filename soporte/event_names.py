@@ -4,7 +4,7 @@ import logging
 
 from socketio import packet
 
-from .protocol import NOT_ALLOWED, refused
+from soporte.protocol import NOT_ALLOWED, refused
 
 log = logging.getLogger(__name__)
 

@@ -3,15 +3,15 @@ import logging
 
 from flask import current_app
 
-from .chat import get_chat
-from .delivery import Outgoing, acknowledge
-from .freshness import get_freshness, parse_seen
-from .ids import NoNode
-from .models import iso_utc
-from .persistence import NotStored
-from .protocol import NO_NODE, RESTARTING, TOO_MANY, Invalid, refused
-from .sessions import check_still_agent
-from .validation import parse_private_message
+from soporte.chat import get_chat
+from soporte.delivery import Outgoing, acknowledge
+from soporte.freshness import get_freshness, parse_seen
+from soporte.ids import NoNode
+from soporte.models import iso_utc
+from soporte.persistence import NotStored
+from soporte.protocol import NO_NODE, RESTARTING, TOO_MANY, Invalid, refused
+from soporte.sessions import check_still_agent
+from soporte.validation import parse_private_message
 
 log = logging.getLogger(__name__)
 

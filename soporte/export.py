@@ -11,13 +11,13 @@ from flask import Blueprint, Response, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .auth import admin_required
-from .chat import get_chat
-from .display_names import with_author_names
-from .errors import bad_parameter, database_error
-from .extensions import db
-from .models import Mensaje, iso_utc, message_json
-from .params import BadParameter, con_param
+from soporte.auth import admin_required
+from soporte.chat import get_chat
+from soporte.display_names import with_author_names
+from soporte.errors import bad_parameter, database_error
+from soporte.extensions import db
+from soporte.models import Mensaje, iso_utc, message_json
+from soporte.params import BadParameter, con_param
 
 bp = Blueprint("export", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, bad_parameter)

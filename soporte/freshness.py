@@ -20,12 +20,12 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
-from .chat import get_chat
-from .config import redis_url
-from .extensions import db, socketio
-from .ids import first_id_at
-from .models import Conversacion, Mensaje, iso_utc
-from .protocol import Invalid
+from soporte.chat import get_chat
+from soporte.config import redis_url
+from soporte.extensions import db, socketio
+from soporte.ids import first_id_at
+from soporte.models import Conversacion, Mensaje, iso_utc
+from soporte.protocol import Invalid
 
 log = logging.getLogger(__name__)
 

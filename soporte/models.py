@@ -7,9 +7,9 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .account_names import canonical_username
-from .extensions import db
-from .search_index import FULLTEXT_INDEX, MYSQL_DIALECTS, MYSQL_TEXT_COLLATION, create_sqlite_fts
+from soporte.account_names import canonical_username
+from soporte.extensions import db
+from soporte.search_index import FULLTEXT_INDEX, MYSQL_DIALECTS, MYSQL_TEXT_COLLATION, create_sqlite_fts
 
 ROLES = ("admin", "user")
 # utf8mb4 for every character a person can type; _bin so that names compare

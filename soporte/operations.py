@@ -12,13 +12,13 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, g, jsonify, render_template
 from redis import RedisError
 
-from .auth import admin_required
-from .chat import get_chat
-from .config import redis_url
-from .extensions import socketio
-from .models import iso_utc
-from .operations_redis import Fleet
-from .sessions import get_sessions
+from soporte.auth import admin_required
+from soporte.chat import get_chat
+from soporte.config import redis_url
+from soporte.extensions import socketio
+from soporte.models import iso_utc
+from soporte.operations_redis import Fleet
+from soporte.sessions import get_sessions
 
 MINUTES = 15  # the message-rate history the page and the JSON show
 

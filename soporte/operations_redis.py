@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import redis
 
-from .extensions import socketio
+from soporte.extensions import socketio
 
 log = logging.getLogger(__name__)
 

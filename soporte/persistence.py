@@ -14,8 +14,8 @@ import threading
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.dialects import mysql, sqlite
 
-from .extensions import db, socketio
-from .models import Conversacion, Mensaje
+from soporte.extensions import db, socketio
+from soporte.models import Conversacion, Mensaje
 
 log = logging.getLogger(__name__)
 

@@ -2,12 +2,12 @@
 from flask import g, jsonify, request
 from flask_wtf.csrf import CSRFError
 
-from .api import bp
-from .auth import admin_required
-from .errors import error_response
-from .extensions import db
-from .models import Usuario
-from .params import BadParameter
+from soporte.api import bp
+from soporte.auth import admin_required
+from soporte.errors import error_response
+from soporte.extensions import db
+from soporte.models import Usuario
+from soporte.params import BadParameter
 
 FIELDS = {"sonido": "avisos_sonido", "escritorio": "avisos_escritorio"}
 

@@ -3,7 +3,7 @@ import time
 
 import socketio
 
-from . import emitter
+from soporte import emitter
 
 
 class ResyncingRedisManager(socketio.RedisManager):

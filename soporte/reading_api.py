@@ -1,9 +1,9 @@
 """REST for read state: an agent's unread conversations, and how far support has read a customer."""
 from flask import g, jsonify
 
-from . import reading
-from .api import bp
-from .auth import admin_required, token_required
+from soporte import reading
+from soporte.api import bp
+from soporte.auth import admin_required, token_required
 
 
 @bp.route("/lecturas")

@@ -8,7 +8,7 @@ import time
 
 from flask import current_app
 
-from .config import redis_url
+from soporte.config import redis_url
 
 log = logging.getLogger(__name__)
 

@@ -5,13 +5,13 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import column, or_, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
-from .auth import admin_required
-from .display_names import with_author_names
-from .errors import bad_parameter, database_error
-from .extensions import db
-from .models import Mensaje, Usuario, message_json
-from .params import BadParameter, int_param
-from .search_index import FTS_TABLE, MYSQL_DIALECTS, fold, folded
+from soporte.auth import admin_required
+from soporte.display_names import with_author_names
+from soporte.errors import bad_parameter, database_error
+from soporte.extensions import db
+from soporte.models import Mensaje, Usuario, message_json
+from soporte.params import BadParameter, int_param
+from soporte.search_index import FTS_TABLE, MYSQL_DIALECTS, fold, folded
 
 bp = Blueprint("search", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, bad_parameter)

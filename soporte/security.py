@@ -1,8 +1,8 @@
 """Security headers on every response, and the storage of the login/registration rate limits."""
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import redis_url
-from .extensions import limiter
+from soporte.config import redis_url
+from soporte.extensions import limiter
 
 LIMIT_STORAGE_TIMEOUT = 1.0  # seconds a rate-limit count may wait on Redis
 

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from . import emitter
-from .chat import get_chat
-from .extensions import socketio
-from .protocol import ENDED, NO_LONGER_AGENT, TOO_MANY_REFUSED, Invalid, refused, token_room
-from .revocation import get_revocations
-from .throttle import TokenBucket
+from soporte import emitter
+from soporte.chat import get_chat
+from soporte.extensions import socketio
+from soporte.protocol import ENDED, NO_LONGER_AGENT, TOO_MANY_REFUSED, Invalid, refused, token_room
+from soporte.revocation import get_revocations
+from soporte.throttle import TokenBucket
 
 log = logging.getLogger(__name__)
 

@@ -9,15 +9,15 @@ from flask import jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.dialects import mysql, sqlite
 
-from . import emitter
-from .api import bp
-from .auth import admin_required
-from .chat import get_chat
-from .extensions import db
-from .freshness import get_freshness
-from .models import ESTADOS, Conversacion, Usuario
-from .params import MAX_LIMIT, BadParameter, int_param
-from .protocol import MAX_ID, TOO_MANY, Invalid, refused
+from soporte import emitter
+from soporte.api import bp
+from soporte.auth import admin_required
+from soporte.chat import get_chat
+from soporte.extensions import db
+from soporte.freshness import get_freshness
+from soporte.models import ESTADOS, Conversacion, Usuario
+from soporte.params import MAX_LIMIT, BadParameter, int_param
+from soporte.protocol import MAX_ID, TOO_MANY, Invalid, refused
 
 BAD_ESTADO = "estado debe ser abierta o resuelta"
 

@@ -3,12 +3,12 @@ import time
 
 from flask import current_app
 
-from . import emitter
-from .chat import get_chat
-from .events import check_recipient
-from .protocol import NOT_TEXT, Invalid
-from .sessions import check_still_agent
-from .validation import encodable
+from soporte import emitter
+from soporte.chat import get_chat
+from soporte.events import check_recipient
+from soporte.protocol import NOT_TEXT, Invalid
+from soporte.sessions import check_still_agent
+from soporte.validation import encodable
 
 
 class TypingThrottle:

@@ -1,6 +1,6 @@
 """Checks on what a client sends in `mensaje_privado`, before anything is delivered."""
 
-from .protocol import NOT_TEXT, Invalid
+from soporte.protocol import NOT_TEXT, Invalid
 
 CID_MAX_LENGTH = 64
 
