@@ -5,12 +5,13 @@ import sys
 
 from flask import Flask
 
-from soporte import binder, config
-from soporte.binary_packets import refuse_binary_packets
-from soporte.compression import without_websocket_compression
-from soporte.devserver_websocket import websocket_ends_quietly
+from soporte import config
 from soporte.extensions import csrf, db, migrate, socketio
-from soporte.queue import client_manager
+from soporte.realtime import binder
+from soporte.realtime.binary_packets import refuse_binary_packets
+from soporte.realtime.compression import without_websocket_compression
+from soporte.realtime.devserver_websocket import websocket_ends_quietly
+from soporte.realtime.queue import client_manager
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -43,11 +44,11 @@ def create_app(test_config=None, instance_path=None):
     # batch mode: SQLite alters a table by copying it
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    from soporte import (api, auth, cli, demo_accounts,  # noqa: F401 (their routes are on the /api blueprint)
-                         error_pages, export, freshness, health, i18n, operations, preferences, presence, reading_api,
-                         revocation, search, security, sessions, typing_relay, views)
+    from soporte import (api, auth, cli, demo_accounts, error_pages, export, freshness, health, i18n, operations,
+                         preferences, presence, reading_api, revocation, search, security, typing_relay, views)
     from soporte.chat import Chat
-    from soporte.event_table import EVENTS
+    from soporte.realtime import sessions
+    from soporte.realtime.event_table import EVENTS
 
     init_socketio(app)
     binder.bind(app, EVENTS)  # every Socket.IO event, from the one table
@@ -99,7 +100,7 @@ def init_socketio(app):
     )
     refuse_binary_packets(socketio.server)
     if socketio.server.eio.async_mode == "eventlet":  # threading's websockets are not eventlet's
-        from soporte import websocket_guard  # imports eventlet, which only this mode needs
+        from soporte.realtime import websocket_guard  # imports eventlet, which only this mode needs
 
         websocket_guard.install(socketio.server, app.config)
 

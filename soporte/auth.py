@@ -14,7 +14,7 @@ from soporte.extensions import db, limiter
 from soporte.i18n import chosen_language, remember_at_login
 from soporte.models import Usuario
 from soporte.protocol import AGENTS_ONLY
-from soporte.sessions import get_sessions
+from soporte.realtime.sessions import get_sessions
 from soporte.tokens import clear_token_cookie, current_claims, issue_token, set_token_cookie
 
 bp = Blueprint("auth", __name__)

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
-from soporte import emitter
 from soporte.config import redis_url
 from soporte.directory import Directory
 from soporte.extensions import db, socketio
@@ -15,6 +14,7 @@ from soporte.ids import MAX_NODE, IdGenerator, first_id_at
 from soporte.models import Mensaje, iso_utc
 from soporte.node_lease import NodeLease
 from soporte.persistence import MessageWriter
+from soporte.realtime import emitter
 from soporte.recent import RecentConversations
 from soporte.spool import Spool
 

@@ -11,10 +11,10 @@ import threading
 
 from flask import current_app
 
-from soporte import emitter
 from soporte.extensions import socketio
 from soporte.operations import count_message
 from soporte.protocol import NOT_STORED, NOT_YET_STORED, refused
+from soporte.realtime import emitter
 
 
 class Outgoing:

@@ -10,7 +10,7 @@ from soporte.ids import NoNode
 from soporte.models import iso_utc
 from soporte.persistence import NotStored
 from soporte.protocol import NO_NODE, RESTARTING, TOO_MANY, Invalid, refused
-from soporte.sessions import check_still_agent
+from soporte.realtime.sessions import check_still_agent
 from soporte.validation import parse_private_message
 
 log = logging.getLogger(__name__)

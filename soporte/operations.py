@@ -18,7 +18,7 @@ from soporte.config import redis_url
 from soporte.extensions import socketio
 from soporte.models import iso_utc
 from soporte.operations_redis import Fleet
-from soporte.sessions import get_sessions
+from soporte.realtime.sessions import get_sessions
 
 MINUTES = 15  # the message-rate history the page and the JSON show
 

@@ -6,11 +6,12 @@ acknowledgement and tells all the agent's tabs, on every process, through `leido
 import logging
 import time
 
-from soporte import emitter, reading
+from soporte import reading
 from soporte.chat import get_chat
 from soporte.extensions import db
 from soporte.ids import EPOCH_MS, NODE_BITS, SEQUENCE_BITS
 from soporte.protocol import MAX_ID, Invalid
+from soporte.realtime import emitter
 from soporte.validation import encodable
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ from flask import jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.dialects import mysql, sqlite
 
-from soporte import emitter
 from soporte.api import bp
 from soporte.auth import admin_required
 from soporte.chat import get_chat
@@ -18,6 +17,7 @@ from soporte.freshness import get_freshness
 from soporte.models import ESTADOS, Conversacion, Usuario
 from soporte.params import MAX_LIMIT, BadParameter, int_param
 from soporte.protocol import MAX_ID, TOO_MANY, Invalid, refused
+from soporte.realtime import emitter
 
 BAD_ESTADO = "estado debe ser abierta o resuelta"
 

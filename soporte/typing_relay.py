@@ -3,11 +3,11 @@ import time
 
 from flask import current_app
 
-from soporte import emitter
 from soporte.chat import get_chat
 from soporte.events import check_recipient
 from soporte.protocol import NOT_TEXT, Invalid
-from soporte.sessions import check_still_agent
+from soporte.realtime import emitter
+from soporte.realtime.sessions import check_still_agent
 from soporte.validation import encodable
 
 

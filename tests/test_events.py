@@ -102,7 +102,7 @@ def test_auth_token_identifies_the_sender(app, connect, token_for):
 
 def test_disconnect_is_logged(connect, caplog):
     ana = connect("ana")
-    with caplog.at_level(logging.INFO, logger="soporte.connection"):
+    with caplog.at_level(logging.INFO, logger="soporte.realtime.connection"):
         ana.disconnect()
     assert any("disconnect" in r.getMessage() and "ana" in r.getMessage() for r in caplog.records)
 

@@ -10,7 +10,7 @@ import pytest
 
 from soporte.extensions import socketio
 from soporte.protocol import TOO_MANY
-from soporte.sessions import get_sessions
+from soporte.realtime.sessions import get_sessions
 from test_security import received, send, set_role
 
 NOT_ALLOWED = {"ok": False, "error": "Evento no permitido"}

@@ -27,8 +27,8 @@ from soporte.revocation import Revocations
 from soporte.security import CONTENT_SECURITY_POLICY
 from soporte.protocol import ENDED, TOO_MANY, TOO_MANY_REFUSED
 from soporte.protocol import NO_LONGER_AGENT as NOT_AN_AGENT
-from soporte.sessions import get_sessions
-from soporte.throttle import TokenBucket
+from soporte.realtime.sessions import get_sessions
+from soporte.realtime.throttle import TokenBucket
 
 SECRET = TEST_SECRETS["JWT_SECRET"]
 AGENT_ROUTES = ["/api/usuarios-conversaciones", "/api/mensajes?con=ana"]

@@ -4,13 +4,13 @@ import warnings
 
 import pytest
 
-from soporte.throttle import TokenBucket
+from soporte.realtime.throttle import TokenBucket
 
 with warnings.catch_warnings():  # importing eventlet warns that it is deprecated; production imports it anyway
     warnings.simplefilter("ignore")
     from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
 
-    from soporte.websocket_guard import MeteredSocket, apply_mask
+    from soporte.realtime.websocket_guard import MeteredSocket, apply_mask
 
 eventlet_mask = RFC6455WebSocket._apply_mask  # eventlet's own, byte by byte
 

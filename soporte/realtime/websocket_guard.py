@@ -19,7 +19,7 @@ websocket of this server gets, from install():
 import eventlet
 from eventlet.websocket import FailedConnectionError
 
-from soporte.throttle import TokenBucket
+from soporte.realtime.throttle import TokenBucket
 
 BINARY = 2  # the websocket opcode of a binary frame
 # browsers and socket.io clients send each message in one frame; a few fragments are let

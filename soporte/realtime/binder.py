@@ -15,10 +15,10 @@ from typing import Callable, Optional
 from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 
-from soporte.event_names import guard_event_names
 from soporte.extensions import db, socketio
 from soporte.protocol import ENDED, INTERNAL_ERROR, Invalid, refused
-from soporte.sessions import check_login, check_refusals, get_sessions, refusal, role_now
+from soporte.realtime.event_names import guard_event_names
+from soporte.realtime.sessions import check_login, check_refusals, get_sessions, refusal, role_now
 
 log = logging.getLogger(__name__)
 

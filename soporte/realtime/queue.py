@@ -3,7 +3,7 @@ import time
 
 import socketio
 
-from soporte import emitter
+from soporte.realtime import emitter
 
 
 class ResyncingRedisManager(socketio.RedisManager):
