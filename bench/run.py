@@ -45,7 +45,7 @@ def token(user, rol):
 
 def add_accounts(engine, names, rol="user"):
     """Insert accounts in bulk (one shared password hash: seeding is not what is measured)."""
-    from soporte.account_names import canonical_username
+    from soporte.accounts.names import canonical_username
     from soporte.extensions import db
 
     with engine.begin() as conn:
@@ -64,7 +64,7 @@ def reset_database(users, agents):
         conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{url.database}`"))
         conn.execute(sa.text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
     server.dispose()
-    from soporte.account_names import canonical_username
+    from soporte.accounts.names import canonical_username
     from soporte.extensions import db
     from soporte.models import Usuario  # noqa: F401  (registers the tables for the inserts below)
 

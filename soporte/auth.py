@@ -6,8 +6,9 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
-from soporte.account_names import password_error
-from soporte.accounts import customer_display_name_error, customer_username_error, find_account
+from soporte.accounts.lookup import customer_display_name_error, customer_username_error, find_account
+from soporte.accounts.names import password_error
+from soporte.accounts.tokens import clear_token_cookie, current_claims, issue_token, set_token_cookie
 from soporte.chat import get_chat
 from soporte.errors import error_response
 from soporte.extensions import db, limiter
@@ -15,7 +16,6 @@ from soporte.i18n import chosen_language, remember_at_login
 from soporte.models import Usuario
 from soporte.protocol import AGENTS_ONLY
 from soporte.realtime.sessions import get_sessions
-from soporte.tokens import clear_token_cookie, current_claims, issue_token, set_token_cookie
 
 bp = Blueprint("auth", __name__)
 

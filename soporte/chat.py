@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
+from soporte.accounts.directory import Directory
 from soporte.config import redis_url
-from soporte.directory import Directory
 from soporte.extensions import db, socketio
 from soporte.ids import MAX_NODE, IdGenerator, first_id_at
 from soporte.models import Mensaje, iso_utc

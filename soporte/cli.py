@@ -3,7 +3,7 @@ import click
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from soporte.account_commands import create_user_command, reset_password_command
+from soporte.accounts.commands import create_user_command, reset_password_command
 from soporte.extensions import db
 
 

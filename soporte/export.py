@@ -11,9 +11,9 @@ from flask import Blueprint, Response, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from soporte.accounts.display_names import with_author_names
 from soporte.auth import admin_required
 from soporte.chat import get_chat
-from soporte.display_names import with_author_names
 from soporte.errors import bad_parameter, database_error
 from soporte.extensions import db
 from soporte.models import Mensaje, iso_utc, message_json

@@ -14,9 +14,9 @@ from flask_wtf.csrf import ValidationError, same_origin, validate_csrf
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from soporte.accounts.tokens import current_claims
 from soporte.extensions import csrf, db
 from soporte.models import Usuario
-from soporte.tokens import current_claims
 
 log = logging.getLogger(__name__)
 

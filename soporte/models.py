@@ -7,7 +7,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from soporte.account_names import canonical_username
+from soporte.accounts.names import canonical_username
 from soporte.extensions import db
 from soporte.search_index import FULLTEXT_INDEX, MYSQL_DIALECTS, MYSQL_TEXT_COLLATION, create_sqlite_fts
 

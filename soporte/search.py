@@ -5,8 +5,8 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import column, or_, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
+from soporte.accounts.display_names import with_author_names
 from soporte.auth import admin_required
-from soporte.display_names import with_author_names
 from soporte.errors import bad_parameter, database_error
 from soporte.extensions import db
 from soporte.models import Mensaje, Usuario, message_json

@@ -376,7 +376,7 @@ def make_token(secret=TEST_SECRETS["JWT_SECRET"], algorithm="HS256", expires_in=
 @pytest.fixture
 def token_for(app):
     """The login token soporte itself issues for an account (as a successful login would)."""
-    from soporte.tokens import issue_token
+    from soporte.accounts.tokens import issue_token
 
     def make(username):
         with app.app_context():

@@ -263,7 +263,7 @@ def test_secrets_from_the_environment(clean_env, built):
 
 def test_development_generates_secrets_once_in_the_instance_folder(clean_env, built, tmp_path):
     """With debug, missing secrets are generated, kept in the instance folder, reused on restart."""
-    from soporte.tokens import issue_token, read_token
+    from soporte.accounts.tokens import issue_token, read_token
 
     first = built({"DEBUG": True})
     jwt_secret, secret_key = first.config["JWT_SECRET"], first.config["SECRET_KEY"]

@@ -24,7 +24,7 @@ from sqlalchemy.pool import NullPool
 from soporte.extensions import db
 from soporte.models import Usuario
 from soporte.realtime.sessions import SEND_ROLE_WAIT
-from soporte.tokens import issue_token
+from soporte.accounts.tokens import issue_token
 
 from conftest import LiveServer, drain, make_users
 from faultproxy import FaultProxy

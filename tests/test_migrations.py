@@ -9,7 +9,7 @@ from sqlalchemy.dialects import mysql
 
 from conftest import PASSWORD, TEST_SECRETS, _rebuilt, drop_schema, login, password_hash
 from soporte.extensions import db
-from soporte.accounts import find_account
+from soporte.accounts.lookup import find_account
 from soporte.models import Conversacion, Lectura, Mensaje, Usuario
 from soporte.persistence import store
 from soporte.search_index import include_object

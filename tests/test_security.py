@@ -20,10 +20,10 @@ from sqlalchemy.exc import OperationalError
 
 from conftest import CSRF_FIELD, OWN_PAGE, PASSWORD, TEST_SECRETS, free_port, login, redis_url, stored_messages
 from soporte.config import split_origins
-from soporte.directory import Directory
+from soporte.accounts.directory import Directory
 from soporte.extensions import db, socketio
 from soporte.models import Usuario
-from soporte.revocation import Revocations
+from soporte.accounts.revocation import Revocations
 from soporte.security import CONTENT_SECURITY_POLICY
 from soporte.protocol import ENDED, TOO_MANY, TOO_MANY_REFUSED
 from soporte.protocol import NO_LONGER_AGENT as NOT_AN_AGENT

@@ -11,7 +11,7 @@ from soporte import create_app
 from soporte.extensions import db, socketio
 from soporte.models import Mensaje, Usuario
 from soporte.spool import Spool, decode_records, encode_row
-from soporte.tokens import issue_token
+from soporte.accounts.tokens import issue_token
 
 from conftest import TEST_SECRETS, free_port
 

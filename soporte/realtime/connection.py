@@ -4,12 +4,12 @@ import logging
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError
 
+from soporte.accounts.tokens import COOKIE_NAME, read_token
 from soporte.presence import get_presence
 from soporte.protocol import AGENTS_ROOM, token_room, user_room
 from soporte.realtime import emitter
 from soporte.realtime.sessions import SocketSession, get_sessions, role_now
 from soporte.realtime.throttle import TokenBucket
-from soporte.tokens import COOKIE_NAME, read_token
 
 log = logging.getLogger(__name__)
 

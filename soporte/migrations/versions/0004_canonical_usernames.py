@@ -19,7 +19,7 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
-from soporte.account_names import canonical_username
+from soporte.accounts.names import canonical_username
 
 revision = "0004"
 down_revision = "0003"

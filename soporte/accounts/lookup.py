@@ -3,7 +3,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from soporte.account_names import SUPPORT_WORDS, canonical_username, display_key, username_format_error
+from soporte.accounts.names import SUPPORT_WORDS, canonical_username, display_key, username_format_error
 from soporte.extensions import db
 from soporte.models import Usuario
 

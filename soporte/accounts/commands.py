@@ -9,8 +9,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_migrate import upgrade
 
-from soporte.account_names import canonical_username, password_error, username_format_error
-from soporte.accounts import customer_display_name_error, find_account, reserved_for_support
+from soporte.accounts.lookup import customer_display_name_error, find_account, reserved_for_support
+from soporte.accounts.names import canonical_username, password_error, username_format_error
 from soporte.extensions import db
 from soporte.models import Usuario
 

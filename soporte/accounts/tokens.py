@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 from flask import current_app, request
 
-from soporte.revocation import get_revocations
+from soporte.accounts.revocation import get_revocations
 
 ALGORITHM = "HS256"
 COOKIE_NAME = "token"
