@@ -243,7 +243,7 @@ def seed_messages(engine, total, conversations, agent="admin"):
     Spread in time like a real history (ids and fechas follow), not all in the last
     minute: what a server reads for "recent activity" depends on it.
     """
-    from soporte.ids import SEQUENCE_BITS, first_id_at
+    from soporte.relay.ids import SEQUENCE_BITS, first_id_at
 
     start = datetime.now(timezone.utc) - timedelta(days=90)
     step = timedelta(days=90) / total

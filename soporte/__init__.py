@@ -44,13 +44,14 @@ def create_app(test_config=None, instance_path=None):
     # batch mode: SQLite alters a table by copying it
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    from soporte import (api, auth, cli, error_pages, export, freshness, health, i18n, operations, preferences,
-                         presence, reading_api, search, security, typing_relay, views)
+    from soporte import (api, auth, cli, error_pages, export, health, i18n, operations, preferences, presence,
+                         reading_api, search, security, typing_relay, views)
     from soporte.accounts import demo as demo_accounts
     from soporte.accounts import revocation
-    from soporte.chat import Chat
     from soporte.realtime import sessions
     from soporte.realtime.event_table import EVENTS
+    from soporte.relay import freshness
+    from soporte.relay.chat import Chat
 
     init_socketio(app)
     binder.bind(app, EVENTS)  # every Socket.IO event, from the one table

@@ -5,12 +5,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from soporte.accounts.display_names import with_author_names
 from soporte.auth import admin_required, token_required
-from soporte.chat import get_chat
 from soporte.errors import bad_parameter, database_error
 from soporte.extensions import db
 from soporte.models import Mensaje, message_json
 from soporte.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
 from soporte.protocol import MAX_ID
+from soporte.relay.chat import get_chat
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, bad_parameter)

@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from soporte.chat import get_chat
 from soporte.config import redis_url
 from soporte.extensions import db
+from soporte.relay.chat import get_chat
 
 log = logging.getLogger(__name__)
 

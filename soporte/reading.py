@@ -10,9 +10,9 @@ import collections
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import mysql, sqlite
 
-from soporte.chat import get_chat
 from soporte.extensions import db
 from soporte.models import Conversacion, Lectura, Mensaje
+from soporte.relay.chat import get_chat
 
 CHUNK = 100  # conversations per counting statement (one index range each)
 WHOLE_CHUNK = 1000  # conversations never read, per counting statement

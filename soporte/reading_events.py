@@ -7,12 +7,12 @@ import logging
 import time
 
 from soporte import reading
-from soporte.chat import get_chat
 from soporte.extensions import db
-from soporte.ids import EPOCH_MS, NODE_BITS, SEQUENCE_BITS
 from soporte.protocol import MAX_ID, Invalid
 from soporte.realtime import emitter
-from soporte.validation import encodable
+from soporte.relay.chat import get_chat
+from soporte.relay.ids import EPOCH_MS, NODE_BITS, SEQUENCE_BITS
+from soporte.relay.validation import encodable
 
 log = logging.getLogger(__name__)
 

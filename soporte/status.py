@@ -11,13 +11,13 @@ from sqlalchemy.dialects import mysql, sqlite
 
 from soporte.api import bp
 from soporte.auth import admin_required
-from soporte.chat import get_chat
 from soporte.extensions import db
-from soporte.freshness import get_freshness
 from soporte.models import ESTADOS, Conversacion, Usuario
 from soporte.params import MAX_LIMIT, BadParameter, int_param
 from soporte.protocol import MAX_ID, TOO_MANY, Invalid, refused
 from soporte.realtime import emitter
+from soporte.relay.chat import get_chat
+from soporte.relay.freshness import get_freshness
 
 BAD_ESTADO = "estado debe ser abierta o resuelta"
 

@@ -3,12 +3,12 @@ import time
 
 from flask import current_app
 
-from soporte.chat import get_chat
-from soporte.events import check_recipient
 from soporte.protocol import NOT_TEXT, Invalid
 from soporte.realtime import emitter
 from soporte.realtime.sessions import check_still_agent
-from soporte.validation import encodable
+from soporte.relay.accept import check_recipient
+from soporte.relay.chat import get_chat
+from soporte.relay.validation import encodable
 
 
 class TypingThrottle:

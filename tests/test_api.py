@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from conftest import TEST_SECRETS, make_token
 from soporte.extensions import db
 from soporte.models import Conversacion, Mensaje
-from soporte.persistence import store
+from soporte.relay.writer import store
 
 FECHA = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
 MESSAGE_KEYS = {"id", "de_usuario", "de_nombre", "para_usuario", "mensaje", "fecha"}  # de_nombre: the author's display name

@@ -245,7 +245,7 @@ class NoNodeHeld:
 @pytest.mark.parametrize("sender, para", [("ana1", "admin"), ("admin1", "ana")])
 def test_without_a_node_messages_are_refused_and_nothing_is_delivered_or_stored(app, room, sender, para):
     """No node number leased: an id could collide with another process's, so the relay refuses."""
-    from soporte.ids import IdGenerator
+    from soporte.relay.ids import IdGenerator
 
     chat = app.extensions["soporte"]
     leased, chat.ids = chat.ids, IdGenerator(NoNodeHeld())

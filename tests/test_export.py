@@ -8,7 +8,7 @@ import pytest
 
 from soporte import export
 from soporte.extensions import db
-from soporte.persistence import store
+from soporte.relay.writer import store
 from test_api import add_messages as add
 from test_api import rows_for
 

@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from soporte import ids as ids_module
-from soporte.ids import NODE_BITS, SEQUENCE_BITS, IdGenerator, NoNode, id_time
+from soporte.relay import ids as ids_module
+from soporte.relay.ids import NODE_BITS, SEQUENCE_BITS, IdGenerator, NoNode, id_time
 
 
 class FrozenClock:

@@ -11,7 +11,7 @@ from conftest import PASSWORD, TEST_SECRETS, _rebuilt, drop_schema, login, passw
 from soporte.extensions import db
 from soporte.accounts.lookup import find_account
 from soporte.models import Conversacion, Lectura, Mensaje, Usuario
-from soporte.persistence import store
+from soporte.relay.writer import store
 from soporte.search_index import include_object
 
 MYSQL_TABLE = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}

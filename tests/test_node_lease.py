@@ -5,8 +5,8 @@ import pytest
 import redis
 
 from conftest import free_port, redis_url
-from soporte.ids import MAX_NODE
-from soporte.node_lease import NodeLease
+from soporte.relay.ids import MAX_NODE
+from soporte.relay.node_lease import NodeLease
 
 REDIS_DB = 5  # these tests' keys have a prefix of their own as well
 

@@ -78,7 +78,7 @@ def test_three_messages_count_three_in_this_minute(app, connect, cookie_client):
 
 def test_writer_figures_match_the_writer(app, connect, cookie_client, caplog):
     """While the database refuses inserts, the backlog and the spool depth are the writer's own."""
-    caplog.set_level(logging.ERROR, logger="soporte.persistence")
+    caplog.set_level(logging.ERROR, logger="soporte.relay.writer")
     writer = app.extensions["soporte"].writer
     agent = cookie_client("admin")
     ana = connect("ana")

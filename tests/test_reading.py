@@ -8,7 +8,7 @@ from sqlalchemy import event, insert, select, text
 from conftest import stored_messages
 from soporte import reading
 from soporte.extensions import db
-from soporte.ids import MAX_NODE, IdGenerator
+from soporte.relay.ids import MAX_NODE, IdGenerator
 from soporte.models import Conversacion, Lectura, Mensaje, Usuario
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from soporte.extensions import db
 from soporte.models import Mensaje
-from soporte.persistence import store
-from soporte.recent import FULL_REFRESH, OVERLAP, RecentConversations
+from soporte.relay.writer import store
+from soporte.relay.recent import FULL_REFRESH, OVERLAP, RecentConversations
 
 
 def row(message_id, customer, fecha):

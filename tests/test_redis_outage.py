@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from conftest import CSRF_FIELD, PASSWORD, PROXIED_REDIS_DB, drain, live_socket, redis_url
 from soporte.extensions import db
 from soporte.models import Mensaje
-from soporte.node_lease import PREFIX
+from soporte.relay.node_lease import PREFIX
 
 pytestmark = pytest.mark.slow  # no database of its own to test: run once (the SQLite pass)
 

@@ -6,7 +6,7 @@ from flask_migrate import upgrade
 from conftest import drop_schema, make_users, password_hash
 from soporte.extensions import db
 from soporte.models import Mensaje
-from soporte.persistence import store
+from soporte.relay.writer import store
 from soporte.search_index import FTS_TABLE, FULLTEXT_INDEX, MYSQL_TEXT_COLLATION
 from test_api import add_messages as add
 from test_api import rows_for

@@ -10,7 +10,7 @@ import pytest
 from soporte import create_app
 from soporte.extensions import db, socketio
 from soporte.models import Mensaje, Usuario
-from soporte.spool import Spool, decode_records, encode_row
+from soporte.relay.spool import Spool, decode_records, encode_row
 from soporte.accounts.tokens import issue_token
 
 from conftest import TEST_SECRETS, free_port

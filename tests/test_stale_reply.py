@@ -9,7 +9,7 @@ import pytest
 
 from conftest import redis_url, stored_messages
 from soporte.extensions import db
-from soporte.freshness import STALE, Freshness, get_freshness
+from soporte.relay.freshness import STALE, Freshness, get_freshness
 from test_api import add_messages
 from test_events import assert_accepted, events, send
 from conftest import live_socket

@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from soporte.protocol import Invalid
-from soporte.validation import CID_MAX_LENGTH, encodable, parse_private_message
+from soporte.relay.validation import CID_MAX_LENGTH, encodable, parse_private_message
 
 MAX = 2000
 PROPS = settings(max_examples=300, deadline=None, database=None,  # no .hypothesis/ in the tree

@@ -25,14 +25,14 @@ def wait_for_failure_log(caplog, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for record in caplog.records:
-            if record.name == "soporte.persistence" and record.levelno >= logging.ERROR:
+            if record.name == "soporte.relay.writer" and record.levelno >= logging.ERROR:
                 return record
         socketio.sleep(0.02)
     raise AssertionError("the writer logged no failure")
 
 
 def test_delivery_goes_on_when_inserts_fail_and_the_writer_stores_later(app, connect, caplog):
-    caplog.set_level(logging.INFO, logger="soporte.persistence")
+    caplog.set_level(logging.INFO, logger="soporte.relay.writer")
     admin, agent, ana, ana2 = connect("admin"), connect("agente2"), connect("ana"), connect("ana")
     drop_messages_table(app)
 
@@ -60,7 +60,7 @@ def test_delivery_goes_on_when_inserts_fail_and_the_writer_stores_later(app, con
 
 def test_a_backlog_is_stored_in_a_few_statements(app, connect, caplog):
     """After an outage the writer inserts its backlog many rows per statement, not one by one."""
-    caplog.set_level(logging.ERROR, logger="soporte.persistence")
+    caplog.set_level(logging.ERROR, logger="soporte.relay.writer")
     ana = connect("ana")
     drop_messages_table(app)
     acks = [assert_accepted(send(ana, {"para": "admin", "mensaje": f"m{i}"})) for i in range(60)]
@@ -86,7 +86,7 @@ def test_a_backlog_is_stored_in_a_few_statements(app, connect, caplog):
 
 def test_messages_after_the_outage_are_stored_too(app, connect, caplog):
     """The writer keeps working once the database is back: old backlog and new messages alike."""
-    caplog.set_level(logging.ERROR, logger="soporte.persistence")
+    caplog.set_level(logging.ERROR, logger="soporte.relay.writer")
     ana = connect("ana")
     drop_messages_table(app)
     before = assert_accepted(send(ana, {"para": "admin", "mensaje": "durante"}))
@@ -100,7 +100,7 @@ def test_messages_after_the_outage_are_stored_too(app, connect, caplog):
 def test_storing_moves_the_conversation_forward_and_reopens_it_only_for_newer_customer_messages(app):
     """The writer keeps `conversaciones`: latest id, never backwards; a newer customer message reopens."""
     from soporte.models import Conversacion
-    from soporte.persistence import store
+    from soporte.relay.writer import store
 
     ids = app.extensions["soporte"].ids
 

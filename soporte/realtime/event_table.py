@@ -3,11 +3,12 @@
 The factory binds this table once per app (soporte.binder); no module registers a
 handler of its own. Adding an event is adding a row (docs/architecture.md).
 """
-from soporte import events, presence, reading_events, status, typing_relay
+from soporte import presence, reading_events, status, typing_relay
 from soporte.protocol import (AGENTS_ONLY, CHANGE_STATUS, CONNECT, DISCONNECT, FOLLOW_PRESENCE, MARK_READ, MARK_UNREAD,
                               PRIVATE_MESSAGE, READ_NOT_SAVED, STATUS_AGENTS_ONLY, STATUS_NOT_SAVED, TYPING)
 from soporte.realtime import connection
 from soporte.realtime.binder import Event
+from soporte.relay import accept as events
 
 EVENTS = (
     # the handshake and its end run in Flask's request context: cookies, headers

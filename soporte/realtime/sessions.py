@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from flask import current_app
 
 from soporte.accounts.revocation import get_revocations
-from soporte.chat import get_chat
 from soporte.extensions import socketio
 from soporte.protocol import ENDED, NO_LONGER_AGENT, TOO_MANY_REFUSED, Invalid, refused, token_room
 from soporte.realtime import emitter
 from soporte.realtime.throttle import TokenBucket
+from soporte.relay.chat import get_chat
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from soporte.extensions import db
-from soporte.ids import MAX_NODE, IdGenerator
+from soporte.relay.ids import MAX_NODE, IdGenerator
 from soporte.models import Mensaje
-from soporte.persistence import store
+from soporte.relay.writer import store
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"

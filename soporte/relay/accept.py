@@ -3,15 +3,15 @@ import logging
 
 from flask import current_app
 
-from soporte.chat import get_chat
-from soporte.delivery import Outgoing, acknowledge
-from soporte.freshness import get_freshness, parse_seen
-from soporte.ids import NoNode
 from soporte.models import iso_utc
-from soporte.persistence import NotStored
 from soporte.protocol import NO_NODE, RESTARTING, TOO_MANY, Invalid, refused
 from soporte.realtime.sessions import check_still_agent
-from soporte.validation import parse_private_message
+from soporte.relay.chat import get_chat
+from soporte.relay.delivery import Outgoing, acknowledge
+from soporte.relay.freshness import get_freshness, parse_seen
+from soporte.relay.ids import NoNode
+from soporte.relay.validation import parse_private_message
+from soporte.relay.writer import NotStored
 
 log = logging.getLogger(__name__)
 

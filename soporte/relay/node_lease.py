@@ -15,7 +15,7 @@ import uuid
 
 import redis
 
-from soporte.ids import MAX_NODE
+from soporte.relay.ids import MAX_NODE
 
 log = logging.getLogger(__name__)
 

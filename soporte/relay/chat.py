@@ -10,13 +10,13 @@ from sqlalchemy import select
 from soporte.accounts.directory import Directory
 from soporte.config import redis_url
 from soporte.extensions import db, socketio
-from soporte.ids import MAX_NODE, IdGenerator, first_id_at
 from soporte.models import Mensaje, iso_utc
-from soporte.node_lease import NodeLease
-from soporte.persistence import MessageWriter
 from soporte.realtime import emitter
-from soporte.recent import RecentConversations
-from soporte.spool import Spool
+from soporte.relay.ids import MAX_NODE, IdGenerator, first_id_at
+from soporte.relay.node_lease import NodeLease
+from soporte.relay.recent import RecentConversations
+from soporte.relay.spool import Spool
+from soporte.relay.writer import MessageWriter
 
 RECENT_ACKS = 50_000  # retries come within seconds; this covers minutes at full load
 RECALL_MINUTES = 10

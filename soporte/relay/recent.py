@@ -13,8 +13,8 @@ import time
 
 from sqlalchemy import select
 
-from soporte.ids import NODE_BITS, SEQUENCE_BITS
 from soporte.models import Conversacion
+from soporte.relay.ids import NODE_BITS, SEQUENCE_BITS
 
 FULL_REFRESH = 60.0  # seconds between full reads
 OVERLAP = (30 * 1000) << (NODE_BITS + SEQUENCE_BITS)  # 30 s of ids: the storer's usual lag, and then some

@@ -20,12 +20,12 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
-from soporte.chat import get_chat
 from soporte.config import redis_url
 from soporte.extensions import db, socketio
-from soporte.ids import first_id_at
 from soporte.models import Conversacion, Mensaje, iso_utc
 from soporte.protocol import Invalid
+from soporte.relay.chat import get_chat
+from soporte.relay.ids import first_id_at
 
 log = logging.getLogger(__name__)
 
