@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from soporte.accounts.names import canonical_username
 from soporte.extensions import db
-from soporte.search_index import FULLTEXT_INDEX, MYSQL_DIALECTS, MYSQL_TEXT_COLLATION, create_sqlite_fts
+from soporte.inbox.search_index import FULLTEXT_INDEX, MYSQL_DIALECTS, MYSQL_TEXT_COLLATION, create_sqlite_fts
 
 ROLES = ("admin", "user")
 # utf8mb4 for every character a person can type; _bin so that names compare

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from soporte import export
+from soporte.inbox import export
 from soporte.extensions import db
 from soporte.relay.writer import store
 from test_api import add_messages as add

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event, insert, select, text
 
 from conftest import stored_messages
-from soporte import reading
+from soporte.inbox import reading
 from soporte.extensions import db
 from soporte.relay.ids import MAX_NODE, IdGenerator
 from soporte.models import Conversacion, Lectura, Mensaje, Usuario

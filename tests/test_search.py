@@ -7,7 +7,7 @@ from conftest import drop_schema, make_users, password_hash
 from soporte.extensions import db
 from soporte.models import Mensaje
 from soporte.relay.writer import store
-from soporte.search_index import FTS_TABLE, FULLTEXT_INDEX, MYSQL_TEXT_COLLATION
+from soporte.inbox.search_index import FTS_TABLE, FULLTEXT_INDEX, MYSQL_TEXT_COLLATION
 from test_api import add_messages as add
 from test_api import rows_for
 
@@ -180,7 +180,7 @@ def test_deleted_and_edited_rows_leave_the_index(app, admin):
 
 def test_search_uses_the_index(app):
     """The plan: MariaDB's FULLTEXT index, SQLite's FTS5 table (never a scan of mensajes)."""
-    from soporte.search import find_messages
+    from soporte.inbox.search import find_messages
 
     add(app, ("ana", "admin", "lámpara de pie"))
     with app.test_request_context(), app.app_context():

@@ -1,9 +1,9 @@
 """REST for read state: an agent's unread conversations, and how far support has read a customer."""
 from flask import g, jsonify
 
-from soporte import reading
-from soporte.api import bp
 from soporte.auth import admin_required, token_required
+from soporte.inbox import reading
+from soporte.inbox.history import bp
 
 
 @bp.route("/lecturas")

@@ -6,8 +6,8 @@ acknowledgement and tells all the agent's tabs, on every process, through `leido
 import logging
 import time
 
-from soporte import reading
 from soporte.extensions import db
+from soporte.inbox import reading
 from soporte.protocol import MAX_ID, Invalid
 from soporte.realtime import emitter
 from soporte.relay.chat import get_chat

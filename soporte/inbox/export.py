@@ -15,8 +15,8 @@ from soporte.accounts.display_names import with_author_names
 from soporte.auth import admin_required
 from soporte.errors import bad_parameter, database_error
 from soporte.extensions import db
+from soporte.inbox.params import BadParameter, con_param
 from soporte.models import Mensaje, iso_utc, message_json
-from soporte.params import BadParameter, con_param
 from soporte.relay.chat import get_chat
 
 bp = Blueprint("export", __name__, url_prefix="/api")

@@ -7,8 +7,8 @@ from soporte.accounts.display_names import with_author_names
 from soporte.auth import admin_required, token_required
 from soporte.errors import bad_parameter, database_error
 from soporte.extensions import db
+from soporte.inbox.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
 from soporte.models import Mensaje, message_json
-from soporte.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
 from soporte.protocol import MAX_ID
 from soporte.relay.chat import get_chat
 

@@ -9,11 +9,11 @@ from flask import jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.dialects import mysql, sqlite
 
-from soporte.api import bp
 from soporte.auth import admin_required
 from soporte.extensions import db
+from soporte.inbox.history import bp
+from soporte.inbox.params import MAX_LIMIT, BadParameter, int_param
 from soporte.models import ESTADOS, Conversacion, Usuario
-from soporte.params import MAX_LIMIT, BadParameter, int_param
 from soporte.protocol import MAX_ID, TOO_MANY, Invalid, refused
 from soporte.realtime import emitter
 from soporte.relay.chat import get_chat
