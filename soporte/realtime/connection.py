@@ -5,7 +5,7 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError
 
 from soporte.accounts.tokens import COOKIE_NAME, read_token
-from soporte.presence import get_presence
+from soporte.presence.online import get_presence
 from soporte.protocol import AGENTS_ROOM, token_room, user_room
 from soporte.realtime import emitter
 from soporte.realtime.sessions import SocketSession, get_sessions, role_now

@@ -3,9 +3,10 @@
 The factory binds this table once per app (soporte.binder); no module registers a
 handler of its own. Adding an event is adding a row (docs/architecture.md).
 """
-from soporte import presence, typing_relay
 from soporte.inbox import conversations as status
 from soporte.inbox import reading_events
+from soporte.presence import online as presence
+from soporte.presence import typing as typing_relay
 from soporte.protocol import (AGENTS_ONLY, CHANGE_STATUS, CONNECT, DISCONNECT, FOLLOW_PRESENCE, MARK_READ, MARK_UNREAD,
                               PRIVATE_MESSAGE, READ_NOT_SAVED, STATUS_AGENTS_ONLY, STATUS_NOT_SAVED, TYPING)
 from soporte.realtime import connection

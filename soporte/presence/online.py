@@ -18,7 +18,7 @@ from soporte.auth import current_account
 from soporte.config import redis_url
 from soporte.errors import error_response
 from soporte.extensions import socketio
-from soporte.presence_scripts import BEAT, OFF, ON, SNAPSHOT
+from soporte.presence.scripts import BEAT, OFF, ON, SNAPSHOT
 from soporte.protocol import CUSTOMERS_ROOM, PRESENCE_ROOM
 from soporte.realtime import emitter
 from soporte.realtime.sessions import check_still_agent

@@ -1,0 +1,3 @@
+"""presence: who is online (sockets counted per account on every process, /api/presencia, seguir_presencia) and
+who is typing (escribiendo).
+"""
