@@ -44,7 +44,7 @@ def create_app(test_config=None, instance_path=None):
     # batch mode: SQLite alters a table by copying it
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    from soporte import auth, cli, error_pages, health, i18n, operations, security, views
+    from soporte import cli, health, operations
     from soporte.accounts import demo as demo_accounts
     from soporte.accounts import revocation
     from soporte.inbox import export
@@ -56,6 +56,7 @@ def create_app(test_config=None, instance_path=None):
     from soporte.realtime.event_table import EVENTS
     from soporte.relay import freshness
     from soporte.relay.chat import Chat
+    from soporte.web import auth, error_pages, i18n, security, views
 
     init_socketio(app)
     binder.bind(app, EVENTS)  # every Socket.IO event, from the one table

@@ -12,13 +12,13 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, g, jsonify, render_template
 from redis import RedisError
 
-from soporte.auth import admin_required
 from soporte.config import redis_url
 from soporte.extensions import socketio
 from soporte.models import iso_utc
 from soporte.operations_redis import Fleet
 from soporte.realtime.sessions import get_sessions
 from soporte.relay.chat import get_chat
+from soporte.web.auth import admin_required
 
 MINUTES = 15  # the message-rate history the page and the JSON show
 

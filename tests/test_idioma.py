@@ -90,7 +90,7 @@ def test_without_the_cookie_the_saved_language_is_read(app, as_user):
 def test_the_saved_language_wins_over_the_browser_at_login(app, client):
     """Another person's choice on a shared browser does not override an account's saved one."""
     with app.app_context():
-        from soporte.i18n import save_language
+        from soporte.web.i18n import save_language
 
         save_language("ana", "es")
     switch(client, "en")

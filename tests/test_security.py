@@ -24,7 +24,7 @@ from soporte.accounts.directory import Directory
 from soporte.extensions import db, socketio
 from soporte.models import Usuario
 from soporte.accounts.revocation import Revocations
-from soporte.security import CONTENT_SECURITY_POLICY
+from soporte.web.security import CONTENT_SECURITY_POLICY
 from soporte.protocol import ENDED, TOO_MANY, TOO_MANY_REFUSED
 from soporte.protocol import NO_LONGER_AGENT as NOT_AN_AGENT
 from soporte.realtime.sessions import get_sessions

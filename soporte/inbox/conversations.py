@@ -9,7 +9,6 @@ from flask import jsonify, request
 from sqlalchemy import select, update
 from sqlalchemy.dialects import mysql, sqlite
 
-from soporte.auth import admin_required
 from soporte.extensions import db
 from soporte.inbox.history import bp
 from soporte.inbox.params import MAX_LIMIT, BadParameter, int_param
@@ -18,6 +17,7 @@ from soporte.protocol import MAX_ID, TOO_MANY, Invalid, refused
 from soporte.realtime import emitter
 from soporte.relay.chat import get_chat
 from soporte.relay.freshness import get_freshness
+from soporte.web.auth import admin_required
 
 BAD_ESTADO = "estado debe ser abierta o resuelta"
 

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from soporte.accounts.display_names import with_author_names
-from soporte.auth import admin_required
-from soporte.errors import bad_parameter, database_error
 from soporte.extensions import db
 from soporte.inbox.params import BadParameter, con_param
 from soporte.models import Mensaje, iso_utc, message_json
 from soporte.relay.chat import get_chat
+from soporte.web.auth import admin_required
+from soporte.web.errors import bad_parameter, database_error
 
 bp = Blueprint("export", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, bad_parameter)

@@ -4,13 +4,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from soporte.accounts.display_names import with_author_names
-from soporte.auth import admin_required, token_required
-from soporte.errors import bad_parameter, database_error
 from soporte.extensions import db
 from soporte.inbox.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
 from soporte.models import Mensaje, message_json
 from soporte.protocol import MAX_ID
 from soporte.relay.chat import get_chat
+from soporte.web.auth import admin_required, token_required
+from soporte.web.errors import bad_parameter, database_error
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, bad_parameter)

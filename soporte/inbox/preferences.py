@@ -2,12 +2,12 @@
 from flask import g, jsonify, request
 from flask_wtf.csrf import CSRFError
 
-from soporte.auth import admin_required
-from soporte.errors import error_response
 from soporte.extensions import db
 from soporte.inbox.history import bp
 from soporte.inbox.params import BadParameter
 from soporte.models import Usuario
+from soporte.web.auth import admin_required
+from soporte.web.errors import error_response
 
 FIELDS = {"sonido": "avisos_sonido", "escritorio": "avisos_escritorio"}
 

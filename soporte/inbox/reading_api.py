@@ -1,9 +1,9 @@
 """REST for read state: an agent's unread conversations, and how far support has read a customer."""
 from flask import g, jsonify
 
-from soporte.auth import admin_required, token_required
 from soporte.inbox import reading
 from soporte.inbox.history import bp
+from soporte.web.auth import admin_required, token_required
 
 
 @bp.route("/lecturas")

@@ -6,12 +6,12 @@ from sqlalchemy import column, or_, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
 from soporte.accounts.display_names import with_author_names
-from soporte.auth import admin_required
-from soporte.errors import bad_parameter, database_error
 from soporte.extensions import db
 from soporte.inbox.params import BadParameter, int_param
 from soporte.inbox.search_index import FTS_TABLE, MYSQL_DIALECTS, fold, folded
 from soporte.models import Mensaje, Usuario, message_json
+from soporte.web.auth import admin_required
+from soporte.web.errors import bad_parameter, database_error
 
 bp = Blueprint("search", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, bad_parameter)

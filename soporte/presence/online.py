@@ -14,14 +14,14 @@ import uuid
 
 from flask import Blueprint, current_app, jsonify
 
-from soporte.auth import current_account
 from soporte.config import redis_url
-from soporte.errors import error_response
 from soporte.extensions import socketio
 from soporte.presence.scripts import BEAT, OFF, ON, SNAPSHOT
 from soporte.protocol import CUSTOMERS_ROOM, PRESENCE_ROOM
 from soporte.realtime import emitter
 from soporte.realtime.sessions import check_still_agent
+from soporte.web.auth import current_account
+from soporte.web.errors import error_response
 
 log = logging.getLogger(__name__)
 bp = Blueprint("presence", __name__, url_prefix="/api")

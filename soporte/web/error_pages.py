@@ -3,7 +3,7 @@ from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from soporte.errors import error_response
+from soporte.web.errors import error_response
 
 # status -> (title, what the reader is told); Werkzeug's own descriptions are English only
 PAGES = {

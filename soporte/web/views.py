@@ -1,9 +1,9 @@
 """Pages: the chat itself."""
 from flask import Blueprint, current_app, g, redirect, render_template, url_for
 
-from soporte.auth import token_required
 from soporte.extensions import db
 from soporte.models import Usuario
+from soporte.web.auth import token_required
 
 bp = Blueprint("views", __name__)
 

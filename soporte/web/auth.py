@@ -9,13 +9,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from soporte.accounts.lookup import customer_display_name_error, customer_username_error, find_account
 from soporte.accounts.names import password_error
 from soporte.accounts.tokens import clear_token_cookie, current_claims, issue_token, set_token_cookie
-from soporte.errors import error_response
 from soporte.extensions import db, limiter
-from soporte.i18n import chosen_language, remember_at_login
 from soporte.models import Usuario
 from soporte.protocol import AGENTS_ONLY
 from soporte.realtime.sessions import get_sessions
 from soporte.relay.chat import get_chat
+from soporte.web.errors import error_response
+from soporte.web.i18n import chosen_language, remember_at_login
 
 bp = Blueprint("auth", __name__)
 
