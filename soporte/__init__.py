@@ -44,12 +44,12 @@ def create_app(test_config=None, instance_path=None):
     # batch mode: SQLite alters a table by copying it
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    from soporte import cli, health, operations
     from soporte.accounts import demo as demo_accounts
     from soporte.accounts import revocation
     from soporte.inbox import export
     from soporte.inbox import history as api
     from soporte.inbox import preferences, reading_api, search
+    from soporte.ops import cli, health, operations
     from soporte.presence import online as presence
     from soporte.presence import typing as typing_relay
     from soporte.realtime import sessions

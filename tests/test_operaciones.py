@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from conftest import free_port, redis_url, stored_messages
-from soporte.operations import MINUTES, MinuteCounter, get_operations
-from soporte.operations_redis import Fleet
+from soporte.ops.operations import MINUTES, MinuteCounter, get_operations
+from soporte.ops.fleet import Fleet
 from test_events import assert_accepted, send
 from test_writer import create_messages_table, drop_messages_table, wait_for_failure_log
 

@@ -12,7 +12,7 @@ import threading
 from flask import current_app
 
 from soporte.extensions import socketio
-from soporte.operations import count_message
+from soporte.ops.operations import count_message
 from soporte.protocol import NOT_STORED, NOT_YET_STORED, refused
 from soporte.realtime import emitter
 

@@ -15,7 +15,7 @@ from redis import RedisError
 from soporte.config import redis_url
 from soporte.extensions import socketio
 from soporte.models import iso_utc
-from soporte.operations_redis import Fleet
+from soporte.ops.fleet import Fleet
 from soporte.realtime.sessions import get_sessions
 from soporte.relay.chat import get_chat
 from soporte.web.auth import admin_required
