@@ -6,12 +6,20 @@ import sys
 from flask import Flask
 
 from soporte import config
+from soporte.accounts import demo, revocation
 from soporte.extensions import csrf, db, migrate, socketio
-from soporte.realtime import binder
+from soporte.inbox import routes
+from soporte.ops import cli, health, operations
+from soporte.presence import online, typing
+from soporte.realtime import binder, sessions
 from soporte.realtime.binary_packets import refuse_binary_packets
 from soporte.realtime.compression import without_websocket_compression
 from soporte.realtime.devserver_websocket import websocket_ends_quietly
+from soporte.realtime.event_table import EVENTS
 from soporte.realtime.queue import client_manager
+from soporte.relay import freshness
+from soporte.relay.chat import Chat
+from soporte.web import auth, error_pages, i18n, security, views
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -44,20 +52,6 @@ def create_app(test_config=None, instance_path=None):
     # batch mode: SQLite alters a table by copying it
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    from soporte.accounts import demo as demo_accounts
-    from soporte.accounts import revocation
-    from soporte.inbox import export
-    from soporte.inbox import history as api
-    from soporte.inbox import preferences, reading_api, search
-    from soporte.ops import cli, health, operations
-    from soporte.presence import online as presence
-    from soporte.presence import typing as typing_relay
-    from soporte.realtime import sessions
-    from soporte.realtime.event_table import EVENTS
-    from soporte.relay import freshness
-    from soporte.relay.chat import Chat
-    from soporte.web import auth, error_pages, i18n, security, views
-
     init_socketio(app)
     binder.bind(app, EVENTS)  # every Socket.IO event, from the one table
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # outside Socket.IO's middleware
@@ -67,20 +61,18 @@ def create_app(test_config=None, instance_path=None):
     app.extensions["soporte"] = chat = Chat(app)
     revocation.init_app(app)  # logged-out tokens, before anything reads a token
     sessions.init_app(app)  # live sockets, logouts, the sweep of expired tokens
-    presence.init_app(app)  # who is online (seguir_presencia), and the beat that expires dead processes
-    typing_relay.init_app(app)  # escribiendo
+    online.init_app(app)  # who is online (seguir_presencia), and the beat that expires dead processes
+    typing.init_app(app)  # escribiendo's throttle
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(search.bp)
-    app.register_blueprint(export.bp)
+    app.register_blueprint(routes.bp)  # every route under /api, with its JSON errors
     app.register_blueprint(health.bp)
     operations.init_app(app, serving=live)  # the agents' operations page and its JSON
     cli.register(app)
     error_pages.init_app(app)  # HTML error pages in the reader's language; JSON under /api/
 
     if app.debug and app.config["DEMO_ACCOUNTS"] and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        demo_accounts.bootstrap_development_database(app)
+        demo.bootstrap_development_database(app)
     if live:
         chat.writer.start()  # replays what an earlier run left in the spool: once the schema exists
         chat.keep_node()  # with Redis: lease this process's node for message ids, and keep it

@@ -23,7 +23,7 @@ DEFAULTS = {
     "NODE_ID": None,  # 0..31, distinct per process sharing a database; None: leased in Redis, else random
     "NODE_LEASE_SECONDS": 30,  # with Redis: the node lease's TTL (renewed every third, given up after two thirds)
     "DEMO_ACCOUNTS": True,  # debug mode only: create demo users in an empty database
-    # security (see soporte/security.py, sessions.py, throttle.py, directory.py)
+    # security (see soporte/web/security.py, realtime/sessions.py, realtime/throttle.py, accounts/directory.py)
     "ROLE_CACHE_TTL": 10.0,  # seconds an account's role is trusted before the database is asked again (0: always ask)
     "TOKEN_SWEEP_INTERVAL": 5.0,  # seconds between closing sockets whose token expired, was revoked or lost its role
     "LOGIN_RATE_LIMIT": "10 per minute",  # failed POST /login per client address (Flask-Limiter syntax)
@@ -35,11 +35,11 @@ DEFAULTS = {
     # refused payloads cost no message; these bound them (a lookup each): past them a socket is muted
     "REFUSAL_RATE": 20.0,  # refused payloads per second one socket may send, sustained
     "REFUSAL_BURST": 100,  # refused payloads one socket may send at once before REFUSAL_RATE applies
-    # the websocket transport under eventlet (see soporte/websocket_guard.py)
+    # the websocket transport under eventlet (see soporte/realtime/websocket_guard.py)
     "WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT": 4096,  # bytes a frame may have until the socket's Socket.IO connect succeeds
     "WEBSOCKET_BYTES_PER_SECOND": 262144,  # bytes one websocket may send a second, sustained; past it that socket is closed (1008)
     "WEBSOCKET_BYTES_BURST": 1048576,  # bytes one websocket may send at once before WEBSOCKET_BYTES_PER_SECOND applies
-    # presence and typing (see soporte/presence.py, typing_relay.py)
+    # presence and typing (see soporte/presence/online.py, presence/typing.py)
     "PRESENCE_TTL": 15.0,  # seconds a process's online users outlive its last beat in Redis (a killed process)
     "PRESENCE_INTERVAL": 5.0,  # seconds between beats: each refreshes this process and reaps dead ones
     "OPERATIONS_REFRESH_MS": 5000,  # how often the operations page asks for its figures

@@ -24,7 +24,7 @@ class Usuario(db.Model):
 
     __tablename__ = "usuarios"
     __table_args__ = (
-        # look-alike names ("Ana", "ana.") are one name: see soporte/account_names.py
+        # look-alike names ("Ana", "ana.") are one name: see soporte/accounts/names.py
         UniqueConstraint("usuario_canonico", name="uq_usuarios_usuario_canonico"),
         MYSQL_TABLE,
     )
@@ -69,13 +69,13 @@ class Mensaje(db.Model):
         Index("ix_mensajes_conversacion_id", "conversacion", "id"),
         # a client's retry of the same message (its `cid`) is stored once
         UniqueConstraint("de_usuario", "cid", name="uq_mensajes_de_usuario_cid"),
-        # search (soporte/search_index.py): InnoDB FULLTEXT; SQLite gets an FTS5 table instead
+        # search (soporte/inbox/search_index.py): InnoDB FULLTEXT; SQLite gets an FTS5 table instead
         Index(FULLTEXT_INDEX, "mensaje", mysql_prefix="FULLTEXT", mariadb_prefix="FULLTEXT")
         .ddl_if(dialect=MYSQL_DIALECTS),
         MYSQL_TABLE,
     )
 
-    # ids come from soporte.ids, never from the database
+    # ids come from soporte.relay.ids, never from the database
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     de_usuario: Mapped[str] = mapped_column(String(64))
     para_usuario: Mapped[str] = mapped_column(String(64))

@@ -4,7 +4,7 @@ Every module that speaks Socket.IO takes its names from here, so a name or a tex
 is written once and a reader finds the whole protocol in one place.
 """
 
-# events a client sends (each is one row of the event table, soporte.event_table)
+# events a client sends (each is one row of the event table, soporte.realtime.event_table)
 CONNECT = "connect"
 DISCONNECT = "disconnect"
 PRIVATE_MESSAGE = "mensaje_privado"
@@ -14,7 +14,7 @@ MARK_READ = "marcar_leido"
 MARK_UNREAD = "marcar_no_leido"
 CHANGE_STATUS = "cambiar_estado"
 
-# events the server sends (only soporte.emitter sends them)
+# events the server sends (only soporte.realtime.emitter sends them)
 MESSAGE_RECEIVED = "mensaje_recibido"
 MESSAGE_SENT = "mensaje_enviado"
 STATUS_CHANGED = "estado_conversacion"

@@ -8,7 +8,7 @@ from soporte.relay.ids import NODE_BITS, SEQUENCE_BITS, IdGenerator, NoNode, id_
 
 
 class FrozenClock:
-    """Stands in for the time module inside soporte.ids: a clock the test moves by hand."""
+    """Stands in for the time module inside soporte.relay.ids: a clock the test moves by hand."""
 
     def __init__(self, ns):
         self.ns = ns

@@ -1,7 +1,7 @@
 """Conversation status: open or resolved, listed by status, changed by agents, seen live by all.
 
 The writer reopens a resolved conversation when a newer customer message is
-stored (persistence.reopen); agents resolve and reopen with `cambiar_estado`.
+stored (relay.writer.reopen); agents resolve and reopen with `cambiar_estado`.
 Every change reaches every agent as `estado_conversacion` (emitter.announce_status).
 """
 
@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import mysql, sqlite
 
 from soporte.extensions import db
-from soporte.inbox.history import bp
+from soporte.inbox.api import bp
 from soporte.inbox.params import MAX_LIMIT, BadParameter, int_param
 from soporte.models import ESTADOS, Conversacion, Usuario
 from soporte.protocol import MAX_ID, TOO_MANY, Invalid, refused

@@ -7,21 +7,16 @@ import re
 from collections import deque
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Response, request, stream_with_context
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
+from soporte.inbox.api import bp
 from soporte.inbox.params import BadParameter, con_param
 from soporte.models import Mensaje, iso_utc, message_json
 from soporte.relay.chat import get_chat
 from soporte.web.auth import admin_required
-from soporte.web.errors import bad_parameter, database_error
-
-bp = Blueprint("export", __name__, url_prefix="/api")
-bp.register_error_handler(BadParameter, bad_parameter)
-bp.register_error_handler(SQLAlchemyError, database_error)
 
 CHUNK = 1000  # rows per query and per piece of the response: memory stays flat for any length
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}

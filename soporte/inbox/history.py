@@ -1,20 +1,15 @@
 """REST history: a conversation's messages (the latest, a catch-up, or the page around one) and the agents' list."""
-from flask import Blueprint, g, jsonify, request
+from flask import g, jsonify, request
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
+from soporte.inbox.api import bp
 from soporte.inbox.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
 from soporte.models import Mensaje, message_json
 from soporte.protocol import MAX_ID
 from soporte.relay.chat import get_chat
 from soporte.web.auth import admin_required, token_required
-from soporte.web.errors import bad_parameter, database_error
-
-bp = Blueprint("api", __name__, url_prefix="/api")
-bp.register_error_handler(BadParameter, bad_parameter)
-bp.register_error_handler(SQLAlchemyError, database_error)
 
 MESSAGE_COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje, Mensaje.fecha,
                    Mensaje.cid)  # BIGINT: a larger antes/despues would overflow the driver, not just match nothing

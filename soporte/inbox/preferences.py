@@ -1,21 +1,13 @@
 """An agent's choice of how new messages are announced: a sound, a desktop notification."""
 from flask import g, jsonify, request
-from flask_wtf.csrf import CSRFError
 
 from soporte.extensions import db
-from soporte.inbox.history import bp
+from soporte.inbox.api import bp
 from soporte.inbox.params import BadParameter
 from soporte.models import Usuario
 from soporte.web.auth import admin_required
-from soporte.web.errors import error_response
 
 FIELDS = {"sonido": "avisos_sonido", "escritorio": "avisos_escritorio"}
-
-
-@bp.errorhandler(CSRFError)
-def csrf_refused(error):
-    """A state-changing API call without the page's CSRF token (X-CSRFToken): 400, nothing done."""
-    return error_response(400, "Falta el token CSRF o no es válido; recarga la página")
 
 
 def as_json(usuario):

@@ -2,7 +2,7 @@
 from flask import g, jsonify
 
 from soporte.inbox import reading
-from soporte.inbox.history import bp
+from soporte.inbox.api import bp
 from soporte.web.auth import admin_required, token_required
 
 

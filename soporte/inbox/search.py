@@ -1,21 +1,16 @@
 """Agents' search over customers and message texts, and the page of history around one message."""
 import re
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 from sqlalchemy import column, or_, select, table
-from sqlalchemy.exc import SQLAlchemyError
 
 from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
+from soporte.inbox.api import bp
 from soporte.inbox.params import BadParameter, int_param
 from soporte.inbox.search_index import FTS_TABLE, MYSQL_DIALECTS, fold, folded
 from soporte.models import Mensaje, Usuario, message_json
 from soporte.web.auth import admin_required
-from soporte.web.errors import bad_parameter, database_error
-
-bp = Blueprint("search", __name__, url_prefix="/api")
-bp.register_error_handler(BadParameter, bad_parameter)
-bp.register_error_handler(SQLAlchemyError, database_error)
 
 MIN_QUERY, MAX_QUERY = 2, 200
 DEFAULT_RESULTS, MAX_RESULTS = 20, 100

@@ -71,7 +71,7 @@ def get_operations(app=None):
 
 
 def count_message():
-    """Count a relayed message (called by events.relay, once per delivered message)."""
+    """Count a relayed message (called by relay.delivery, once per delivered message)."""
     current_app.extensions["soporte.operaciones"].messages.hit()
 
 

@@ -12,10 +12,11 @@ import logging
 import threading
 import uuid
 
-from flask import Blueprint, current_app, jsonify
+from flask import current_app, jsonify
 
 from soporte.config import redis_url
 from soporte.extensions import socketio
+from soporte.inbox.api import bp
 from soporte.presence.scripts import BEAT, OFF, ON, SNAPSHOT
 from soporte.protocol import CUSTOMERS_ROOM, PRESENCE_ROOM
 from soporte.realtime import emitter
@@ -24,7 +25,6 @@ from soporte.web.auth import current_account
 from soporte.web.errors import error_response
 
 log = logging.getLogger(__name__)
-bp = Blueprint("presence", __name__, url_prefix="/api")
 
 REDIS_TIMEOUT = 1.0  # seconds: a slow Redis must not hold up a connect
 
@@ -196,9 +196,8 @@ def follow(sender, data):
 
 
 def init_app(app):
-    """Give the app its Presence and its /api/presencia, and start the beat where a server runs."""
+    """Give the app its Presence, and start the beat where a server runs."""
     app.extensions["soporte.presence"] = presence = Presence(app)
-    app.register_blueprint(bp)
     if not app.testing:
         presence.start(app)
     return presence

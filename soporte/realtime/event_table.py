@@ -1,27 +1,25 @@
 """The event table: every Socket.IO event a client may send, its handler, and who may send it.
 
-The factory binds this table once per app (soporte.binder); no module registers a
+The factory binds this table once per app (soporte.realtime.binder); no module registers a
 handler of its own. Adding an event is adding a row (docs/architecture.md).
 """
-from soporte.inbox import conversations as status
-from soporte.inbox import reading_events
-from soporte.presence import online as presence
-from soporte.presence import typing as typing_relay
+from soporte.inbox import conversations, reading_events
+from soporte.presence import online, typing
 from soporte.protocol import (AGENTS_ONLY, CHANGE_STATUS, CONNECT, DISCONNECT, FOLLOW_PRESENCE, MARK_READ, MARK_UNREAD,
                               PRIVATE_MESSAGE, READ_NOT_SAVED, STATUS_AGENTS_ONLY, STATUS_NOT_SAVED, TYPING)
 from soporte.realtime import connection
 from soporte.realtime.binder import Event
-from soporte.relay import accept as events
+from soporte.relay import accept
 
 EVENTS = (
     # the handshake and its end run in Flask's request context: cookies, headers
     Event(CONNECT, connection.on_connect, request_context=True),
     Event(DISCONNECT, connection.on_disconnect, request_context=True),
     # limited: a refused payload spends the socket's allowance of refusals
-    Event(PRIVATE_MESSAGE, events.relay, limited=True),
-    Event(TYPING, typing_relay.relay_typing, limited=True),
-    Event(FOLLOW_PRESENCE, presence.follow),
+    Event(PRIVATE_MESSAGE, accept.relay, limited=True),
+    Event(TYPING, typing.relay_typing, limited=True),
+    Event(FOLLOW_PRESENCE, online.follow),
     Event(MARK_READ, reading_events.marcar_leido, agents_only=AGENTS_ONLY, not_saved=READ_NOT_SAVED),
     Event(MARK_UNREAD, reading_events.marcar_no_leido, agents_only=AGENTS_ONLY, not_saved=READ_NOT_SAVED),
-    Event(CHANGE_STATUS, status.on_cambiar_estado, agents_only=STATUS_AGENTS_ONLY, not_saved=STATUS_NOT_SAVED),
+    Event(CHANGE_STATUS, conversations.on_cambiar_estado, agents_only=STATUS_AGENTS_ONLY, not_saved=STATUS_NOT_SAVED),
 )

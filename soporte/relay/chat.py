@@ -23,7 +23,7 @@ RECALL_MINUTES = 10
 
 
 class Chat:
-    """Everything events.py needs beyond the Socket.IO server itself."""
+    """Everything the relay needs beyond the Socket.IO server itself."""
 
     def __init__(self, app):
         node = node_source(app.config)
@@ -110,7 +110,7 @@ def node_source(config):
     """This process's part of message ids: configured, else leased in Redis, else random.
 
     Processes that share Redis are one chat and one database: each leases a number
-    no live process holds (soporte.node_lease), so their ids never collide. The lease
+    no live process holds (soporte.relay.node_lease), so their ids never collide. The lease
     is kept only by a serving process (Chat.keep_node): until then, no node.
     """
     if config["NODE_ID"] is not None:

@@ -6,7 +6,7 @@ it as an exact Number. Assigned before storage, so a message can be delivered
 with its id while the database is still writing it.
 
 The node number is configured (NODE_ID), random (one process alone), or leased in
-Redis (soporte.node_lease), which keeps it distinct among live processes. A process
+Redis (soporte.relay.node_lease), which keeps it distinct among live processes. A process
 goes on from its own last millisecond and sequence whatever its number, so its ids
 stay unique and increasing when it leases another; ids that another process issued
 under a number before it was given up end, by the lease's timing, at least a third of

@@ -7,7 +7,7 @@ the lease with a script that extends the key only while it still holds this
 process's token. A process that has not renewed for two thirds of the lease gives
 the number up by itself, before its key can expire: so two live processes never
 hold the same number, even when one of them is cut off from Redis. Without a number
-the process refuses messages (soporte.ids.NoNode) and /readyz answers 503.
+the process refuses messages (soporte.relay.ids.NoNode) and /readyz answers 503.
 """
 import logging
 import time

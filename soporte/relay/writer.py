@@ -3,7 +3,7 @@
 Two background tasks, so that a slow database never holds up delivery:
 - the journaler appends each group of submitted rows to the spool with one
   fsync (or, if the disk refuses, inserts them straight away) and then releases
-  the senders, whose messages are delivered and acknowledged only now (soporte/delivery.py);
+  the senders, whose messages are delivered and acknowledged only now (soporte/relay/delivery.py);
 - the storer seals the spool's segments and inserts them into the database,
   many rows per statement, retrying with backoff while the database is away.
 """

@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02
 
-Each account gets the canonical form of its username (soporte/account_names.py:
+Each account gets the canonical form of its username (soporte/accounts/names.py:
 NFKC, casefolded, '.', '_' and '-' as one, trimmed), on which a unique constraint
 stops look-alikes ("Admin" beside "admin") from being created again.
 
