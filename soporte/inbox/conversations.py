@@ -15,7 +15,7 @@ from soporte.inbox.params import MAX_LIMIT, BadParameter, int_param
 from soporte.models import ESTADOS, Conversacion, Usuario
 from soporte.protocol import MAX_ID, TOO_MANY, Invalid, refused
 from soporte.realtime import emitter
-from soporte.relay.chat import get_chat
+from soporte.relay import pending
 from soporte.relay.freshness import get_freshness
 from soporte.web.auth import admin_required
 
@@ -36,13 +36,9 @@ def conversaciones():
 
 def pending_activity():
     """What the writer holds unstored, per conversation: (newest id, newest customer id)."""
-    activity = {}
-    for row in get_chat().writer.pending_rows():
-        name = row["conversacion"]
-        newest, customer = activity.get(name, (0, 0))
-        activity[name] = (max(newest, row["id"]),
-                          max(customer, row["id"]) if row["de_usuario"] == name else customer)
-    return activity
+    unstored = pending.unstored()
+    by_customer = pending.newest_ids(row for row in unstored if row["de_usuario"] == row["conversacion"])
+    return {name: (newest, by_customer.get(name, 0)) for name, newest in pending.newest_ids(unstored).items()}
 
 
 def list_conversations(estado=None, limite=None, antes=None):
@@ -52,7 +48,7 @@ def list_conversations(estado=None, limite=None, antes=None):
     customer wrote to again) be open already: the database page asks for that many
     more rows, so the merged page is still exact.
     """
-    pending = pending_activity()
+    activity = pending_activity()
     table = Conversacion.__table__
     columns = (table.c.usuario, table.c.ultimo_id, table.c.estado, table.c.estado_por, table.c.estado_id)
     query = select(*columns).order_by(table.c.ultimo_id.desc())  # ix_conversaciones_(estado_)ultimo_id
@@ -61,13 +57,13 @@ def list_conversations(estado=None, limite=None, antes=None):
     if antes is not None:
         query = query.where(table.c.ultimo_id < antes)
     if limite is not None:
-        query = query.limit(limite + len(pending))
+        query = query.limit(limite + len(activity))
     found = {row.usuario: row._asdict() for row in db.session.execute(query)}
-    missing = sorted(set(pending) - set(found))
+    missing = sorted(set(activity) - set(found))
     if missing:  # their stored status, whatever the filter
         found.update((row.usuario, row._asdict()) for row in db.session.execute(
             select(*columns).where(table.c.usuario.in_(missing))))
-    for name, (newest, customer) in pending.items():
+    for name, (newest, customer) in activity.items():
         row = found.setdefault(name, {"usuario": name, "ultimo_id": 0, "estado": "abierta",
                                       "estado_por": None, "estado_id": None})
         row["ultimo_id"] = max(row["ultimo_id"], newest)

@@ -4,7 +4,6 @@ import io
 import itertools
 import json
 import re
-from collections import deque
 from datetime import datetime, timezone
 
 from flask import Response, request, stream_with_context
@@ -15,7 +14,7 @@ from soporte.extensions import db
 from soporte.inbox.api import bp
 from soporte.inbox.params import BadParameter, con_param
 from soporte.models import Mensaje, iso_utc, message_json
-from soporte.relay.chat import get_chat
+from soporte.relay import pending
 from soporte.web.auth import admin_required
 
 CHUNK = 1000  # rows per query and per piece of the response: memory stays flat for any length
@@ -53,25 +52,22 @@ def transcript(con):
     pending rows, taken when the export starts, are merged in where their ids fall,
     which is at the end unless the writer stores them meanwhile.
     """
-    pending = deque(sorted(get_chat().writer.pending_rows(con), key=lambda r: r["id"]))
-    last = cursor = -1
+    unstored = pending.unstored(con)
+    for row in pending.interleave(stored_rows(con), unstored):
+        yield message_json(row)
+
+
+def stored_rows(con):
+    """Every stored message of a conversation in id order, read a page at a time."""
+    cursor = -1
     while True:
         page = db.session.execute(select(*COLUMNS).where(Mensaje.conversacion == con, Mensaje.id > cursor)
                                   .order_by(Mensaje.id).limit(CHUNK)).all()
         db.session.commit()  # no snapshot held open while a slow client downloads
-        for row in page:
-            while pending and pending[0]["id"] <= row.id:
-                extra = pending.popleft()
-                if last < extra["id"] < row.id:
-                    yield message_json(extra)
-                    last = extra["id"]
-            yield message_json(row)
-            last = cursor = row.id
+        yield from page
         if len(page) < CHUNK:
             break
-    for extra in pending:
-        if extra["id"] > last:
-            yield message_json(extra)
+        cursor = page[-1].id
 
 
 def spreadsheet_safe(value):

@@ -8,6 +8,7 @@ from soporte.inbox.api import bp
 from soporte.inbox.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
 from soporte.models import Mensaje, message_json
 from soporte.protocol import MAX_ID
+from soporte.relay import pending
 from soporte.relay.chat import get_chat
 from soporte.web.auth import admin_required, token_required
 
@@ -34,7 +35,7 @@ def mensajes_mios():
 def usuarios_conversaciones():
     """Customers with a conversation, most recent activity first (agents only)."""
     chat = get_chat()
-    return jsonify(chat.conversations.names(db.session, chat.writer.pending_rows()))
+    return jsonify(chat.conversations.names(db.session, pending.unstored()))
 
 
 def conversation_page(conversacion):
@@ -55,12 +56,9 @@ def conversation_page(conversacion):
     # plain rows, not ORM objects: a page is read-only, and building 100 entities costs more than the query
     viewer = g.usuario["user"]
     found = {m.id: message_json(m, viewer) for m in db.session.execute(query.limit(limite))}
-    for row in get_chat().writer.pending_rows(conversacion):  # delivered, not yet committed
-        if (antes is None or row["id"] < antes) and (despues is None or row["id"] > despues):
-            found.setdefault(row["id"], message_json(row, viewer))
-    ids = sorted(found)
-    ids = ids[:limite] if despues is not None else ids[-limite:]
-    return [found[i] for i in ids]
+    unstored = pending.matching(pending.unstored(conversacion), after=despues, before=antes)  # delivered already
+    pending.merge(found, unstored, lambda row: message_json(row, viewer))
+    return pending.in_id_order(found, limite, newest=despues is None)
 
 
 def page_around(conversacion, message_id, limite):
@@ -77,8 +75,7 @@ def page_around(conversacion, message_id, limite):
     if newer:
         found.update((m.id, message_json(m, viewer)) for m in db.session.scalars(
             base.where(Mensaje.id > message_id).order_by(Mensaje.id).limit(newer)))
-    for row in get_chat().writer.pending_rows(conversacion):  # delivered, not yet committed
-        found.setdefault(row["id"], message_json(row, viewer))
+    pending.merge(found, pending.unstored(conversacion), lambda row: message_json(row, viewer))  # delivered already
     ids = sorted(found)
     before = [i for i in ids if i <= message_id][-older:]
     after = [i for i in ids if i > message_id][:newer]

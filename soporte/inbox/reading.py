@@ -12,15 +12,10 @@ from sqlalchemy.dialects import mysql, sqlite
 
 from soporte.extensions import db
 from soporte.models import Conversacion, Lectura, Mensaje
-from soporte.relay.chat import get_chat
+from soporte.relay import pending
 
 CHUNK = 100  # conversations per counting statement (one index range each)
 WHOLE_CHUNK = 1000  # conversations never read, per counting statement
-
-
-def pending_rows():
-    """The writer's rows not stored yet (delivered already): a snapshot, taken before reading the database."""
-    return get_chat().writer.pending_rows()
 
 
 def marker_of(agent, con):
@@ -29,13 +24,13 @@ def marker_of(agent, con):
                                                                 Lectura.conversacion == con))
 
 
-def latest_id(con, pending):
+def latest_id(con, rows):
     """The newest message id of a conversation, stored or pending (0: none)."""
     stored = db.session.scalar(select(Conversacion.ultimo_id).where(Conversacion.usuario == con)) or 0
-    return max([stored] + [row["id"] for row in pending if row["conversacion"] == con])
+    return max(stored, pending.newest_ids(rows).get(con, 0))
 
 
-def unread_counts(agent, markers, pending):
+def unread_counts(agent, markers, rows):
     """{conversation: messages after its marker not written by `agent`} for the given markers.
 
     Pending rows are counted from memory and left out of the stored count, so a row
@@ -43,7 +38,7 @@ def unread_counts(agent, markers, pending):
     """
     found = collections.Counter()
     in_memory = collections.defaultdict(list)
-    for row in pending:
+    for row in rows:
         con = row["conversacion"]
         if con in markers:
             in_memory[con].append(row["id"])
@@ -70,16 +65,16 @@ def unread_counts(agent, markers, pending):
 
 def state(agent, con):
     """What `leido` and the acknowledgements say of one conversation for one agent."""
-    pending = pending_rows()
+    unstored = pending.unstored()  # a snapshot, taken before reading the database
     hasta = marker_of(agent, con) or 0
-    ultimo = latest_id(con, pending)
-    sin_leer = unread_counts(agent, {con: hasta}, pending)[con] if ultimo > hasta else 0
+    ultimo = latest_id(con, unstored)
+    sin_leer = unread_counts(agent, {con: hasta}, unstored)[con] if ultimo > hasta else 0
     return {"con": con, "hasta": hasta, "sin_leer": sin_leer, "ultimo": ultimo}
 
 
 def unread_for(agent):
     """{customer: {leido_hasta, sin_leer, ultimo}} for every conversation with unread messages for `agent`."""
-    pending = pending_rows()
+    unstored = pending.unstored()  # a snapshot, taken before reading the database
     marker = func.coalesce(Lectura.ultimo_leido, 0)
     rows = db.session.execute(  # every conversation once, its marker by primary key
         select(Conversacion.usuario, Conversacion.ultimo_id, marker)
@@ -88,9 +83,7 @@ def unread_for(agent):
     ).all()
     markers = {con: hasta for con, _, hasta in rows}
     latest = {con: ultimo for con, ultimo, _ in rows}
-    newer = collections.defaultdict(int)  # conversations with pending rows: their newest pending id
-    for row in pending:
-        newer[row["conversacion"]] = max(newer[row["conversacion"]], row["id"])
+    newer = pending.newest_ids(unstored)  # conversations with unstored rows: their newest unstored id
     others = sorted(set(newer) - set(markers))
     if others:  # the stored side of these is read: only pending rows may be new
         known = dict(db.session.execute(select(Lectura.conversacion, Lectura.ultimo_leido)
@@ -100,7 +93,7 @@ def unread_for(agent):
                 markers[con] = known.get(con, 0)
     for con in markers:
         latest[con] = max(latest.get(con, 0), newer.get(con, 0))
-    counts = unread_counts(agent, markers, pending)
+    counts = unread_counts(agent, markers, unstored)
     return {con: {"leido_hasta": markers[con], "sin_leer": n, "ultimo": latest[con]}
             for con, n in counts.items() if n > 0}
 
@@ -138,10 +131,10 @@ def mark_unread(agent, con):
     Never forward: an agent who had read less keeps its marker. A conversation the
     customer never wrote in goes back to before the latest message of someone else.
     """
-    pending = pending_rows()
-    target = last_message_by(con, pending, Mensaje.de_usuario == con, lambda de: de == con)
+    unstored = pending.unstored()  # a snapshot, taken before reading the database
+    target = last_message_by(con, unstored, Mensaje.de_usuario == con, lambda de: de == con)
     if target is None:
-        target = last_message_by(con, pending, Mensaje.de_usuario != agent, lambda de: de != agent)
+        target = last_message_by(con, unstored, Mensaje.de_usuario != agent, lambda de: de != agent)
     if target is None:
         return None, False
     db.session.execute(update(Lectura)
@@ -152,11 +145,11 @@ def mark_unread(agent, con):
     return marker_of(agent, con), True
 
 
-def last_message_by(con, pending, condition, test):
+def last_message_by(con, rows, condition, test):
     """The newest id in a conversation among messages whose author passes the test (stored or pending)."""
     stored = db.session.scalar(select(Mensaje.id).where(Mensaje.conversacion == con, condition)
                                .order_by(Mensaje.id.desc()).limit(1))
-    ids = [row["id"] for row in pending if row["conversacion"] == con and test(row["de_usuario"])]
+    ids = [row["id"] for row in pending.matching(rows, con, author=test)]
     return max(ids + ([stored] if stored is not None else []), default=None)
 
 

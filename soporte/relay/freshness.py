@@ -24,6 +24,7 @@ from soporte.config import redis_url
 from soporte.extensions import db, socketio
 from soporte.models import Conversacion, Mensaje, iso_utc
 from soporte.protocol import Invalid
+from soporte.relay import pending
 from soporte.relay.chat import get_chat
 from soporte.relay.ids import first_id_at
 
@@ -205,12 +206,12 @@ class Freshness:
                 found[payload["id"]] = {"id": payload["id"], "de_usuario": payload["de"],
                                         "para_usuario": payload["para"], "mensaje": payload["mensaje"],
                                         "fecha": payload["fecha"]}
-        for row in get_chat().writer.pending_rows():  # not in the database yet
-            if row["conversacion"] == conversation and row["id"] > seen and row["de_usuario"] != author:
-                found.setdefault(row["id"], {"id": row["id"], "de_usuario": row["de_usuario"],
-                                             "para_usuario": row["para_usuario"], "mensaje": row["mensaje"],
-                                             "fecha": iso_utc(row["fecha"])})
-        nuevos = [found[i] for i in sorted(found)][:MAX_NUEVOS]
+        unstored = pending.matching(pending.unstored(), conversation, after=seen,
+                                    author=lambda de: de != author)  # not in the database yet
+        pending.merge(found, unstored, lambda row: {"id": row["id"], "de_usuario": row["de_usuario"],
+                                                    "para_usuario": row["para_usuario"], "mensaje": row["mensaje"],
+                                                    "fecha": iso_utc(row["fecha"])})
+        nuevos = pending.in_id_order(found, MAX_NUEVOS)
         return {"ok": False, "error": STALE, "nuevos": nuevos, "ultimo_id": newest}
 
     def newest(self, conversation):
