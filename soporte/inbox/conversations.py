@@ -7,7 +7,6 @@ Every change reaches every agent as `estado_conversacion` (emitter.announce_stat
 
 from flask import jsonify, request
 from sqlalchemy import select, update
-from sqlalchemy.dialects import mysql, sqlite
 
 from soporte.extensions import db
 from soporte.inbox.api import bp
@@ -17,6 +16,7 @@ from soporte.protocol import MAX_ID, TOO_MANY, Invalid, refused
 from soporte.realtime import emitter
 from soporte.relay import pending
 from soporte.relay.freshness import get_freshness
+from soporte.upsert import upsert
 from soporte.web.auth import admin_required
 
 BAD_ESTADO = "estado debe ser abierta o resuelta"
@@ -133,10 +133,5 @@ def change_status(con, estado, agent):
 
 def conversation_insert(dialect):
     """INSERT a conversation row, or set its status if the writer stored it meanwhile."""
-    table = Conversacion.__table__
-    statement = (sqlite if dialect == "sqlite" else mysql).insert(table)
-    new = statement.excluded if dialect == "sqlite" else statement.inserted
-    changes = {"estado": new.estado, "estado_por": new.estado_por, "estado_id": new.estado_id}
-    if dialect == "sqlite":
-        return statement.on_conflict_do_update(index_elements=[table.c.usuario], set_=changes)
-    return statement.on_duplicate_key_update(**changes)
+    return upsert(dialect, Conversacion.__table__, ["usuario"],
+                  lambda new: {name: new[name] for name in ("estado", "estado_por", "estado_id")})

@@ -7,12 +7,12 @@ latest id is past the marker only, plus the writer's rows not stored yet.
 """
 import collections
 
-from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy import and_, func, or_, select, update
 
 from soporte.extensions import db
 from soporte.models import Conversacion, Lectura, Mensaje
 from soporte.relay import pending
+from soporte.upsert import forward, upsert
 
 CHUNK = 100  # conversations per counting statement (one index range each)
 WHOLE_CHUNK = 1000  # conversations never read, per counting statement
@@ -101,18 +101,9 @@ def unread_for(agent):
 def marker_upsert(dialect, agent, con, hasta):
     """INSERT a marker, or move it forward (never back: tabs and processes race)."""
     table = Lectura.__table__
-    values = {"agente": agent, "conversacion": con, "ultimo_leido": hasta}
-    if dialect == "sqlite":
-        statement = sqlite.insert(table).values(values)
-        new = statement.excluded
-    else:
-        statement = mysql.insert(table).values(values)
-        new = statement.inserted
-    forward = case((new.ultimo_leido > table.c.ultimo_leido, new.ultimo_leido), else_=table.c.ultimo_leido)
-    if dialect == "sqlite":
-        return statement.on_conflict_do_update(index_elements=[table.c.agente, table.c.conversacion],
-                                               set_={"ultimo_leido": forward})
-    return statement.on_duplicate_key_update(ultimo_leido=forward)
+    return upsert(dialect, table, ["agente", "conversacion"],
+                  lambda new: {"ultimo_leido": forward(table.c.ultimo_leido, new)},
+                  values={"agente": agent, "conversacion": con, "ultimo_leido": hasta})
 
 
 def mark_read(agent, con, hasta):

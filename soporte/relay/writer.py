@@ -11,11 +11,11 @@ import collections
 import logging
 import threading
 
-from sqlalchemy import case, insert, select, update
-from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy import insert, select, update
 
 from soporte.extensions import db, socketio
 from soporte.models import Conversacion, Mensaje
+from soporte.upsert import forward, upsert
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +53,7 @@ def store(session, rows):
 def conversation_upsert(dialect):
     """INSERT a conversation, or move its latest id forward (never back: batches may come late)."""
     table = Conversacion.__table__
-    if dialect == "sqlite":
-        statement = sqlite.insert(table)
-        new = statement.excluded
-    else:
-        statement = mysql.insert(table)
-        new = statement.inserted
-    ultimo_id = case((new.ultimo_id > table.c.ultimo_id, new.ultimo_id), else_=table.c.ultimo_id)
-    if dialect == "sqlite":
-        return statement.on_conflict_do_update(index_elements=[table.c.usuario], set_={"ultimo_id": ultimo_id})
-    return statement.on_duplicate_key_update(ultimo_id=ultimo_id)
+    return upsert(dialect, table, ["usuario"], lambda new: {"ultimo_id": forward(table.c.ultimo_id, new)})
 
 
 def reopen(session, customer_latest):
