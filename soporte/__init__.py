@@ -6,20 +6,7 @@ import sys
 from flask import Flask
 
 from soporte import config
-from soporte.accounts import demo, revocation
 from soporte.extensions import csrf, db, migrate, socketio
-from soporte.inbox import routes
-from soporte.ops import cli, health, operations
-from soporte.presence import online, typing
-from soporte.realtime import binder, sessions
-from soporte.realtime.binary_packets import refuse_binary_packets
-from soporte.realtime.compression import without_websocket_compression
-from soporte.realtime.devserver_websocket import websocket_ends_quietly
-from soporte.realtime.event_table import EVENTS
-from soporte.realtime.queue import client_manager
-from soporte.relay import freshness
-from soporte.relay.chat import Chat
-from soporte.web import auth, error_pages, i18n, security, views
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -52,6 +39,19 @@ def create_app(test_config=None, instance_path=None):
     # batch mode: SQLite alters a table by copying it
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    # here, not at the top: importing one module of the package (tokens, models) must not load the whole app
+    from soporte.accounts import demo, revocation
+    from soporte.inbox import routes
+    from soporte.ops import cli, health, operations
+    from soporte.presence import online, typing
+    from soporte.realtime import binder, sessions
+    from soporte.realtime.compression import without_websocket_compression
+    from soporte.realtime.devserver_websocket import websocket_ends_quietly
+    from soporte.realtime.event_table import EVENTS
+    from soporte.relay import freshness
+    from soporte.relay.chat import Chat
+    from soporte.web import auth, error_pages, i18n, security, views
+
     init_socketio(app)
     binder.bind(app, EVENTS)  # every Socket.IO event, from the one table
     app.wsgi_app = without_websocket_compression(app.wsgi_app)  # outside Socket.IO's middleware
@@ -82,6 +82,9 @@ def create_app(test_config=None, instance_path=None):
 
 def init_socketio(app):
     """Bind Socket.IO with the async mode that matches how the process was started."""
+    from soporte.realtime.binary_packets import refuse_binary_packets
+    from soporte.realtime.queue import client_manager
+
     manager = client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"])
     socketio.init_app(
         app,
