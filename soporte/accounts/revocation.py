@@ -8,12 +8,12 @@ import time
 
 from flask import current_app
 
+from soporte import redis_client
 from soporte.config import redis_url
 
 log = logging.getLogger(__name__)
 
 KEY = "soporte:revoked:"
-REDIS_TIMEOUT = 1.0  # seconds: a slow Redis must not hold up every request
 
 
 class Revocations:
@@ -23,10 +23,7 @@ class Revocations:
         self._local = {}  # jti -> exp (seconds since the epoch)
         self._redis = None
         if redis_url:
-            import redis
-
-            self._redis = redis.Redis.from_url(
-                redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+            self._redis = redis_client.connect(redis_url)
 
     def revoke(self, jti, exp):
         """Refuse the token `jti` from now until its expiry time `exp`."""

@@ -11,8 +11,7 @@ import os
 import socket
 from datetime import datetime, timezone
 
-import redis
-
+from soporte import redis_client
 from soporte.extensions import socketio
 
 log = logging.getLogger(__name__)
@@ -24,7 +23,7 @@ class Fleet:
     """This process's entry in Redis, and everyone's."""
 
     def __init__(self, url, channel, ident=None, interval=INTERVAL, ttl=None):
-        self.redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.redis = redis_client.connect(url)
         self.prefix = f"{channel}:operaciones:"  # chats sharing one Redis keep to their own channel
         self.key = self.prefix + (ident or f"{socket.gethostname()}:{os.getpid()}")
         self.interval = interval

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from soporte import redis_client
 from soporte.config import redis_url
 from soporte.extensions import db
 from soporte.relay.chat import get_chat
@@ -75,11 +76,7 @@ def probe_redis():
     """A Redis client of the probe's own, with READY_TIMEOUT to connect and to answer."""
     client = current_app.extensions.get("soporte.readyz.redis")
     if client is None:
-        import redis
-
-        timeout = current_app.config["READY_TIMEOUT"]
-        client = redis.Redis.from_url(redis_url(current_app.config), socket_timeout=timeout,
-                                      socket_connect_timeout=timeout)
+        client = redis_client.connect(redis_url(current_app.config), timeout=current_app.config["READY_TIMEOUT"])
         current_app.extensions["soporte.readyz.redis"] = client
     return client
 

@@ -14,6 +14,7 @@ import uuid
 
 from flask import current_app, jsonify
 
+from soporte import redis_client
 from soporte.config import redis_url
 from soporte.extensions import socketio
 from soporte.inbox.api import bp
@@ -26,7 +27,6 @@ from soporte.web.errors import error_response
 
 log = logging.getLogger(__name__)
 
-REDIS_TIMEOUT = 1.0  # seconds: a slow Redis must not hold up a connect
 
 
 def field(rol, user):
@@ -38,10 +38,7 @@ class RedisBoard:
     """The shared half of presence: this process's hash, the live processes, the online sets."""
 
     def __init__(self, url, channel, ttl):
-        import redis
-
-        self.redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT,
-                                          socket_connect_timeout=REDIS_TIMEOUT, decode_responses=True)
+        self.redis = redis_client.connect(url, decode=True)
         self.prefix = f"soporte:presencia:{channel}:"
         self.proc = uuid.uuid4().hex
         self.ttl_ms = int(ttl * 1000)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
+from soporte import redis_client
 from soporte.config import redis_url
 from soporte.extensions import db, socketio
 from soporte.models import Conversacion, Mensaje, iso_utc
@@ -37,7 +38,6 @@ RECENT_CONVERSATIONS = 2_000  # conversations whose last messages are kept for a
 RECENT_PER_CONVERSATION = 10
 MAX_NUEVOS = 50
 KEEP = timedelta(days=2)  # how long Redis keeps a quiet conversation's ids, and what the seed covers
-REDIS_TIMEOUT = 0.5
 REDIS_BACKOFF = 5.0  # seconds on local knowledge only after Redis failed
 
 # KEYS[1]: the conversation's hash, author -> newest id. ARGV: author, id, visto_hasta ("" = no
@@ -84,10 +84,7 @@ class Freshness:
         self._redis_down_until = 0.0
         url = redis_url(app.config)
         if url:
-            import redis
-
-            self._redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT,
-                                               socket_connect_timeout=REDIS_TIMEOUT)
+            self._redis = redis_client.connect(url, timeout=redis_client.HOT_PATH_TIMEOUT)
             self._claim = self._redis.register_script(CLAIM)
         self._prefix = f"soporte:ultimo:{app.config['SOCKETIO_CHANNEL']}:"
 

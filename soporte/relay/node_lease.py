@@ -15,6 +15,7 @@ import uuid
 
 import redis
 
+from soporte import redis_client
 from soporte.relay.ids import MAX_NODE
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 PREFIX = "soporte:node-lease:"  # per Redis database, whatever the channel: the numbers of one database
 LEASE_SECONDS = 30.0  # NODE_LEASE_SECONDS
 RETRY_SECONDS = 1.0  # between attempts while no number is held
-REDIS_TIMEOUT = 1.0  # seconds: a stalled Redis must not hold the keeper past its renewal times
 
 # take this process's own key back if it still lives (it gave the number up while cut off),
 # else the first key nobody holds; the number, or -1 when all 32 are held
@@ -58,8 +58,8 @@ class NodeLease:
     """One process's lease on a node number: current() is the number while it is safely held, else None."""
 
     def __init__(self, url, lease_seconds=LEASE_SECONDS, prefix=PREFIX, clock=time.monotonic):
-        self.redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
-                                          decode_responses=True)
+        # redis_client.TIMEOUT: a stalled Redis must not hold the keeper past its renewal times
+        self.redis = redis_client.connect(url, decode=True)
         self.token = uuid.uuid4().hex
         self.lease_ms = int(lease_seconds * 1000)
         self.renew_every = lease_seconds / 3
