@@ -6,15 +6,12 @@ figures under a key of its own every INTERVAL seconds; a process that stops
 goodbye needed. Never on the message path: a background task and the page.
 """
 import json
-import logging
 import os
 import socket
 from datetime import datetime, timezone
 
 from soporte import redis_client
-from soporte.extensions import socketio
-
-log = logging.getLogger(__name__)
+from soporte.background import every
 
 INTERVAL = 5  # seconds between publications (OPERATIONS_PUBLISH_SECONDS)
 
@@ -46,14 +43,4 @@ class Fleet:
         """Publish figures() every `interval` seconds in the background."""
         if not self._started:
             self._started = True
-            socketio.start_background_task(self._publish_forever, app, figures)
-
-    def _publish_forever(self, app, figures):
-        """The background publication; a Redis failure is logged and the next round tries again."""
-        with app.app_context():
-            while True:
-                try:
-                    self.publish(figures())
-                except Exception:
-                    log.warning("could not publish the operations figures to Redis", exc_info=True)
-                socketio.sleep(self.interval)
+            every(self.interval, lambda: self.publish(figures()), name="operations figures publication", app=app)

@@ -16,7 +16,7 @@ from flask import current_app, jsonify
 
 from soporte import redis_client
 from soporte.config import redis_url
-from soporte.extensions import socketio
+from soporte.background import every
 from soporte.inbox.api import bp
 from soporte.presence.scripts import BEAT, OFF, ON, SNAPSHOT
 from soporte.protocol import CUSTOMERS_ROOM, PRESENCE_ROOM
@@ -155,17 +155,7 @@ class Presence:
         """Run the beat every PRESENCE_INTERVAL seconds (only with Redis: alone, nothing expires)."""
         if self.board is not None and not self._started:
             self._started = True
-            socketio.start_background_task(self._beat_forever, app)
-
-    def _beat_forever(self, app):
-        """The background beat; an error is logged and the next round goes on."""
-        with app.app_context():
-            while True:
-                try:
-                    self.beat()
-                except Exception:
-                    log.warning("presence beat failed", exc_info=True)
-                socketio.sleep(app.config["PRESENCE_INTERVAL"])
+            every(lambda _: app.config["PRESENCE_INTERVAL"], self.beat, name="presence beat", app=app)
 
 
 def view_for(rol, online):

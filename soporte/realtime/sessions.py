@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from soporte.accounts.revocation import get_revocations
-from soporte.extensions import socketio
+from soporte.background import every
 from soporte.protocol import ENDED, NO_LONGER_AGENT, TOO_MANY_REFUSED, Invalid, refused, token_room
 from soporte.realtime import emitter
 from soporte.realtime.throttle import TokenBucket
@@ -89,17 +89,7 @@ class Sessions:
         """Run the sweep every TOKEN_SWEEP_INTERVAL seconds in the background."""
         if not self._started:
             self._started = True
-            socketio.start_background_task(self._sweep_forever, app)
-
-    def _sweep_forever(self, app):
-        """The background sweep; an error is logged and the next round goes on."""
-        with app.app_context():
-            while True:
-                socketio.sleep(app.config["TOKEN_SWEEP_INTERVAL"])
-                try:
-                    self.sweep()
-                except Exception:
-                    log.exception("token sweep failed")
+            every(lambda _: app.config["TOKEN_SWEEP_INTERVAL"], self.sweep, name="token sweep", app=app, wait_first=True)
 
 
 def role_now(username, fallback, max_age=None, wait=None):

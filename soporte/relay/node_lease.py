@@ -16,6 +16,7 @@ import uuid
 import redis
 
 from soporte import redis_client
+from soporte.background import run_every
 from soporte.relay.ids import MAX_NODE
 
 log = logging.getLogger(__name__)
@@ -133,13 +134,8 @@ class NodeLease:
 
     def keep_forever(self, sleep):
         """The background keeper: a round every renew_every seconds while a number is held, else every second."""
-        while True:
-            try:
-                held = self.keep()
-            except Exception:  # the keeper must outlive any surprise; the next round tries again
-                log.exception("node lease: keeper round failed")
-                held = None
-            sleep(self.renew_every if held is not None else min(RETRY_SECONDS, self.renew_every))
+        run_every(lambda held: self.renew_every if held is not None else min(RETRY_SECONDS, self.renew_every),
+                  self.keep, name="node lease keeper", sleep=sleep)
 
     def release(self):
         """Stop using the number and free its key (if still this process's), for a clean exit."""

@@ -1,0 +1,41 @@
+"""Background loops: one round of work every so often, for ever, outliving the errors of any round."""
+import logging
+
+from soporte.extensions import socketio
+
+log = logging.getLogger(__name__)
+
+
+def every(interval, work, *, name, app=None, wait_first=False):
+    """Start run_every() as a Socket.IO background task (a green thread under eventlet, a thread otherwise)."""
+    return socketio.start_background_task(run_every, interval, work, name=name, app=app, wait_first=wait_first)
+
+
+def run_every(interval, work, *, name, app=None, wait_first=False, sleep=None, rounds=None):
+    """Call work() every `interval` seconds, in `app`'s context if given; an error is logged under `name`.
+
+    `interval` is a number or a function of the round's result (None when the round
+    failed), read after every round so a changed setting takes effect. `sleep` defaults
+    to socketio.sleep, which yields under eventlet; `rounds` bounds the loop for tests.
+    """
+    sleep = sleep or socketio.sleep
+    if app is not None:
+        with app.app_context():
+            return _loop(interval, work, name, wait_first, sleep, rounds)
+    return _loop(interval, work, name, wait_first, sleep, rounds)
+
+
+def _loop(interval, work, name, wait_first, sleep, rounds):
+    """The loop itself: optionally wait, then work and wait, `rounds` times or for ever."""
+    wait = interval if callable(interval) else (lambda result: interval)
+    if wait_first:
+        sleep(wait(None))
+    done = 0
+    while rounds is None or done < rounds:
+        try:
+            result = work()
+        except Exception:  # a background loop must outlive any round: the next one tries again
+            log.exception("%s failed", name)
+            result = None
+        done += 1
+        sleep(wait(result))
