@@ -41,13 +41,13 @@ def create_app(test_config=None, instance_path=None):
     csrf.init_app(app)
     # here, not at the top: importing one module of the package (tokens, models) must not load the whole app
     from soporte.accounts import demo, revocation
+    from soporte.event_table import EVENTS
     from soporte.inbox import routes
     from soporte.ops import cli, health, operations
     from soporte.presence import online, typing
     from soporte.realtime import binder, sessions
     from soporte.realtime.compression import without_websocket_compression
     from soporte.realtime.devserver_websocket import websocket_ends_quietly
-    from soporte.realtime.event_table import EVENTS
     from soporte.relay import freshness
     from soporte.relay.chat import Chat
     from soporte.web import auth, error_pages, i18n, security, views

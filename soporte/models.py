@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from soporte.accounts.names import canonical_username
 from soporte.extensions import db
-from soporte.inbox.search_index import FULLTEXT_INDEX, MYSQL_DIALECTS, MYSQL_TEXT_COLLATION, create_sqlite_fts
+from soporte.search_index import FULLTEXT_INDEX, MYSQL_DIALECTS, MYSQL_TEXT_COLLATION, create_sqlite_fts
 
 ROLES = ("admin", "user")
 # utf8mb4 for every character a person can type; _bin so that names compare
@@ -69,7 +69,7 @@ class Mensaje(db.Model):
         Index("ix_mensajes_conversacion_id", "conversacion", "id"),
         # a client's retry of the same message (its `cid`) is stored once
         UniqueConstraint("de_usuario", "cid", name="uq_mensajes_de_usuario_cid"),
-        # search (soporte/inbox/search_index.py): InnoDB FULLTEXT; SQLite gets an FTS5 table instead
+        # search (soporte/search_index.py): InnoDB FULLTEXT; SQLite gets an FTS5 table instead
         Index(FULLTEXT_INDEX, "mensaje", mysql_prefix="FULLTEXT", mariadb_prefix="FULLTEXT")
         .ddl_if(dialect=MYSQL_DIALECTS),
         MYSQL_TABLE,

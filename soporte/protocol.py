@@ -4,7 +4,7 @@ Every module that speaks Socket.IO takes its names from here, so a name or a tex
 is written once and a reader finds the whole protocol in one place.
 """
 
-# events a client sends (each is one row of the event table, soporte.realtime.event_table)
+# events a client sends (each is one row of the event table, soporte.event_table)
 CONNECT = "connect"
 DISCONNECT = "disconnect"
 PRIVATE_MESSAGE = "mensaje_privado"

@@ -23,7 +23,7 @@ from flask_migrate import upgrade
 from soporte import create_app
 from soporte.extensions import db, socketio
 from soporte.models import Usuario
-from soporte.inbox.search_index import drop_sqlite_fts
+from soporte.search_index import drop_sqlite_fts
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "contraseña-de-prueba"

@@ -12,7 +12,7 @@ from soporte.extensions import db
 from soporte.accounts.lookup import find_account
 from soporte.models import Conversacion, Lectura, Mensaje, Usuario
 from soporte.relay.writer import store
-from soporte.inbox.search_index import include_object
+from soporte.search_index import include_object
 
 MYSQL_TABLE = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 

@@ -7,7 +7,7 @@ from conftest import drop_schema, make_users, password_hash
 from soporte.extensions import db
 from soporte.models import Mensaje
 from soporte.relay.writer import store
-from soporte.inbox.search_index import FTS_TABLE, FULLTEXT_INDEX, MYSQL_TEXT_COLLATION
+from soporte.search_index import FTS_TABLE, FULLTEXT_INDEX, MYSQL_TEXT_COLLATION
 from test_api import add_messages as add
 from test_api import rows_for
 

@@ -8,8 +8,8 @@ from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
 from soporte.inbox.api import bp
 from soporte.inbox.params import BadParameter, int_param
-from soporte.inbox.search_index import FTS_TABLE, MYSQL_DIALECTS, fold, folded
 from soporte.models import Mensaje, Usuario, message_json
+from soporte.search_index import FTS_TABLE, MYSQL_DIALECTS, fold, folded
 from soporte.web.auth import admin_required
 
 MIN_QUERY, MAX_QUERY = 2, 200

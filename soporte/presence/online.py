@@ -15,8 +15,8 @@ import uuid
 from flask import current_app, jsonify
 
 from soporte import redis_client
-from soporte.config import redis_url
 from soporte.background import every
+from soporte.config import redis_url
 from soporte.inbox.api import bp
 from soporte.presence.scripts import BEAT, OFF, ON, SNAPSHOT
 from soporte.protocol import CUSTOMERS_ROOM, PRESENCE_ROOM
