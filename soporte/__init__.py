@@ -40,7 +40,7 @@ def create_app(test_config=None, instance_path=None):
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     # here, not at the top: importing one module of the package (tokens, models) must not load the whole app
-    from soporte.accounts import demo, revocation
+    from soporte.accounts import demo, directory, revocation
     from soporte.event_table import EVENTS
     from soporte.inbox import routes
     from soporte.ops import cli, health, operations
@@ -58,6 +58,7 @@ def create_app(test_config=None, instance_path=None):
     app.wsgi_app = websocket_ends_quietly(app.wsgi_app)  # `flask run` only: no traceback, no 500 per websocket
     security.init_app(app)  # headers on every response, rate-limit storage
     i18n.init_app(app)
+    directory.init_app(app)  # who is who: the cache of roles
     app.extensions["soporte"] = chat = Chat(app)
     revocation.init_app(app)  # logged-out tokens, before anything reads a token
     sessions.init_app(app)  # live sockets, logouts, the sweep of expired tokens

@@ -540,7 +540,7 @@ def test_refusals_are_bounded_by_their_own_allowance(app, connect, monkeypatch):
     """Past REFUSAL_BURST refused payloads a socket's messages and typing are answered at once, with
     no lookup, until the allowance refills; other sockets are not affected."""
     app.config.update(REFUSAL_RATE=0.001, REFUSAL_BURST=5)
-    directory = app.extensions["soporte"].directory
+    directory = app.extensions["soporte.directory"]
     lookups = []
     real_lookup = directory._lookup
     monkeypatch.setattr(directory, "_lookup", lambda name: lookups.append(name) or real_lookup(name))

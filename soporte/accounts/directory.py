@@ -88,3 +88,14 @@ class Directory:
     def forget(self, username):
         """Drop a cached role after the account changes."""
         self._roles.pop(username, None)
+
+
+def init_app(app):
+    """Give the app its Directory (one cache of roles per process)."""
+    app.extensions["soporte.directory"] = directory = Directory()
+    return directory
+
+
+def get_directory():
+    """The Directory of the current app."""
+    return current_app.extensions["soporte.directory"]

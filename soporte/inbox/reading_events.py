@@ -6,11 +6,11 @@ acknowledgement and tells all the agent's tabs, on every process, through `leido
 import logging
 import time
 
+from soporte.accounts.directory import get_directory
 from soporte.extensions import db
 from soporte.inbox import reading
 from soporte.protocol import MAX_ID, Invalid
 from soporte.realtime import emitter
-from soporte.relay.chat import get_chat
 from soporte.relay.ids import EPOCH_MS, NODE_BITS, SEQUENCE_BITS
 from soporte.relay.validation import encodable
 
@@ -33,7 +33,7 @@ def the_customer(data):
     if not isinstance(con, str) or not con or len(con) > 64 or not encodable(con):
         raise Invalid("Falta la conversación (con)")
     try:
-        rol = get_chat().directory.role_of(con)
+        rol = get_directory().role_of(con)
     except Exception:
         log.exception("directory lookup failed for %r", con)
         raise Invalid("No se pudo comprobar la conversación; inténtalo de nuevo")

@@ -7,7 +7,6 @@ from soporte.protocol import NOT_TEXT, Invalid
 from soporte.realtime import emitter
 from soporte.realtime.sessions import check_still_agent
 from soporte.relay.accept import check_recipient
-from soporte.relay.chat import get_chat
 from soporte.relay.validation import encodable
 
 
@@ -43,7 +42,7 @@ def parse_typing(data):
 def relay_typing(typist, data):
     """escribiendo: validate like mensaje_privado, throttle, relay; ack {"ok", "reenviado"}."""
     para = parse_typing(data)
-    check_recipient(typist, para, get_chat())  # the directory's cache, as the relay does
+    check_recipient(typist, para)  # the directory's cache, as the relay does
     agent = typist.rol == "admin"
     conversation = para if agent else typist.user
     if not current_app.extensions["soporte.typing"].allow(typist.user, conversation):

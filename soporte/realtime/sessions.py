@@ -5,12 +5,12 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from soporte.accounts.directory import get_directory
 from soporte.accounts.revocation import get_revocations
 from soporte.background import every
 from soporte.protocol import ENDED, NO_LONGER_AGENT, TOO_MANY_REFUSED, Invalid, refused, token_room
 from soporte.realtime import emitter
 from soporte.realtime.throttle import TokenBucket
-from soporte.relay.chat import get_chat
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def role_now(username, fallback, max_age=None, wait=None):
     if max_age is None:
         max_age = current_app.config["ROLE_CACHE_TTL"]
     try:
-        return get_chat().directory.role_of(username, max_age=max_age, wait=wait)
+        return get_directory().role_of(username, max_age=max_age, wait=wait)
     except Exception:
         log.warning("could not check the role of %s: the database failed", username, exc_info=True)
         return fallback

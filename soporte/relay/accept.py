@@ -3,6 +3,7 @@ import logging
 
 from flask import current_app
 
+from soporte.accounts.directory import get_directory
 from soporte.models import iso_utc
 from soporte.protocol import NO_NODE, RESTARTING, TOO_MANY, Invalid, refused
 from soporte.realtime.sessions import check_still_agent
@@ -23,7 +24,7 @@ def relay(sender, data):
     chat = get_chat()
     para, mensaje, cid = parse_private_message(data, current_app.config["MAX_MESSAGE_LENGTH"])
     seen = parse_seen(data, sender)  # an agent's visto_hasta: refuse a stale reply
-    check_recipient(sender, para, chat)
+    check_recipient(sender, para)
     check_still_agent(sender)
     earlier = chat.ack_for(sender.user, cid)
     if earlier:
@@ -56,7 +57,7 @@ def relay(sender, data):
     return acknowledge(chat, Outgoing(sender, payload, group), cid, current_app.config["ACK_TIMEOUT"])
 
 
-def check_recipient(sender, para, chat):
+def check_recipient(sender, para):
     """Apply the routing rules: customers write to the inbox, agents to existing customers."""
     if sender.rol != "admin":
         if para != current_app.config["SUPPORT_INBOX"]:
@@ -65,7 +66,7 @@ def check_recipient(sender, para, chat):
     if len(para) > MAX_NAME:  # no account has such a name: not worth a lookup (nor a cache entry)
         raise Invalid(f"No existe el usuario {para}")
     try:
-        rol = chat.directory.role_of(para)
+        rol = get_directory().role_of(para)
     except Exception:
         log.exception("directory lookup failed for %r", para)
         raise Invalid("No se pudo comprobar el destinatario; inténtalo de nuevo")

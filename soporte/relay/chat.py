@@ -1,4 +1,4 @@
-"""The per-app state of the relay: ids, the writer, the directory and recent acknowledgements."""
+"""The per-app state of the relay: ids, the writer and recent acknowledgements."""
 import collections
 import os
 import random
@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
-from soporte.accounts.directory import Directory
 from soporte.config import redis_url
 from soporte.extensions import db, socketio
 from soporte.models import Mensaje, iso_utc
@@ -32,7 +31,6 @@ class Chat:
         spool_dir = app.config["SPOOL_DIR"] or os.path.join(app.instance_path, "spool")
         self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"],
                                     after_replay=self.recall_acks, after_store=emitter.announce_reopened)
-        self.directory = Directory()
         self.conversations = RecentConversations()
         self._acks = collections.OrderedDict()
         self._held = {}  # (sender, cid) -> the Outgoing whose journaling outlived its ack

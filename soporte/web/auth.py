@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
+from soporte.accounts.directory import get_directory
 from soporte.accounts.lookup import customer_display_name_error, customer_username_error, find_account
 from soporte.accounts.names import password_error
 from soporte.accounts.tokens import clear_token_cookie, current_claims, issue_token, set_token_cookie
@@ -13,7 +14,6 @@ from soporte.extensions import db, limiter
 from soporte.models import Usuario
 from soporte.protocol import AGENTS_ONLY
 from soporte.realtime.sessions import get_sessions
-from soporte.relay.chat import get_chat
 from soporte.web.errors import error_response
 from soporte.web.i18n import chosen_language, remember_at_login
 
@@ -29,7 +29,7 @@ def current_account(privileged=False):
     if claims is None:
         return None
     try:
-        rol = get_chat().directory.role_of(claims["user"], max_age=current_app.config["ROLE_CACHE_TTL"])
+        rol = get_directory().role_of(claims["user"], max_age=current_app.config["ROLE_CACHE_TTL"])
     except SQLAlchemyError:
         if privileged:
             raise
@@ -160,7 +160,7 @@ def registro():
             error = _("Ese nombre de usuario ya existe")
     if error:
         return render_template("auth/registro.html", error=error, **form), 400
-    get_chat().directory.forget(usuario.usuario)  # agents may write to them at once
+    get_directory().forget(usuario.usuario)  # agents may write to them at once
     return set_token_cookie(redirect(url_for("views.soporte")), issue_token(usuario))
 
 
