@@ -12,18 +12,15 @@ import logging
 import threading
 import uuid
 
-from flask import current_app, jsonify
+from flask import current_app
 
 from soporte import redis_client
 from soporte.background import every
 from soporte.config import redis_url
-from soporte.inbox.api import bp
 from soporte.presence.scripts import BEAT, OFF, ON, SNAPSHOT
 from soporte.protocol import CUSTOMERS_ROOM, PRESENCE_ROOM
 from soporte.realtime import emitter
 from soporte.realtime.sessions import check_still_agent
-from soporte.web.auth import current_account
-from soporte.web.errors import error_response
 
 log = logging.getLogger(__name__)
 
@@ -163,15 +160,6 @@ def view_for(rol, online):
     if rol == "admin":
         return {"usuarios": sorted(online.get("user", ())), "agentes": sorted(online.get("admin", ()))}
     return {"soporte": bool(online.get("admin"))}
-
-
-@bp.route("/presencia")
-def presencia():
-    """Who is online, as the caller may know it (agents: everyone; customers: whether support is)."""
-    usuario = current_account()  # the role as the directory says now, like the other API routes
-    if usuario is None:
-        return error_response(401, "No autenticado")
-    return jsonify(view_for(usuario["rol"], get_presence().online()))
 
 
 def follow(sender, data):
