@@ -6,6 +6,7 @@ from flask import current_app
 
 from soporte.extensions import db, socketio
 from soporte.models import Usuario
+from soporte.protocol import Invalid
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +100,14 @@ def init_app(app):
 def get_directory():
     """The Directory of the current app."""
     return current_app.extensions["soporte.directory"]
+
+
+def check_customer(name, unsure):
+    """Raise Invalid unless `name` is a customer's account; `unsure` is the refusal when the database cannot say."""
+    try:
+        rol = get_directory().role_of(name)
+    except Exception:
+        log.exception("directory lookup failed for %r", name)
+        raise Invalid(unsure)
+    if rol != "user":
+        raise Invalid(f"No existe el usuario {name}")

@@ -3,18 +3,15 @@
 Not the message relay: these may wait on the database. Each answers with an
 acknowledgement and tells all the agent's tabs, on every process, through `leido`.
 """
-import logging
 import time
 
-from soporte.accounts.directory import get_directory
+from soporte.accounts.directory import check_customer
 from soporte.extensions import db
 from soporte.inbox import reading
 from soporte.protocol import MAX_ID, Invalid
 from soporte.realtime import emitter
 from soporte.relay.ids import EPOCH_MS, NODE_BITS, SEQUENCE_BITS
 from soporte.relay.validation import encodable
-
-log = logging.getLogger(__name__)
 
 CLOCK_MARGIN_MS = 10_000  # processes' clocks may differ this much: no id can be newer than now + this
 
@@ -32,13 +29,7 @@ def the_customer(data):
     con = data.get("con")
     if not isinstance(con, str) or not con or len(con) > 64 or not encodable(con):
         raise Invalid("Falta la conversación (con)")
-    try:
-        rol = get_directory().role_of(con)
-    except Exception:
-        log.exception("directory lookup failed for %r", con)
-        raise Invalid("No se pudo comprobar la conversación; inténtalo de nuevo")
-    if rol != "user":
-        raise Invalid(f"No existe el usuario {con}")
+    check_customer(con, "No se pudo comprobar la conversación; inténtalo de nuevo")
     return con
 
 

@@ -1,9 +1,7 @@
 """mensaje_privado: the relay of private messages, from a checked sender to durable delivery."""
-import logging
-
 from flask import current_app
 
-from soporte.accounts.directory import get_directory
+from soporte.accounts.directory import check_customer
 from soporte.models import iso_utc
 from soporte.protocol import NO_NODE, RESTARTING, TOO_MANY, Invalid, refused
 from soporte.realtime.sessions import check_still_agent
@@ -13,8 +11,6 @@ from soporte.relay.freshness import get_freshness, parse_seen
 from soporte.relay.ids import NoNode
 from soporte.relay.validation import parse_private_message
 from soporte.relay.writer import NotStored
-
-log = logging.getLogger(__name__)
 
 MAX_NAME = 200  # longer than any account name (64 characters in the database)
 
@@ -65,10 +61,4 @@ def check_recipient(sender, para):
         return
     if len(para) > MAX_NAME:  # no account has such a name: not worth a lookup (nor a cache entry)
         raise Invalid(f"No existe el usuario {para}")
-    try:
-        rol = get_directory().role_of(para)
-    except Exception:
-        log.exception("directory lookup failed for %r", para)
-        raise Invalid("No se pudo comprobar el destinatario; inténtalo de nuevo")
-    if rol != "user":
-        raise Invalid(f"No existe el usuario {para}")
+    check_customer(para, "No se pudo comprobar el destinatario; inténtalo de nuevo")
