@@ -10,6 +10,7 @@ import { startPresence } from "./presence.js";
 import { startTyping } from "./typing.js";
 import { learnName, nameOf, onNameLearned } from "./names.js";
 import { Composer } from "./composer.js";
+import { newCid } from "./ids.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
 import { connect, isConnected, isRetrying, on, request } from "./socket.js";
 
@@ -55,12 +56,6 @@ function withParams(base, params) {
   const url = new URL(base, window.location.href);
   for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
   return url.pathname + url.search;
-}
-
-/** A client id for a message, so that a retry is recognised (works without HTTPS too). */
-function newCid() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The badge in the header that says whether the socket is up. */

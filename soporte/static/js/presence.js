@@ -3,7 +3,7 @@
 // The socket follows presence (seguir_presencia) on every connect; the ack is the state
 // now, and `presencia` / `soporte_en_linea` events move it on. The list items are made
 // by inbox.js: a MutationObserver gives each new item its dot, so inbox.js needs no hook.
-import { el } from "./conversation.js";
+import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { nameOf, onNameLearned } from "./names.js";
 import { on, request } from "./socket.js";

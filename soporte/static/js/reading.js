@@ -1,7 +1,8 @@
 // Read state. An agent's unread counts per conversation, kept by the server per agent
 // (GET /api/lecturas, marcar_leido, marcar_no_leido, and `leido` to all that agent's tabs),
 // shown as the list's badges and the page title's total. A customer's "Visto" (`visto`).
-import { compareIds, el } from "./conversation.js";
+import { el } from "./dom.js";
+import { compareIds } from "./ids.js";
 import { t } from "./i18n.js";
 import { on, request } from "./socket.js";
 

@@ -3,7 +3,7 @@
 //
 // The list items belong to inbox.js; this module only marks them (data-estado and a
 // badge) as they appear, and the stylesheet hides the ones the active tab leaves out.
-import { el } from "./conversation.js";
+import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { learnName, nameOf } from "./names.js";
 import { on, request } from "./socket.js";

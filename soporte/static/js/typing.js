@@ -3,7 +3,7 @@
 // The server relays at most one event per typist and conversation every 2 s and has
 // no "stopped" event: an indicator goes ~4 s after the last event, or when that
 // typist's message arrives.
-import { el } from "./conversation.js";
+import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { learnName } from "./names.js";
 import { emit, isConnected, on } from "./socket.js";
