@@ -10,11 +10,12 @@ import { startPresence } from "./presence.js";
 import { startTyping } from "./typing.js";
 import { learnName, nameOf, onNameLearned } from "./names.js";
 import { Composer } from "./composer.js";
+import { newCid } from "./ids.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
+import { connect, isConnected, isRetrying, on, request } from "./socket.js";
 
 const PAGE = 100; // messages per history page
 const CATCH_UP_PAGE = 500; // the server's largest page
-const ACK_TIMEOUT_MS = 10000;
 
 const root = document.getElementById("chat");
 const page = {
@@ -57,12 +58,6 @@ function withParams(base, params) {
   return url.pathname + url.search;
 }
 
-/** A client id for a message, so that a retry is recognised (works without HTTPS too). */
-function newCid() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** The badge in the header that says whether the socket is up. */
 const connection = {
   badge: document.getElementById("estado"),
@@ -94,12 +89,10 @@ const composer = new Composer({
 });
 const title = document.getElementById("chat-titulo");
 
-// reconnect soon after a server restart; the randomisation spreads the clients out
-const socket = io({ autoConnect: false, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
-startPresence(socket, page);
+startPresence(page);
 // before the view: view.open() tells it which conversation is open
 const typing = startTyping({
-  socket, page, input, active: () => view.active, listItem: (name) => view.users.appear(name),
+  page, input, active: () => view.active, listItem: (name) => view.users.appear(name),
 });
 
 /** Fetch and show the latest page of a conversation. */
@@ -158,14 +151,14 @@ async function catchUp(conv) {
  */
 function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
   box.newer(conv, () => conv.sending(cid, text), { own: true });
-  if (!socket.connected) {
+  if (!isConnected()) {
     conv.waiting(cid, t("Sin conexión: se enviará al volver la conexión"));
     return;
   }
   const payload = { para, mensaje: text, cid };
   if (page.rol === "admin" && !anyway) payload.visto_hasta = seenUpTo(conv);
-  socket.timeout(ACK_TIMEOUT_MS).emit("mensaje_privado", payload, (err, ack) => {
-    if (err && socket.connected) conv.failed(cid, t("El servidor no respondió a tiempo"));
+  request("mensaje_privado", payload, (err, ack) => {
+    if (err && isConnected()) conv.failed(cid, t("El servidor no respondió a tiempo"));
     else if (err) conv.waiting(cid, t("Se cortó la conexión: se enviará al volver la conexión"));
     else if (isStale(ack)) {
       showStale(box, conv, cid, ack, () => send(conv, para, text, cid, { anyway: true }));
@@ -203,7 +196,7 @@ class CustomerView {
       page.inbox,
     );
     box.show(this.conv);
-    this.seen = new Seen({ socket, conv: this.conv, url: page.urls.visto, getJSON });
+    this.seen = new Seen({ conv: this.conv, url: page.urls.visto, getJSON });
   }
 
   connected(first) {
@@ -238,7 +231,7 @@ class AgentView {
       document.getElementById("usuarios-vacio"),
       (name) => this.open(name),
     );
-    this.status = new ConversationStatus({ socket, getJSON, url: page.urls.conversaciones, me: page.me });
+    this.status = new ConversationStatus({ getJSON, url: page.urls.conversaciones, me: page.me });
     this.setFormEnabled(false);
     this.search = new SearchBox({
       input: document.getElementById("buscar"),
@@ -250,7 +243,7 @@ class AgentView {
     });
     this.exports = new ExportLinks(document.getElementById("exportar"), page.urls.exportar);
     this.reading = new Unread({
-      socket, users: this.users, me: page.me, url: page.urls.lecturas, getJSON,
+      users: this.users, me: page.me, url: page.urls.lecturas, getJSON,
       current: () => (this.active ? { name: this.active, newestId: this.conversation(this.active).newestId } : null),
     });
     this.notifier = new Notifier({
@@ -391,25 +384,21 @@ form.addEventListener("submit", (event) => {
   input.focus();
 });
 
-socket.on("connect", () => {
+on("connect", () => {
   connection.set("connected");
   resendWaiting();
   view.connected(!everConnected);
   everConnected = true;
 });
-socket.on("disconnect", (reason) => {
-  connection.set("reconnecting");
-  // the server closed this socket itself, so the client will not come back on its own
-  if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
-});
-socket.on("connect_error", () => {
+on("disconnect", () => connection.set("reconnecting"));
+on("connect_error", () => {
   // refused by the server (bad or expired token): no automatic retry
-  connection.set(socket.active ? "reconnecting" : "expired");
+  connection.set(isRetrying() ? "reconnecting" : "expired");
 });
-socket.on("mensaje_recibido", (data) => view.received(data, "mensaje_recibido"));
-socket.on("mensaje_enviado", (data) => view.received(data, "mensaje_enviado"));
+on("mensaje_recibido", (data) => view.received(data, "mensaje_recibido"));
+on("mensaje_enviado", (data) => view.received(data, "mensaje_enviado"));
 // the server's queue missed messages (a gap in its Redis subscription): catch up as after a reconnect
-socket.on("resincronizar", () => view.connected(false));
+on("resincronizar", () => view.connected(false));
 
 connection.set("connecting");
-socket.connect();
+connect();

@@ -4,39 +4,11 @@
 // it arrives (history page, live event, catch-up after a reconnect, an ack).
 // Text only ever goes in through textContent.
 
+import { formatFecha, parseFecha } from "./dates.js";
+import { el } from "./dom.js";
 import { locale, t } from "./i18n.js";
+import { compareIds } from "./ids.js";
 import { learnName, nameOf } from "./names.js";
-
-/** Order two message ids: numbers, or strings of digits, of any length. */
-export function compareIds(a, b) {
-  const x = String(a);
-  const y = String(b);
-  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
-}
-
-/** The server's fecha (ISO 8601, UTC) as a Date, or null. */
-export function parseFecha(fecha) {
-  // microseconds: Date.parse only promises milliseconds; no zone: the protocol's UTC
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,3})?\d*(Z|[+-]\d{2}:?\d{2})?$/.exec(fecha || "");
-  const date = new Date(m ? m[1] + (m[2] || "") + (m[3] || "Z") : fecha);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
-// Spanish: DD/MM/YYYY HH:MM, as it always was; English: "25 Nov 2026, 14:05" (en-GB with the
-// month's name, which no English reader can take for MM/DD). Intl gives each part in the locale.
-const DATE_FORMAT = {
-  "es-ES": { date: { day: "2-digit", month: "2-digit", year: "numeric" }, glue: " " },
-  "en-GB": { date: { day: "numeric", month: "short", year: "numeric" }, glue: ", " },
-}[locale] || { date: { day: "2-digit", month: "2-digit", year: "numeric" }, glue: " " };
-const dateOnly = new Intl.DateTimeFormat(locale, DATE_FORMAT.date);
-const timeOnly = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-
-/** A message's date and time in the browser's local time, in the page's language. */
-export function formatFecha(fecha) {
-  const d = parseFecha(fecha);
-  if (!d) return "";
-  return dateOnly.format(d) + DATE_FORMAT.glue + timeOnly.format(d);
-}
 
 /** A message from the REST history or from a socket event, in one shape. */
 export function normalize(m) {
@@ -49,14 +21,6 @@ export function normalize(m) {
     nombre: m.nombre ?? m.de_nombre, // the author's display name (live event, or REST)
     cid: m.cid, // on the viewer's own messages in history
   };
-}
-
-/** A new element with classes and, optionally, its text. */
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 // functions: the catalog is loaded after this module is evaluated

@@ -1,5 +1,5 @@
 // The agents' list of conversations: latest activity first, active and unread marks.
-import { el } from "./conversation.js";
+import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { nameOf, onNameLearned } from "./names.js";
 

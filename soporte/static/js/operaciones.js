@@ -1,5 +1,6 @@
 // The operations page: this process's figures from /api/operaciones, refreshed every few seconds.
-import { formatFecha } from "./conversation.js";
+import { formatFecha } from "./dates.js";
+import { el } from "./dom.js";
 import { locale, t } from "./i18n.js"; // which loads the page's catalog first
 
 const root = document.getElementById("operaciones");
@@ -7,12 +8,6 @@ const url = root.dataset.url;
 const every = Number(root.dataset.refreshMs) || 5000;
 const timeOnly = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
 const number = new Intl.NumberFormat(locale);
-
-function el(tag, text) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function show(id, value) {
   document.getElementById(id).textContent = typeof value === "number" ? number.format(value) : String(value);
@@ -27,13 +22,13 @@ function rooms(salas) {
   const rows = salas.map((sala) => {
     const tr = el("tr");
     tr.dataset.sala = sala.sala;
-    const [salas, sockets] = [el("td", number.format(sala.salas)), el("td", number.format(sala.sockets))];
+    const [salas, sockets] = [el("td", "", number.format(sala.salas)), el("td", "", number.format(sala.sockets))];
     salas.className = sockets.className = "text-end";
-    tr.append(el("td", sala.sala), salas, sockets);
+    tr.append(el("td", "", sala.sala), salas, sockets);
     return tr;
   });
   if (!rows.length) {
-    const td = el("td", t("Ninguna sala: no hay nadie conectado a este proceso."));
+    const td = el("td", "", t("Ninguna sala: no hay nadie conectado a este proceso."));
     td.colSpan = 3;
     td.className = "text-body-secondary";
     rows.push(el("tr"));
@@ -57,9 +52,9 @@ function minutes(counts) {
     const cell = el("td");
     cell.className = "ops-barra-celda";
     cell.append(bar);
-    const figure = el("td", number.format(count));
+    const figure = el("td", "", number.format(count));
     figure.className = "text-end";
-    tr.append(el("td", ago === 0 ? t("este minuto") : t("hace {n} min", { n: ago })), figure, cell);
+    tr.append(el("td", "", ago === 0 ? t("este minuto") : t("hace {n} min", { n: ago })), figure, cell);
     return tr;
   });
   document.getElementById("ops-minutos").replaceChildren(...rows.reverse());
@@ -75,13 +70,13 @@ function processes(list) {
     tr.dataset.proceso = `${p.proceso.host}:${p.proceso.pid}`;
     const cells = [p.sockets, p.usuarios_conectados, p.agentes_conectados, p.escritor.pendientes,
       p.escritor.spool_segmentos, p.mensajes_por_minuto[p.mensajes_por_minuto.length - 1]].map((n) => {
-      const td = el("td", number.format(n));
+      const td = el("td", "", number.format(n));
       td.className = "text-end";
       return td;
     });
     const seen = new Date(p.publicado);
-    tr.append(el("td", nodeName(p.nodo)), el("td", `${p.proceso.host} (pid ${p.proceso.pid})`), ...cells,
-      el("td", Number.isNaN(seen.getTime()) ? "" : timeOnly.format(seen)));
+    tr.append(el("td", "", nodeName(p.nodo)), el("td", "", `${p.proceso.host} (pid ${p.proceso.pid})`), ...cells,
+      el("td", "", Number.isNaN(seen.getTime()) ? "" : timeOnly.format(seen)));
     return tr;
   });
   document.getElementById("ops-procesos").replaceChildren(...rows);

@@ -3,11 +3,10 @@
 // The socket follows presence (seguir_presencia) on every connect; the ack is the state
 // now, and `presencia` / `soporte_en_linea` events move it on. The list items are made
 // by inbox.js: a MutationObserver gives each new item its dot, so inbox.js needs no hook.
-import { el } from "./conversation.js";
+import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { nameOf, onNameLearned } from "./names.js";
-
-const FOLLOW_TIMEOUT_MS = 10000;
+import { on, request } from "./socket.js";
 
 /** Agents: the dots in the list and the line of colleagues online. */
 class AgentPresence {
@@ -108,17 +107,17 @@ class CustomerPresence {
   }
 }
 
-/** Follow presence on `socket` for this page (page.rol: "admin" or "user"). */
-export function startPresence(socket, page) {
+/** Follow presence on the page's socket (page.rol: "admin" or "user"). */
+export function startPresence(page) {
   const view = page.rol === "admin"
     ? new AgentPresence(document.getElementById("usuarios"))
     : new CustomerPresence(document.getElementById("chat-titulo"));
-  socket.on("connect", () => {
-    socket.timeout(FOLLOW_TIMEOUT_MS).emit("seguir_presencia", (err, ack) => {
+  on("connect", () => {
+    request("seguir_presencia", undefined, (err, ack) => {
       if (!err && ack && ack.ok) view.reset(ack);
     });
   });
-  socket.on("disconnect", () => view.unknown());
-  socket.on(page.rol === "admin" ? "presencia" : "soporte_en_linea", (data) => view.change(data));
+  on("disconnect", () => view.unknown());
+  on(page.rol === "admin" ? "presencia" : "soporte_en_linea", (data) => view.change(data));
   return view;
 }

@@ -1,10 +1,11 @@
 // Read state. An agent's unread counts per conversation, kept by the server per agent
 // (GET /api/lecturas, marcar_leido, marcar_no_leido, and `leido` to all that agent's tabs),
 // shown as the list's badges and the page title's total. A customer's "Visto" (`visto`).
-import { compareIds, el } from "./conversation.js";
+import { el } from "./dom.js";
+import { compareIds } from "./ids.js";
 import { t } from "./i18n.js";
+import { on, request } from "./socket.js";
 
-const ACK_TIMEOUT_MS = 10000;
 const after = (a, b) => compareIds(a, b) > 0;
 const newest = (a, b) => (a === null || after(b, a) ? b : a);
 
@@ -45,18 +46,18 @@ class ReadState {
 /** One agent's unread messages, in step with the server and with the agent's other tabs. */
 export class Unread {
   /**
-   * socket: the page's socket; users: the UserList (badges); me: the agent;
+   * users: the UserList (badges); me: the agent;
    * url: GET /api/lecturas; getJSON(url): the page's fetch;
    * current(): {name, newestId} of the open conversation, or null.
    */
-  constructor({ socket, users, me, url, getJSON, current }) {
-    Object.assign(this, { socket, users, me, url, getJSON, current });
+  constructor({ users, me, url, getJSON, current }) {
+    Object.assign(this, { users, me, url, getJSON, current });
     this.states = new Map(); // conversation -> ReadState
     this.buffer = null; // while /api/lecturas is on its way: [name, id] received live, `leido` received
     this.marking = new Map(); // conversation -> {busy, next}: one marcar_leido in flight at a time
     this.kept = null; // a conversation marked unread while open: not read again until reopened
     this.baseTitle = document.title;
-    socket.on("leido", (state) => this.leido(state));
+    on("leido", (state) => this.leido(state));
     document.addEventListener("visibilitychange", () => this.readOpen());
   }
 
@@ -150,7 +151,7 @@ export class Unread {
     const hasta = Number(marking.next);
     marking.next = null;
     marking.busy = true;
-    this.socket.timeout(ACK_TIMEOUT_MS).emit("marcar_leido", { con: name, hasta }, (err, ack) => {
+    request("marcar_leido", { con: name, hasta }, (err, ack) => {
       marking.busy = false;
       // an answer behind what this tab knows (another tab moved on meanwhile) is stale
       if (!err && ack && ack.ok && !after(this.state(name).hasta, ack.hasta)) {
@@ -164,7 +165,7 @@ export class Unread {
   /** "Marcar como no leído": the server moves the marker back before the customer's latest message. */
   markUnread(name) {
     return new Promise((resolve, reject) => {
-      this.socket.timeout(ACK_TIMEOUT_MS).emit("marcar_no_leido", { con: name }, (err, ack) => {
+      request("marcar_no_leido", { con: name }, (err, ack) => {
         if (err || !ack || !ack.ok) {
           reject(new Error((ack && ack.error) || t("No se pudo marcar como no leído")));
           return;
@@ -188,11 +189,11 @@ export class Unread {
 
 /** The customer's side: "Visto" under the latest own message support has read. */
 export class Seen {
-  constructor({ socket, conv, url, getJSON }) {
-    Object.assign(this, { socket, conv, url, getJSON });
+  constructor({ conv, url, getJSON }) {
+    Object.assign(this, { conv, url, getJSON });
     this.hasta = null;
     this.label = el("div", "msg-visto small");
-    socket.on("visto", ({ hasta }) => this.update(hasta));
+    on("visto", ({ hasta }) => this.update(hasta));
     // messages come and go (history pages, live, acks): keep the label in place
     new MutationObserver(() => this.place()).observe(conv.list, {
       childList: true, subtree: true, attributes: true, attributeFilter: ["data-id"],

@@ -2,7 +2,9 @@
 //
 // Results are built with textContent only; the words found are wrapped in <mark>
 // elements made here, never parsed from text.
-import { compareIds, el, formatFecha } from "./conversation.js";
+import { formatFecha } from "./dates.js";
+import { el } from "./dom.js";
+import { compareIds } from "./ids.js";
 import { t } from "./i18n.js";
 import { learnName, nameOf } from "./names.js";
 

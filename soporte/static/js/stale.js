@@ -1,7 +1,7 @@
 // Stale replies: an agent's reply says how far the agent has seen the conversation
 // (visto_hasta); when someone wrote after that, the server refuses it, the page shows
 // what is new and offers to send the same reply anyway.
-import { el } from "./conversation.js";
+import { el } from "./dom.js";
 import { t } from "./i18n.js";
 
 /** The newest message id this conversation shows, for visto_hasta (undefined: none yet). */

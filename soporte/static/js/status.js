@@ -3,20 +3,19 @@
 //
 // The list items belong to inbox.js; this module only marks them (data-estado and a
 // badge) as they appear, and the stylesheet hides the ones the active tab leaves out.
-import { el } from "./conversation.js";
+import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { learnName, nameOf } from "./names.js";
+import { on, request } from "./socket.js";
 
-const ACK_TIMEOUT_MS = 10000;
 const FILTERS = ["abierta", "resuelta", "todas"];
 
 export class ConversationStatus {
   /**
-   * socket: the page's Socket.IO socket; getJSON(url): the page's fetch;
+   * getJSON(url): the page's fetch;
    * url: GET /api/conversaciones; me: this agent's username.
    */
-  constructor({ socket, getJSON, url, me }) {
-    this.socket = socket;
+  constructor({ getJSON, url, me }) {
     this.getJSON = getJSON;
     this.url = url;
     this.me = me;
@@ -35,10 +34,10 @@ export class ConversationStatus {
       if (tab) this.filter(tab.dataset.filtro);
     });
     this.button.addEventListener("click", () => this.toggle());
-    socket.on("estado_conversacion", (data) => this.set(data.usuario, data.estado, data.por));
+    on("estado_conversacion", (data) => this.set(data.usuario, data.estado, data.por));
     // a customer's message reopens a resolved conversation: the server says so once it is
     // stored, but the list can move it at once
-    socket.on("mensaje_recibido", (data) => {
+    on("mensaje_recibido", (data) => {
       if (data.de !== me && this.states.get(data.de)?.estado === "resuelta") this.set(data.de, "abierta", data.de);
     });
     this.filter("abierta");
@@ -140,7 +139,7 @@ export class ConversationStatus {
     const estado = this.states.get(name)?.estado === "resuelta" ? "abierta" : "resuelta";
     this.button.disabled = true;
     this.error.hidden = true;
-    this.socket.timeout(ACK_TIMEOUT_MS).emit("cambiar_estado", { con: name, estado }, (err, ack) => {
+    request("cambiar_estado", { con: name, estado }, (err, ack) => {
       if (!err && ack && ack.ok) {
         this.set(name, ack.estado, this.me);
         return;

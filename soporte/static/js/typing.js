@@ -3,19 +3,20 @@
 // The server relays at most one event per typist and conversation every 2 s and has
 // no "stopped" event: an indicator goes ~4 s after the last event, or when that
 // typist's message arrives.
-import { el } from "./conversation.js";
+import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { learnName } from "./names.js";
+import { emit, isConnected, on } from "./socket.js";
 
 const SEND_EVERY_MS = 2000;
 const SHOW_FOR_MS = 4000;
 
 /**
- * socket, page: as chat.js has them; input: the message box;
+ * page: as chat.js has it; input: the message box;
  * active(): the conversation the box writes to (the customer's name, or page.inbox for a customer);
  * listItem(con): for an agent, the list item of a conversation, made if the list lacks it.
  */
-export function startTyping({ socket, page, input, active, listItem }) {
+export function startTyping({ page, input, active, listItem }) {
   const agent = page.rol === "admin";
   const lastSent = new Map(); // para -> ms
   const typists = new Map(); // conversation -> Map(typist -> {nombre, timer})
@@ -26,11 +27,11 @@ export function startTyping({ socket, page, input, active, listItem }) {
 
   input.addEventListener("input", () => {
     const para = agent ? active() : page.inbox;
-    if (!para || !input.value.trim() || !socket.connected) return;
+    if (!para || !input.value.trim() || !isConnected()) return;
     const now = Date.now();
     if (now - (lastSent.get(para) || 0) < SEND_EVERY_MS) return;
     lastSent.set(para, now);
-    socket.emit("escribiendo", { para });
+    emit("escribiendo", { para });
   });
 
   function conversationOf(con) {
@@ -46,7 +47,7 @@ export function startTyping({ socket, page, input, active, listItem }) {
     render(con);
   }
 
-  socket.on("escribiendo", ({ de, nombre, con }) => {
+  on("escribiendo", ({ de, nombre, con }) => {
     if (de === page.me) return; // this account's own tab on another process
     learnName(de, nombre);
     const key = conversationOf(con);
@@ -57,8 +58,8 @@ export function startTyping({ socket, page, input, active, listItem }) {
     render(key);
   });
   // a message from the typist ends their indicator at once
-  socket.on("mensaje_recibido", (m) => stop(agent ? m.de : page.me, m.de));
-  socket.on("mensaje_enviado", (m) => stop(agent ? m.para : page.me, m.de));
+  on("mensaje_recibido", (m) => stop(agent ? m.de : page.me, m.de));
+  on("mensaje_enviado", (m) => stop(agent ? m.para : page.me, m.de));
 
   function text(con) {
     const names = [...(typists.get(con)?.values() || [])].map((w) => w.nombre);
