@@ -7,8 +7,10 @@ Prints a table per scenario and writes everything to bench/results/<time>.json.
 The load generator is the official socket.io client in Node (bench/loadgen.js).
 """
 import argparse
+import collections
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -332,12 +334,16 @@ def main():
     parser.add_argument("--agents", type=int, default=2)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--writer-rate", type=int, default=20000, help="rows/s offered to the writer alone")
+    parser.add_argument("--stalls", type=float, default=0,
+                        help="log event-loop stalls longer than this many ms (STALL_LOG_MS) and summarise them")
     args = parser.parse_args()
     users = [f"u{i:05d}" for i in range(args.users)]
     agents = ["admin"] + [f"agente{i}" for i in range(1, args.agents)]
     engine = reset_database(users, agents)
     work = Path(tempfile.mkdtemp(prefix="soporte-bench-"))
     extra = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": REDIS_URL} if args.processes > 1 else {}
+    if args.stalls:
+        extra["SOPORTE_STALL_LOG_MS"] = str(args.stalls)
     servers = [Server(i, str(work / f"spool{i}"), extra) for i in range(args.processes)]
     results = {"processes": args.processes, "load": []}
     wanted = lambda name: args.scenario in ("all", name)  # noqa: E731
@@ -373,12 +379,34 @@ def main():
     finally:
         for s in servers:
             s.stop()
+    if args.stalls:
+        results["stalls"] = summarise_stalls(work)
+        st = results["stalls"]
+        print(f"== event-loop stalls over {args.stalls:g} ms: {st['count']}, the longest {st['longest_ms']:.0f} ms")
+        for title, key in (("innermost frame", "innermost"), ("innermost soporte frame", "innermost_soporte")):
+            print(f"  {title}: " + ", ".join(f"{where} x{n}" for where, n in st[key]), flush=True)
     out = BENCH / "results" / f"{datetime.now():%Y%m%d-%H%M%S}-p{args.processes}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"results: {out}")
     if not os.environ.get("SOPORTE_BENCH_KEEP"):
         shutil.rmtree(work, ignore_errors=True)
+
+
+def summarise_stalls(work):
+    """What the servers' logs say held their event loops: how many stalls, the longest, where (innermost frames)."""
+    stalls, where, ours = [], collections.Counter(), collections.Counter()
+    for log in work.glob("server-*.log"):
+        text = log.read_text(errors="replace")
+        stalls += [float(ms) for ms in re.findall(r"event loop stall ended after (\d+) ms", text)]
+        for stack in re.split(r"event loop held for ", text)[1:]:
+            frames = re.findall(r'File "([^"]+)", line (\d+), in (\S+)', stack.split("event loop stall ended")[0])
+            if frames:
+                where[f"{frames[-1][0].rsplit('/', 2)[-2:][-1]}:{frames[-1][2]}"] += 1
+                own = [f for f in frames if "/soporte/" in f[0] and not f[0].endswith("stalls.py")]
+                ours[f"{own[-1][0].split('/soporte/')[-1]}:{own[-1][1]} {own[-1][2]}" if own else "(none)"] += 1
+    return {"count": len(stalls), "longest_ms": max(stalls, default=0),
+            "innermost": where.most_common(10), "innermost_soporte": ours.most_common(10)}
 
 
 def format_row(r):

@@ -43,7 +43,7 @@ def create_app(test_config=None, instance_path=None):
     from soporte.accounts import demo, directory, revocation
     from soporte.event_table import EVENTS
     from soporte.inbox import routes
-    from soporte.ops import cli, health, operations
+    from soporte.ops import cli, health, operations, stalls
     from soporte.presence import online, typing
     from soporte.realtime import binder, sessions
     from soporte.realtime.compression import without_websocket_compression
@@ -78,6 +78,7 @@ def create_app(test_config=None, instance_path=None):
         chat.writer.start()  # replays what an earlier run left in the spool: once the schema exists
         chat.keep_node()  # with Redis: lease this process's node for message ids, and keep it
     freshness.init_app(app, serving=live)  # stale replies; seeds after the replay
+    stalls.init_app(app, serving=live)  # with STALL_LOG_MS: what holds the event loop
     return app
 
 

@@ -44,6 +44,7 @@ DEFAULTS = {
     "PRESENCE_INTERVAL": 5.0,  # seconds between beats: each refreshes this process and reaps dead ones
     "OPERATIONS_REFRESH_MS": 5000,  # how often the operations page asks for its figures
     "OPERATIONS_PUBLISH_SECONDS": 5,  # with Redis: how often each process publishes its figures
+    "STALL_LOG_MS": 0,  # eventlet: log the stack of anything holding the event loop longer (0: off; bench uses 10)
     "TYPING_INTERVAL": 2.0,  # seconds: at most one escribiendo relayed per typist and conversation
 }
 
