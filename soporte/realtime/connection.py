@@ -43,7 +43,7 @@ def on_connect(auth=None):
         refusals=TokenBucket(config["REFUSAL_RATE"], config["REFUSAL_BURST"]))
     rooms = [user_room(usuario.user), token_room(usuario.jti)]  # logout closes the sockets of its token
     emitter.join(request.sid, *rooms, *([AGENTS_ROOM] if rol == "admin" else []))
-    get_sessions().add(request.sid, usuario)
+    get_sessions().add(usuario)
     get_presence().socket_on(usuario)
     log.info("connect %s (%s) sid=%s", usuario.user, rol, request.sid)
 

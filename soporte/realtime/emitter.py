@@ -15,9 +15,9 @@ from soporte.protocol import (AGENTS_ROOM, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MES
 log = logging.getLogger(__name__)
 
 
-def deliver(sender, payload, sid):
+def deliver(sender, payload):
     """A relayed message to its recipients, one copy per socket, and copies to the sender's side."""
-    emit = socketio.server.emit
+    emit, sid = socketio.server.emit, sender.sid
     if sender.rol == "admin":
         emit(MESSAGE_RECEIVED, payload, to=user_room(payload["para"]))
         # the other agents, and this agent's other tabs, see the reply

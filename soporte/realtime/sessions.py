@@ -38,9 +38,9 @@ class Sessions:
         self._live = {}  # sid -> SocketSession
         self._started = False
 
-    def add(self, sid, usuario):
-        """Remember a socket that has just connected."""
-        self._live[sid] = usuario
+    def add(self, usuario):
+        """Remember a socket that has just connected (its session holds its sid)."""
+        self._live[usuario.sid] = usuario
 
     def get(self, sid):
         """The usuario of a live socket (with its message bucket), or None."""
