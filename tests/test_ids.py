@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from soporte.models import iso_utc
 from soporte.relay import ids as ids_module
 from soporte.relay.ids import NODE_BITS, SEQUENCE_BITS, IdGenerator, NoNode, id_time
 
@@ -100,3 +101,13 @@ def test_ids_keep_increasing_when_the_leased_node_changes(clock):
     after = [generator.next()[0] for _ in range(200)]
     ids = before + after
     assert ids == sorted(set(ids))
+
+
+@pytest.mark.parametrize("fecha, text", [
+    (datetime(2026, 12, 3, 9, 5, 7, 123456), "2026-12-03T09:05:07.123456Z"),
+    (datetime(2026, 1, 2, 3, 4, 5), "2026-01-02T03:04:05.000000Z"),  # no microseconds: still six digits
+    (datetime(2026, 1, 2, 3, 4, 5, 7), "2026-01-02T03:04:05.000007Z"),
+])
+def test_fecha_as_the_protocol_writes_it(fecha, text):
+    assert iso_utc(fecha) == text
+    assert datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None) == fecha
