@@ -84,6 +84,7 @@ def create_app(test_config=None, instance_path=None):
 
 def init_socketio(app):
     """Bind Socket.IO with the async mode that matches how the process was started."""
+    from soporte.realtime import fast_json
     from soporte.realtime.binary_packets import refuse_binary_packets
     from soporte.realtime.queue import client_manager
 
@@ -100,6 +101,7 @@ def init_socketio(app):
         max_http_buffer_size=app.config["MAX_MESSAGE_LENGTH"] * 12 + 4096,
         # one event at a time per socket, so a sender's messages keep their order
         async_handlers=False,
+        json=fast_json,  # python-socketio's packet class keeps it: the JSON of every packet in the process
         logger=False,
         engineio_logger=False,
     )

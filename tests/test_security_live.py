@@ -476,6 +476,27 @@ def test_malformed_packets_do_not_hurt_the_server(server, peers):
     assert still_relays(server, peers)
 
 
+@pytest.mark.parametrize("data, error", [
+    ('{"para":"admin","mensaje":"hola \\ud800"}', "El mensaje contiene caracteres no válidos"),
+    ('{"para":"admin","mensaje":NaN}', "El mensaje debe ser texto"),
+    ('{"para":"admin","mensaje":-Infinity}', "El mensaje debe ser texto"),
+    ('{"para":"admin","mensaje":"hola","cid":1e400}', "cid debe ser texto de 1 a 64 caracteres"),
+    ('{"para":"admin","mensaje":"hola","cid":' + "9" * 60 + "}", "cid debe ser texto de 1 a 64 caracteres"),
+], ids=["lone surrogate", "NaN", "-Infinity", "1e400", "60 digits"])
+def test_json_the_fast_parser_refuses_still_gets_its_refusal(server, peers, data, error):
+    """What orjson will not decode goes to the standard library, so the sender hears why (and the socket goes on)."""
+    agent = peers(server, token_of(server, "admin"))
+    raw = Raw(server, token_of(server, "bob"))
+    assert raw.connect().startswith("40{")
+    raw.ws.send('427["mensaje_privado",' + data + "]")
+    assert raw.acks(1) == {7: {"ok": False, "error": error}}
+    ack_id = raw.emit({"para": "admin", "mensaje": "después del rechazo"})
+    assert raw.acks(1)[ack_id]["ok"] is True
+    event, payload = agent.get()
+    assert (event, payload["mensaje"]) == ("mensaje_recibido", "después del rechazo")
+    raw.close()
+
+
 def test_connect_with_auth_that_is_not_an_object(server):
     """auth of any JSON type: the cookie still authenticates; without it, "No autenticado"."""
     token = token_of(server, "bob")
