@@ -181,7 +181,7 @@ def run_load(servers, engine, rate, seconds, users, agents):
     rows_end = count_rows(engine)
     # storage keeps going after the send window: measure when it caught up
     deadline = time.monotonic() + 30
-    rows = rows_end
+    rows = rows_end - rows0
     while rows < result["acked"] and time.monotonic() < deadline:
         time.sleep(0.2)
         rows = count_rows(engine) - rows0
