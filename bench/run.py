@@ -167,16 +167,22 @@ def count_rows(engine):
 def run_load(servers, engine, rate, seconds, users, agents):
     """One open-loop step: offered `rate` msg/s for `seconds`; delivery, latency, storage, resources."""
     rows0 = count_rows(engine)
-    samples0 = [s.sample() for s in servers]
     t0 = time.monotonic()
+    marks = {}  # event -> (time, cpu seconds of each server process)
+
+    def mark(message):
+        marks[message["event"]] = (time.monotonic(), [s.sample()[1] for s in servers])
+
     # agents on the first process; customers spread over all of them
     config = {"url": servers[0].url, "rate": rate, "seconds": seconds,
               "agentTokens": [token(a, "admin") for a in agents],
               "userTokens": [token(u, "user") for u in users]}
     if len(servers) > 1:
         config["userUrls"] = [s.url for s in servers]
-    result = loadgen(config)
-    t_end = time.monotonic()
+    result = loadgen(config, on_line=mark)
+    mark({"event": "drained"})
+    (t_sending, cpu_sending), (t_sent, cpu_sent), (t_end, cpu_end) = (
+        marks[e] for e in ("sending", "sent", "drained"))
     backlog = sum(s.readyz()["writer"]["backlog"] for s in servers)  # accepted, not yet stored
     rows_end = count_rows(engine)
     # storage keeps going after the send window: measure when it caught up
@@ -193,7 +199,9 @@ def run_load(servers, engine, rate, seconds, users, agents):
         rows_per_s_to_catch_up=(count_rows(engine) - rows0) / caught_up,
         backlog_at_end=backlog,
         server_rss_mb=[round(s[0] / 2**20) for s in samples1],
-        server_cpu_pct=[round((b[1] - a[1]) / (t_end - t0) * 100) for a, b in zip(samples0, samples1)],
+        # over the send window; per message: from "sending" to the end of the tail, every process
+        server_cpu_pct=[round((b - a) / (t_sent - t_sending) * 100) for a, b in zip(cpu_sending, cpu_sent)],
+        cpu_us_per_msg=(sum(cpu_end) - sum(cpu_sending)) / max(result["delivered_copies"], 1) * 1e6,
     )
     return result
 
@@ -413,7 +421,8 @@ def format_row(r):
     return (f"offered {r['offered']:>6}/s  delivered {r['delivered_per_s']:>7.0f}/s  "
             f"p50 {r['p50']:.1f}  p90 {r['p90']:.1f}  p99 {r['p99']:.1f}  max {r['max']:.0f} ms  "
             f"stored {r['rows_per_s_in_window']:>6.0f}/s  backlog {r['backlog_at_end']:>6}  "
-            f"rss {r['server_rss_mb']} MB  cpu {r['server_cpu_pct']}%  loadgen cpu {r['loadgen_cpu_pct']:.0f}%  "
+            f"rss {r['server_rss_mb']} MB  cpu {r['server_cpu_pct']}%  cpu µs/msg {r['cpu_us_per_msg']:>4.0f}  "
+            f"loadgen cpu {r['loadgen_cpu_pct']:.0f}%  "
             f"refused {r['refused']}")
 
 
