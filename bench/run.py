@@ -100,6 +100,8 @@ class Process:
                 urllib.request.urlopen(self.url + "/login", timeout=1)
                 return
             except OSError:
+                if self.proc.poll() is not None:
+                    break
                 time.sleep(0.1)
         raise RuntimeError(f"{self.url} did not answer: see {self.log.name}")
 
@@ -123,7 +125,7 @@ class Process:
 
 
 class Server(Process):
-    """One soporte process: gunicorn, one eventlet worker."""
+    """One soporte process: gunicorn, one worker of SOPORTE_ASYNC_MODE's class (eventlet unless given)."""
 
     def __init__(self, node_id, spool, extra_env=None):
         self.port = free_port()
@@ -134,7 +136,7 @@ class Server(Process):
                "SOPORTE_MESSAGE_BURST": "1000000", **(extra_env or {})}
         self.log = open(Path(spool).parent / f"server-{self.port}.log", "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "eventlet", "-w", "1", "--worker-connections", "20000",
+            [sys.executable, "-m", "gunicorn", "-k", env.get("SOPORTE_ASYNC_MODE", "eventlet"), "-w", "1", "--worker-connections", "20000",
              "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready()
@@ -209,14 +211,19 @@ def count_rows(engine, table):
         return conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
 
 
-def run_load(servers, engine, rate, seconds, tokens):
-    """One open-loop step against `servers` (soporte's or the original): delivery, latency, storage, resources."""
+def run_load(servers, engine, rate, seconds, tokens, profile=None):
+    """One open-loop step against `servers` (soporte's or the original): delivery, latency, storage, resources.
+
+    profile: (seconds, path) to record the first server's worker with py-spy from "sending".
+    """
     rows0 = count_rows(engine, servers[0].table)
     t0 = time.monotonic()
-    marks = {}  # event -> (time, cpu seconds of each server process)
+    marks, spies = {}, []  # event -> (time, cpu seconds of each server process)
 
     def mark(message):
         marks[message["event"]] = (time.monotonic(), [s.sample()[1] for s in servers])
+        if message["event"] == "sending" and profile:
+            spies.append(py_spy(servers[0].worker, *profile))
 
     # agents on the first process; customers spread over all of them
     config = {"url": servers[0].url, "rate": rate, "seconds": seconds, **tokens}
@@ -247,12 +254,22 @@ def run_load(servers, engine, rate, seconds, tokens):
         server_cpu_pct=[round((b - a) / (t_sent - t_sending) * 100) for a, b in zip(cpu_sending, cpu_sent)],
         cpu_us_per_msg=(sum(cpu_end) - sum(cpu_sending)) / max(result["delivered_copies"], 1) * 1e6,
     )
+    for spy in spies:  # done before the next step starts
+        print(f"py-spy failed: {spy.stderr.read().strip()}" if spy.wait() else f"profile: {profile[1]}", flush=True)
     return result
 
 
-def run_step(servers, original, engine, rate, seconds, tokens):
+def py_spy(pid, seconds, path):
+    """Start py-spy recording process `pid` for `seconds` into `path` (speedscope), without pausing it."""
+    exe = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(exe) if exe.exists() else "py-spy", "record", "-p", str(pid), "-d", str(seconds),
+                             "-r", "250", "--format", "speedscope", "-o", str(path), "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def run_step(servers, original, engine, rate, seconds, tokens, profile=None):
     """soporte's step at `rate`, then the original's (if given) with the ratios; prints both rows."""
-    r = run_load(servers, engine, rate, seconds, tokens)
+    r = run_load(servers, engine, rate, seconds, tokens, profile)
     print(format_row(r, "soporte"), flush=True)
     if original:
         o = r["original"] = run_load([original], engine, rate, seconds, tokens)
@@ -405,6 +422,10 @@ def main():
     parser.add_argument("--writer-rate", type=int, default=20000, help="rows/s offered to the writer alone")
     parser.add_argument("--original", action="store_true",
                         help="run each load step against the original design too (bench/original) and compare")
+    parser.add_argument("--async-mode", default="eventlet", choices=["eventlet", "gevent"],
+                        help="SOPORTE_ASYNC_MODE and gunicorn's worker class")
+    parser.add_argument("--profile", type=int, metavar="SECONDS",
+                        help="record the first server's worker with py-spy for SECONDS from each step's send window")
     parser.add_argument("--stalls", type=float, default=0,
                         help="log event-loop stalls longer than this many ms (STALL_LOG_MS) and summarise them")
     args = parser.parse_args()
@@ -412,24 +433,34 @@ def main():
     agents = ["admin"] + [f"agente{i}" for i in range(1, args.agents)]
     engine = reset_database(users, agents)
     work = Path(tempfile.mkdtemp(prefix="soporte-bench-"))
-    extra = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": REDIS_URL} if args.processes > 1 else {}
+    extra = {"SOPORTE_ASYNC_MODE": args.async_mode}
+    if args.processes > 1:
+        extra["SOPORTE_SOCKETIO_MESSAGE_QUEUE"] = REDIS_URL
     if args.stalls:
         extra["SOPORTE_STALL_LOG_MS"] = str(args.stalls)
     servers = [Server(i, str(work / f"spool{i}"), extra) for i in range(args.processes)]
-    results = {"processes": args.processes, "load": []}
+    results = {"processes": args.processes, "async_mode": args.async_mode, "load": []}
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+    (BENCH / "results").mkdir(exist_ok=True)
     wanted = lambda name: args.scenario in ("all", name)  # noqa: E731
     tokens = {"agentTokens": [token(a, "admin") for a in agents], "userTokens": [token(u, "user") for u in users]}
     original = None
     try:
         original = Original(work, engine) if args.original else None
-        step = lambda rate: run_step(servers, original, engine, rate, args.seconds, tokens)  # noqa: E731
+
+        def step(rate, name=""):
+            """One step at `rate`; profiled (if asked) into bench/results/<stamp>-profile-<name><rate>.json."""
+            path = BENCH / "results" / f"{stamp}-profile-{name}{rate}.json"
+            profile = (args.profile, path) if args.profile else None
+            return run_step(servers, original, engine, rate, args.seconds, tokens, profile)
+
         if wanted("load"):
             print("== open-loop load", flush=True)
             for rate in [int(r) for r in args.rates.split(",")]:
                 results["load"].append(step(rate))
         if wanted("sustained"):
             print("== highest sustained rate", flush=True)
-            results["sustained"] = run_sustained(step)
+            results["sustained"] = run_sustained(lambda rate: step(rate, "sustained-"))
             print(f"sustained: {results['sustained']['sustained_msg_per_s']} msg/s", flush=True)
         if wanted("idle") and args.processes == 1:
             print("== idle sockets", flush=True)
@@ -458,8 +489,7 @@ def main():
         print(f"== event-loop stalls over {args.stalls:g} ms: {st['count']}, the longest {st['longest_ms']:.0f} ms")
         for title, key in (("innermost frame", "innermost"), ("innermost soporte frame", "innermost_soporte")):
             print(f"  {title}: " + ", ".join(f"{where} x{n}" for where, n in st[key]), flush=True)
-    out = BENCH / "results" / f"{datetime.now():%Y%m%d-%H%M%S}-p{args.processes}.json"
-    out.parent.mkdir(exist_ok=True)
+    out = BENCH / "results" / f"{stamp}-p{args.processes}.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"results: {out}")
     if not os.environ.get("SOPORTE_BENCH_KEEP"):
