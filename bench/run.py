@@ -2,6 +2,7 @@
 
     python bench/run.py                      # every scenario, one process
     python bench/run.py --scenario load --rates 1000,2000 --processes 2
+    python bench/run.py --scenario load --rates 500,1000 --original   # and the original design
 
 Prints a table per scenario and writes everything to bench/results/<time>.json.
 The load generator is the official socket.io client in Node (bench/loadgen.js).
