@@ -26,6 +26,10 @@ async function connectAll(tokens, parallel = 200, urls = [url]) {
   return sockets;
 }
 
+function say(line) {
+  process.stdout.write(JSON.stringify(line) + "\n"); // synchronous to a pipe on Linux
+}
+
 function percentile(sorted, p) {
   if (!sorted.length) return null;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -36,7 +40,7 @@ async function idle() {
   const t0 = now();
   const sockets = await connectAll(userTokens, 500);
   const connectMs = now() - t0;
-  process.stdout.write(JSON.stringify({ event: "connected", sockets: sockets.length, connect_ms: connectMs }) + "\n");
+  say({ event: "connected", sockets: sockets.length, connect_ms: connectMs });
   await new Promise((r) => setTimeout(r, seconds * 1000));
   sockets.forEach((s) => s.close());
   return { sockets: sockets.length, connect_ms: connectMs, cpu: process.cpuUsage() };
@@ -55,6 +59,7 @@ async function load() {
       if (t !== undefined) { latencies.push(now() - t); delivered++; }
     }));
   const cpu0 = process.cpuUsage();
+  say({ event: "sending" }); // the runner samples the server's CPU over the send window
   const start = now();
   const end = start + seconds * 1000;
   await new Promise((resolve) => {
@@ -77,6 +82,7 @@ async function load() {
     tick();
   });
   const sendEnd = now();
+  say({ event: "sent" });
   // wait for the tail: every copy delivered and acked, or 10 s
   const expected = sent * agents.length;
   const drainStart = now();
@@ -101,5 +107,5 @@ async function load() {
 }
 
 (mode === "idle" ? idle() : load())
-  .then((r) => { process.stdout.write(JSON.stringify({ event: "result", ...r }) + "\n"); process.exit(0); })
+  .then((r) => { say({ event: "result", ...r }); process.exit(0); })
   .catch((e) => { process.stderr.write(String(e.stack || e) + "\n"); process.exit(1); });

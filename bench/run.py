@@ -2,6 +2,7 @@
 
     python bench/run.py                      # every scenario, one process
     python bench/run.py --scenario load --rates 1000,2000 --processes 2
+    python bench/run.py --scenario load --rates 500,1000 --original   # and the original design
 
 Prints a table per scenario and writes everything to bench/results/<time>.json.
 The load generator is the official socket.io client in Node (bench/loadgen.js).
@@ -86,8 +87,46 @@ def reset_database(users, agents):
     return engine
 
 
-class Server:
-    """One soporte process: gunicorn, one eventlet worker."""
+class Process:
+    """A server under test: its url, the process to sample, the table it stores messages in."""
+
+    table = "mensajes"
+
+    def wait_ready(self):
+        """Wait until the server answers on its port (20 s at most)."""
+        import urllib.request
+
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=1)
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.url} did not answer: see {self.log.name}")
+
+    def sample(self):
+        """(rss bytes, cpu seconds) of the worker process."""
+        stat = Path(f"/proc/{self.worker}/stat").read_text().rsplit(")", 1)[1].split()
+        rss = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+        cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        return rss, cpu
+
+    def backlog(self):
+        """Messages accepted, not yet stored (None: the server does not say)."""
+        return None
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class Server(Process):
+    """One soporte process: gunicorn, one worker of SOPORTE_ASYNC_MODE's class (eventlet unless given)."""
 
     def __init__(self, node_id, spool, extra_env=None):
         self.port = free_port()
@@ -98,28 +137,18 @@ class Server:
                "SOPORTE_MESSAGE_BURST": "1000000", **(extra_env or {})}
         self.log = open(Path(spool).parent / f"server-{self.port}.log", "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "eventlet", "-w", "1", "--worker-connections", "20000",
+            [sys.executable, "-m", "gunicorn", "-k", env.get("SOPORTE_ASYNC_MODE", "eventlet"), "-w", "1", "--worker-connections", "20000",
              "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        import urllib.request
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(self.url + "/login", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        self.wait_ready()
         self.worker = self._worker_pid()
 
     def _worker_pid(self):
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
         return int(children[0]) if children else self.proc.pid
 
-    def sample(self):
-        """(rss bytes, cpu seconds) of the worker process."""
-        stat = Path(f"/proc/{self.worker}/stat").read_text().rsplit(")", 1)[1].split()
-        rss = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
-        cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-        return rss, cpu
+    def backlog(self):
+        return self.readyz()["writer"]["backlog"]
 
     def readyz(self):
         """The server's own figures (writer backlog, spool depth), whatever its status code."""
@@ -131,18 +160,37 @@ class Server:
         except urllib.error.HTTPError as answer:  # 503: still has the figures
             return json.load(answer)
 
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+
+class Original(Process):
+    """The original's design for comparison (bench/original/server.js): one Node process."""
+
+    table = "mensajes_original"
+
+    def __init__(self, work, engine):
+        npm_ci(BENCH / "original", "socket.io")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        database = sa.engine.make_url(DB_URL).set(drivername="mysql", query={})
+        env = {**os.environ, "PORT": str(self.port), "JWT_SECRET": SECRET, "INBOX": "admin",
+               "DATABASE_URL": database.render_as_string(hide_password=False)}
+        self.log = open(Path(work) / f"original-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(["node", str(BENCH / "original" / "server.js")], cwd=ROOT, env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.worker = self.proc.pid
+        self.wait_ready()  # it creates its table before it listens
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE TABLE {self.table}"))
+
+
+def npm_ci(folder, module):
+    """Install `folder`'s Node packages from its package-lock.json unless `module` is there."""
+    if not (folder / "node_modules" / module).exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, check=True)
 
 
 def loadgen(config, on_line=None):
     """Run the Node load generator; return its result line (on_line sees the others)."""
-    if not (BENCH / "node_modules" / "socket.io-client").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BENCH, check=True)
+    npm_ci(BENCH, "socket.io-client")
     proc = subprocess.Popen(["node", str(BENCH / "loadgen.js")], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc.stdin.write(json.dumps(config))
@@ -159,58 +207,97 @@ def loadgen(config, on_line=None):
     return result
 
 
-def count_rows(engine):
+def count_rows(engine, table):
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT COUNT(*) FROM mensajes")).scalar()
+        return conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
 
 
-def run_load(servers, engine, rate, seconds, users, agents):
-    """One open-loop step: offered `rate` msg/s for `seconds`; delivery, latency, storage, resources."""
-    rows0 = count_rows(engine)
-    samples0 = [s.sample() for s in servers]
+def run_load(servers, engine, rate, seconds, tokens, profile=None):
+    """One open-loop step against `servers` (soporte's or the original): delivery, latency, storage, resources.
+
+    profile: (seconds, path) to record the first server's worker with py-spy from "sending".
+    """
+    rows0 = count_rows(engine, servers[0].table)
     t0 = time.monotonic()
+    marks, spies = {}, []  # event -> (time, cpu seconds of each server process)
+
+    def mark(message):
+        marks[message["event"]] = (time.monotonic(), [s.sample()[1] for s in servers])
+        if message["event"] == "sending" and profile:
+            spies.append(py_spy(servers[0].worker, *profile))
+
     # agents on the first process; customers spread over all of them
-    config = {"url": servers[0].url, "rate": rate, "seconds": seconds,
-              "agentTokens": [token(a, "admin") for a in agents],
-              "userTokens": [token(u, "user") for u in users]}
+    config = {"url": servers[0].url, "rate": rate, "seconds": seconds, **tokens}
     if len(servers) > 1:
         config["userUrls"] = [s.url for s in servers]
-    result = loadgen(config)
-    t_end = time.monotonic()
-    backlog = sum(s.readyz()["writer"]["backlog"] for s in servers)  # accepted, not yet stored
-    rows_end = count_rows(engine)
+    result = loadgen(config, on_line=mark)
+    mark({"event": "drained"})
+    (t_sending, cpu_sending), (t_sent, cpu_sent), (t_end, cpu_end) = (
+        marks[e] for e in ("sending", "sent", "drained"))
+    backlog = [s.backlog() for s in servers]  # accepted, not yet stored
+    rows_end = count_rows(engine, servers[0].table)
     # storage keeps going after the send window: measure when it caught up
     deadline = time.monotonic() + 30
-    rows = rows_end
+    rows = rows_end - rows0
     while rows < result["acked"] and time.monotonic() < deadline:
         time.sleep(0.2)
-        rows = count_rows(engine) - rows0
-    caught_up = time.monotonic() - t0
+        rows = count_rows(engine, servers[0].table) - rows0
+    caught_up = time.monotonic()
     samples1 = [s.sample() for s in servers]
     result.update(
-        rows_stored=count_rows(engine) - rows0,
+        rows_stored=rows,
+        stored_within_s=caught_up - t_sent if rows >= result["acked"] else None,
         rows_per_s_in_window=(rows_end - rows0) / (t_end - t0),
-        rows_per_s_to_catch_up=(count_rows(engine) - rows0) / caught_up,
-        backlog_at_end=backlog,
+        rows_per_s_to_catch_up=rows / (caught_up - t0),
+        backlog_at_end=None if None in backlog else sum(backlog),
         server_rss_mb=[round(s[0] / 2**20) for s in samples1],
-        server_cpu_pct=[round((b[1] - a[1]) / (t_end - t0) * 100) for a, b in zip(samples0, samples1)],
+        # over the send window; per message: from "sending" to the end of the tail, every process
+        server_cpu_pct=[round((b - a) / (t_sent - t_sending) * 100) for a, b in zip(cpu_sending, cpu_sent)],
+        cpu_us_per_msg=(sum(cpu_end) - sum(cpu_sending)) / max(result["delivered_copies"], 1) * 1e6,
     )
+    for spy in spies:  # done before the next step starts
+        print(f"py-spy failed: {spy.stderr.read().strip()}" if spy.wait() else f"profile: {profile[1]}", flush=True)
     return result
 
 
-def run_sustained(servers, engine, users, agents, seconds, start=1000, step=250):
+def py_spy(pid, seconds, path):
+    """Start py-spy recording process `pid` for `seconds` into `path` (speedscope), without pausing it."""
+    exe = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(exe) if exe.exists() else "py-spy", "record", "-p", str(pid), "-d", str(seconds),
+                             "-r", "250", "--format", "speedscope", "-o", str(path), "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def run_step(servers, original, engine, rate, seconds, tokens, profile=None):
+    """soporte's step at `rate`, then the original's (if given) with the ratios; prints both rows."""
+    r = run_load(servers, engine, rate, seconds, tokens, profile)
+    print(format_row(r, "soporte"), flush=True)
+    if original:
+        o = r["original"] = run_load([original], engine, rate, seconds, tokens)
+        r["vs_original"] = {key: ratio(r[key], o[key]) for key in ("p99", "cpu_us_per_msg")}
+        vs = r["vs_original"]
+        print(format_row(o, "original") + f"  ratio p99 {dash(vs['p99'], '.2f')}  "
+              f"cpu µs/msg {dash(vs['cpu_us_per_msg'], '.2f')}", flush=True)
+    return r
+
+
+def ratio(a, b):
+    """a / b, or None when either is missing or b is 0."""
+    return a / b if a is not None and b else None
+
+
+def run_sustained(step, start=1000, increment=250):
     """The highest offered rate with everything delivered and stored, no backlog, p99 <= 50 ms."""
     best, rate, steps = None, start, []
     while rate <= 20000:
-        r = run_load(servers, engine, rate, seconds, users, agents)
+        r = step(rate)
         steps.append(r)
-        print(format_row(r), flush=True)
         ok = (r["delivered_copies"] == r["expected_copies"] and r["acked"] == r["sent"]
               and r["backlog_at_end"] <= rate * 0.5 and r["p99"] <= 50
               and r["rows_stored"] == r["acked"])
         if not ok:
             break
-        best, rate = rate, rate + step
+        best, rate = rate, rate + increment
     return {"sustained_msg_per_s": best, "steps": steps}
 
 
@@ -334,6 +421,12 @@ def main():
     parser.add_argument("--agents", type=int, default=2)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--writer-rate", type=int, default=20000, help="rows/s offered to the writer alone")
+    parser.add_argument("--original", action="store_true",
+                        help="run each load step against the original design too (bench/original) and compare")
+    parser.add_argument("--async-mode", default="eventlet", choices=["eventlet", "gevent"],
+                        help="SOPORTE_ASYNC_MODE and gunicorn's worker class")
+    parser.add_argument("--profile", type=int, metavar="SECONDS",
+                        help="record the first server's worker with py-spy for SECONDS from each step's send window")
     parser.add_argument("--stalls", type=float, default=0,
                         help="log event-loop stalls longer than this many ms (STALL_LOG_MS) and summarise them")
     args = parser.parse_args()
@@ -341,22 +434,34 @@ def main():
     agents = ["admin"] + [f"agente{i}" for i in range(1, args.agents)]
     engine = reset_database(users, agents)
     work = Path(tempfile.mkdtemp(prefix="soporte-bench-"))
-    extra = {"SOPORTE_SOCKETIO_MESSAGE_QUEUE": REDIS_URL} if args.processes > 1 else {}
+    extra = {"SOPORTE_ASYNC_MODE": args.async_mode}
+    if args.processes > 1:
+        extra["SOPORTE_SOCKETIO_MESSAGE_QUEUE"] = REDIS_URL
     if args.stalls:
         extra["SOPORTE_STALL_LOG_MS"] = str(args.stalls)
     servers = [Server(i, str(work / f"spool{i}"), extra) for i in range(args.processes)]
-    results = {"processes": args.processes, "load": []}
+    results = {"processes": args.processes, "async_mode": args.async_mode, "load": []}
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+    (BENCH / "results").mkdir(exist_ok=True)
     wanted = lambda name: args.scenario in ("all", name)  # noqa: E731
+    tokens = {"agentTokens": [token(a, "admin") for a in agents], "userTokens": [token(u, "user") for u in users]}
+    original = None
     try:
+        original = Original(work, engine) if args.original else None
+
+        def step(rate, name=""):
+            """One step at `rate`; profiled (if asked) into bench/results/<stamp>-profile-<name><rate>.json."""
+            path = BENCH / "results" / f"{stamp}-profile-{name}{rate}.json"
+            profile = (args.profile, path) if args.profile else None
+            return run_step(servers, original, engine, rate, args.seconds, tokens, profile)
+
         if wanted("load"):
             print("== open-loop load", flush=True)
             for rate in [int(r) for r in args.rates.split(",")]:
-                r = run_load(servers, engine, rate, args.seconds, users, agents)
-                results["load"].append(r)
-                print(format_row(r), flush=True)
+                results["load"].append(step(rate))
         if wanted("sustained"):
             print("== highest sustained rate", flush=True)
-            results["sustained"] = run_sustained(servers, engine, users, agents, args.seconds)
+            results["sustained"] = run_sustained(lambda rate: step(rate, "sustained-"))
             print(f"sustained: {results['sustained']['sustained_msg_per_s']} msg/s", flush=True)
         if wanted("idle") and args.processes == 1:
             print("== idle sockets", flush=True)
@@ -377,7 +482,7 @@ def main():
                     f"{p.get('table')} {p.get('type')} key={p.get('key')} rows={p.get('rows')} {p.get('Extra') or ''}"
                     for p in plan), flush=True)
     finally:
-        for s in servers:
+        for s in servers + ([original] if original else []):
             s.stop()
     if args.stalls:
         results["stalls"] = summarise_stalls(work)
@@ -385,8 +490,7 @@ def main():
         print(f"== event-loop stalls over {args.stalls:g} ms: {st['count']}, the longest {st['longest_ms']:.0f} ms")
         for title, key in (("innermost frame", "innermost"), ("innermost soporte frame", "innermost_soporte")):
             print(f"  {title}: " + ", ".join(f"{where} x{n}" for where, n in st[key]), flush=True)
-    out = BENCH / "results" / f"{datetime.now():%Y%m%d-%H%M%S}-p{args.processes}.json"
-    out.parent.mkdir(exist_ok=True)
+    out = BENCH / "results" / f"{stamp}-p{args.processes}.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"results: {out}")
     if not os.environ.get("SOPORTE_BENCH_KEEP"):
@@ -409,11 +513,18 @@ def summarise_stalls(work):
             "innermost": where.most_common(10), "innermost_soporte": ours.most_common(10)}
 
 
-def format_row(r):
-    return (f"offered {r['offered']:>6}/s  delivered {r['delivered_per_s']:>7.0f}/s  "
+def dash(value, spec):
+    """`value` formatted, or "-" for None."""
+    return "-" if value is None else format(value, spec)
+
+
+def format_row(r, name):
+    return (f"{name:8}  offered {r['offered']:>6}/s  delivered {r['delivered_per_s']:>7.0f}/s  "
             f"p50 {r['p50']:.1f}  p90 {r['p90']:.1f}  p99 {r['p99']:.1f}  max {r['max']:.0f} ms  "
-            f"stored {r['rows_per_s_in_window']:>6.0f}/s  backlog {r['backlog_at_end']:>6}  "
-            f"rss {r['server_rss_mb']} MB  cpu {r['server_cpu_pct']}%  loadgen cpu {r['loadgen_cpu_pct']:.0f}%  "
+            f"stored {r['rows_per_s_in_window']:>6.0f}/s within {dash(r['stored_within_s'], '.1f'):>4} s  "
+            f"backlog {dash(r['backlog_at_end'], 'd'):>6}  "
+            f"rss {r['server_rss_mb']} MB  cpu {r['server_cpu_pct']}%  cpu µs/msg {r['cpu_us_per_msg']:>4.0f}  "
+            f"loadgen cpu {r['loadgen_cpu_pct']:.0f}%  "
             f"refused {r['refused']}")
 
 
