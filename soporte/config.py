@@ -17,6 +17,9 @@ DEFAULTS = {
     "REGISTRATION_OPEN": True,
     "COOKIE_SECURE": False,
     "WRITER_BATCH_SIZE": 500,
+    # seconds the storer lets journaled rows gather before it stores them: one transaction
+    # (and one spool segment) for all of them, instead of one per group the journaler wrote
+    "WRITER_INTERVAL": 0.1,
     "SPOOL_DIR": None,  # None: instance/spool; the journal of messages not yet stored
     "ACK_TIMEOUT": 10.0,  # seconds a sender waits for its message to be durable
     "READY_TIMEOUT": 2.0,  # seconds /readyz gives the database to connect and to answer SELECT 1

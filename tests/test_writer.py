@@ -84,6 +84,29 @@ def test_a_backlog_is_stored_in_a_few_statements(app, connect, caplog):
     assert 1 <= len(inserts) <= 6, f"{len(inserts)} INSERT statements for 60 messages"
 
 
+def test_messages_sent_one_by_one_are_stored_together(app, connect):
+    """Rows journaled within one WRITER_INTERVAL share one transaction, not one each (the storer's cost per message)."""
+    app.extensions["soporte"].writer.interval = 1.0  # room for every message below
+    ana = connect("ana")
+    inserts = []
+
+    def count_inserts(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT") and "mensajes" in statement:
+            inserts.append(len(parameters) if executemany else 1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count_inserts)
+    try:
+        # each send waits for its ack, so each is a group of its own in the journal
+        acks = [assert_accepted(send(ana, {"para": "admin", "mensaje": f"m{i}"})) for i in range(20)]
+        rows = stored_messages(app, timeout=20.0)
+    finally:
+        event.remove(engine, "before_cursor_execute", count_inserts)
+    assert [r["id"] for r in rows] == [a["id"] for a in acks]
+    assert len(inserts) <= 3, f"{len(inserts)} INSERT statements for 20 messages: {inserts}"
+
+
 def test_messages_after_the_outage_are_stored_too(app, connect, caplog):
     """The writer keeps working once the database is back: old backlog and new messages alike."""
     caplog.set_level(logging.ERROR, logger="soporte.relay.writer")

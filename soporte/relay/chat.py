@@ -29,7 +29,7 @@ class Chat:
         self.lease = node if isinstance(node, NodeLease) else None
         self.ids = IdGenerator(node)
         spool_dir = app.config["SPOOL_DIR"] or os.path.join(app.instance_path, "spool")
-        self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"],
+        self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"], app.config["WRITER_INTERVAL"],
                                     after_replay=self.recall_acks, after_store=emitter.announce_reopened)
         self.conversations = RecentConversations()
         self._acks = collections.OrderedDict()

@@ -8,6 +8,7 @@ Two background tasks, so that a slow database never holds up delivery:
   many rows per statement, retrying with backoff while the database is away.
 """
 import collections
+import functools
 import logging
 import threading
 
@@ -50,6 +51,7 @@ def store(session, rows):
     return reopen(session, customer_latest)
 
 
+@functools.cache  # built once: a batch is stored every WRITER_INTERVAL
 def conversation_upsert(dialect):
     """INSERT a conversation, or move its latest id forward (never back: batches may come late)."""
     table = Conversacion.__table__
@@ -128,8 +130,9 @@ class Group:
 class MessageWriter:
     """Journals submitted rows and stores them in the database, in the background."""
 
-    def __init__(self, app, spool, batch_size=500, after_replay=None, after_store=None):
+    def __init__(self, app, spool, batch_size=500, interval=0.0, after_replay=None, after_store=None):
         self.app = app
+        self.interval = interval  # how long rows gather between two stores
         self.after_replay = after_replay  # called once the spool's leftovers are stored
         self.after_store = after_store  # called with the conversations a stored batch reopened
         self.spool = spool
@@ -265,6 +268,9 @@ class MessageWriter:
                     delay = 0.0
                     self._wake_storer.wait(IDLE_POLL)
                     self._wake_storer.clear()
+                    # let more rows gather: at any rate, a transaction and a segment per interval,
+                    # not per fsync'd group (one message each at a low rate)
+                    socketio.sleep(self.interval)
                 else:
                     delay = min(MAX_RETRY_DELAY, delay * 2 or 0.25)
                     socketio.sleep(delay)
