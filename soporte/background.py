@@ -6,6 +6,19 @@ from soporte.extensions import socketio
 log = logging.getLogger(__name__)
 
 
+def in_os_thread(function):
+    """function, made to run in a real OS thread when the event loop is green (eventlet's pool of them).
+
+    For a call that blocks in the kernel (fsync takes milliseconds): on the loop's own
+    thread it would hold every greenthread meanwhile. Outside eventlet, function itself.
+    """
+    if socketio.server.eio.async_mode != "eventlet":
+        return function
+    from eventlet import tpool  # only this mode needs eventlet
+
+    return lambda *args: tpool.execute(function, *args)
+
+
 def every(interval, work, *, name, app=None, wait_first=False):
     """Start run_every() as a Socket.IO background task (a green thread under eventlet, a thread otherwise)."""
     return socketio.start_background_task(run_every, interval, work, name=name, app=app, wait_first=wait_first)

@@ -3,7 +3,7 @@ import logging
 
 from flask import current_app
 
-from soporte.background import run_every
+from soporte.background import in_os_thread, run_every
 
 
 def test_rounds_wait_the_interval_and_outlive_errors(caplog):
@@ -29,3 +29,39 @@ def test_wait_first_and_app_context(app):
     run_every(5, lambda: events.append(current_app.name), name="ctx", app=app, wait_first=True,
               sleep=lambda s: events.append(s), rounds=1)
     assert events == [5, app.name, 5]
+
+
+IN_OS_THREAD_UNDER_EVENTLET = """
+import eventlet
+eventlet.monkey_patch()
+import os
+from soporte import create_app
+from soporte.background import in_os_thread
+create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "JWT_SECRET": "j" * 40,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://", "ASYNC_MODE": "eventlet"})
+blocking_sleep = eventlet.patcher.original("time").sleep  # blocks its thread, like fsync in the kernel
+ticks = []
+def tick():
+    while True:
+        ticks.append(1)
+        eventlet.sleep(0.01)
+eventlet.spawn(tick)
+eventlet.sleep(0)
+in_os_thread(blocking_sleep)(0.5)
+print(len(ticks))
+"""
+
+
+def test_a_blocking_call_in_an_os_thread_lets_the_event_loop_run(tmp_path):
+    """Under eventlet, in_os_thread (the journal's fsync) blocks only its caller: other greenthreads tick meanwhile."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", IN_OS_THREAD_UNDER_EVENTLET], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) >= 20  # about 50 ticks of 10 ms in 0.5 s; on the loop's thread: 1
+
+
+def test_outside_eventlet_in_os_thread_is_the_function_itself(app):
+    assert in_os_thread(len) is len

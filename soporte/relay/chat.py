@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
+from soporte.background import in_os_thread
 from soporte.config import redis_url
 from soporte.extensions import db, socketio
 from soporte.models import Mensaje, iso_utc
@@ -29,7 +30,8 @@ class Chat:
         self.lease = node if isinstance(node, NodeLease) else None
         self.ids = IdGenerator(node)
         spool_dir = app.config["SPOOL_DIR"] or os.path.join(app.instance_path, "spool")
-        self.writer = MessageWriter(app, Spool(spool_dir), app.config["WRITER_BATCH_SIZE"], app.config["WRITER_INTERVAL"],
+        self.writer = MessageWriter(app, Spool(spool_dir, fsync=in_os_thread(os.fsync)),
+                                    app.config["WRITER_BATCH_SIZE"], app.config["WRITER_INTERVAL"],
                                     after_replay=self.recall_acks, after_store=emitter.announce_reopened)
         self.conversations = RecentConversations()
         self._acks = collections.OrderedDict()

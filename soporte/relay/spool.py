@@ -56,8 +56,9 @@ def decode_records(blob):
 class Spool:
     """Segments of journaled rows in one folder, shared safely by several processes."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, fsync=os.fsync):
         self.directory = directory
+        self._fsync = fsync  # the app's runs in an OS thread: the event loop goes on meanwhile
         os.makedirs(directory, exist_ok=True)
         self._file = None  # the segment being written, flock'd by this process
         self._path = None
@@ -77,7 +78,7 @@ class Spool:
         try:
             while data:  # a nearly full disk takes part of a write before it refuses the rest
                 data = data[os.write(fd, data):]
-            os.fsync(fd)
+            self._fsync(fd)
         except OSError:
             self._discard_segment(start)
             raise
@@ -145,7 +146,7 @@ class Spool:
         # the new name must survive a crash as well as its contents
         dir_fd = os.open(self.directory, os.O_RDONLY)
         try:
-            os.fsync(dir_fd)
+            self._fsync(dir_fd)
         finally:
             os.close(dir_fd)
 
