@@ -1,5 +1,8 @@
-"""The websocket guard's pieces that need no server: the unmask, the metered socket."""
+"""The websocket guard's pieces that need no server: the unmask, the buffered metered reader, the batched writer."""
 import random
+import socket
+import struct
+import threading
 import warnings
 
 import pytest
@@ -10,7 +13,7 @@ with warnings.catch_warnings():  # importing eventlet warns that it is deprecate
     warnings.simplefilter("ignore")
     from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
 
-    from soporte.realtime.websocket_guard import MeteredSocket, apply_mask
+    from soporte.realtime.websocket_guard import BatchedWriter, FrameGuard, MeteredSocket, apply_mask
 
 eventlet_mask = RFC6455WebSocket._apply_mask  # eventlet's own, byte by byte
 
@@ -83,3 +86,117 @@ def test_shutting_down_a_closed_metered_socket_is_quiet():
     sock = MeteredSocket(raw, TokenBucket(1, 1))
     raw.close()
     sock.shutdown(socket.SHUT_WR)
+
+
+def client_frame(rng, opcode, payload, final=True):
+    """One frame as a client sends it (RFC 6455 5.2): masked, even when empty; 7, 16 or 64-bit length."""
+    length = len(payload)
+    if length > 65535:
+        size = struct.pack("!BQ", 0x80 | 127, length)
+    elif length > 125:
+        size = struct.pack("!BH", 0x80 | 126, length)
+    else:
+        size = struct.pack("!B", 0x80 | length)
+    mask = [rng.randrange(256) for _ in range(4)]
+    return bytes([opcode | (0x80 if final else 0)]) + size + bytes(mask) + eventlet_mask(payload, mask, length)
+
+
+def client_frames(rng, messages):
+    """The bytes a client sends for `messages`: text frames, some messages in fragments (cut anywhere, even
+    inside a character), pings between fragments."""
+    out = []
+    for message in messages:
+        data = message.encode()
+        cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randrange(0, 4)))) if len(data) > 1 else []
+        pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
+        for i, piece in enumerate(pieces):
+            out.append(client_frame(rng, 0 if i else 1, piece, final=i == len(pieces) - 1))
+            if rng.random() < 0.2:
+                out.append(client_frame(rng, 9, b"p"))  # a ping between fragments
+    return b"".join(out)
+
+
+def test_random_frames_round_trip_through_the_buffered_reader():
+    """Random texts (empty to 70,000 bytes; 7, 16 and 64-bit lengths), fragments and pings, arriving in
+    random pieces: the guarded reader (read-ahead, unmask, limits) gives back every message, in order."""
+    rng = random.Random(12)
+    alphabet = "aé€😀 \n{}[]\""
+    sizes = [0, 1, 125, 126, 127, 65535, 65536, 70000] + [rng.randrange(0, 3000) for _ in range(300)]
+    rng.shuffle(sizes)
+    messages = ["".join(rng.choice(alphabet) for _ in range(size // 2)) for size in sizes]
+    wire = client_frames(rng, messages)
+    client, server = socket.socketpair()
+
+    def send_in_pieces():
+        at = 0
+        while at < len(wire):
+            step = rng.choice([1, 2, 3, 7, 100, 4096, 20000, 100000])
+            client.sendall(wire[at:at + step])
+            at += step
+
+    sender = threading.Thread(target=send_in_pieces, daemon=True)
+    sender.start()
+    ws = RFC6455WebSocket(server, {}, max_frame_length=1 << 20)
+    ws._apply_mask = apply_mask
+    ws.socket = MeteredSocket(server, TokenBucket(1 << 30, 1 << 30))
+    ws._recv_frame = FrameGuard(ws, lambda: True, 4096).recv_frame
+    received = [ws.wait() for _ in messages]
+    sender.join(10)
+    assert received == messages
+    client.close()
+    server.close()
+
+
+def test_the_buffered_reader_serves_several_frames_from_one_recv():
+    reads = []
+
+    class Counting(Chunks):
+        def recv(self, size):
+            reads.append(size)
+            return super().recv(size)
+
+    frames = b"".join(client_frame(random.Random(i), 1, b"m%d" % i) for i in range(10))
+    sock = MeteredSocket(Counting(frames), TokenBucket(1 << 20, 1 << 20))
+    got = b""
+    while len(got) < len(frames):
+        got += sock.recv(2)
+    assert got == frames
+    assert len(reads) == 1  # 10 frames of 8 bytes in 2-byte asks: one recv of the kernel
+
+
+class Recorder:
+    """What the batched writer hands to eventlet's sendall, and an Engine.IO socket's queue."""
+
+    def __init__(self, batches):
+        self.written = []
+        self.batches = list(batches)
+        self.upgraded = True
+
+    def _send(self, data):
+        self.written.append(data)
+
+    def poll(self):
+        return self.batches.pop(0)
+
+
+def test_the_writer_sends_a_polled_batch_in_one_write_and_control_frames_at_once():
+    engineio_socket = Recorder([["a", "b", "c"], ["d"]])
+    writer = BatchedWriter(engineio_socket, engineio_socket)
+    writer.send(b"\x81\x05probe")  # before the writer polls (the upgrade's answer): at once
+    assert engineio_socket.written == [b"\x81\x05probe"]
+    for packet in writer.poll_batch():
+        writer.send(b"\x81\x01" + packet.encode())
+    assert engineio_socket.written[1:] == [b"\x81\x01a\x81\x01b\x81\x01c"]
+    writer.poll_batch()
+    writer.send(b"\x88\x00")  # a close frame while one packet is still due: goes at once
+    assert engineio_socket.written[2:] == [b"\x88\x00"]
+
+
+def test_polls_before_the_upgrade_hold_nothing_back():
+    """While the connection is still long-polling, its polls are the polling transport's: websocket sends go at once."""
+    engineio_socket = Recorder([["a", "b", "c"]])
+    engineio_socket.upgraded = False
+    writer = BatchedWriter(engineio_socket, engineio_socket)
+    writer.poll_batch()
+    writer.send(b"\x81\x05probe")
+    assert engineio_socket.written == [b"\x81\x05probe"]

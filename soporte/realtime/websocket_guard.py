@@ -7,6 +7,8 @@ starved every other socket and /healthz until gunicorn killed the worker. So eac
 websocket of this server gets, from install():
 
 - a whole-buffer unmask (the same bytes as eventlet's, at memory speed);
+- a buffered reader: eventlet asks the socket for a frame's header, mask and payload in
+  three reads; they come from one recv (of several frames, when they are there);
 - a yield after every frame, so the other greenthreads run between them;
 - a small frame limit until its Socket.IO connect has succeeded (an unauthenticated
   socket has only the CONNECT packet to say), then the usual one, with a message's
@@ -14,7 +16,9 @@ websocket of this server gets, from install():
 - a cap on its inbound bytes per second (a token bucket) that closes that socket only,
   with close code 1008;
 - no binary frames (close code 1003): the protocol has none (see binary_packets.py);
-- no pre-RFC 6455 handshakes, whose reader buffers without a limit.
+- no pre-RFC 6455 handshakes, whose reader buffers without a limit;
+- one sendall for all the packets Engine.IO's writer takes from the socket's queue at once
+  (it sends them one by one: a frame, a syscall and a trip through the hub each).
 """
 import eventlet
 from eventlet.websocket import FailedConnectionError
@@ -22,6 +26,8 @@ from eventlet.websocket import FailedConnectionError
 from soporte.realtime.throttle import TokenBucket
 
 BINARY = 2  # the websocket opcode of a binary frame
+CONTROL = 0x08  # the opcode bit of control frames (close, ping, pong): never held back
+READ_AHEAD = 16384  # bytes asked of the kernel per recv: several small frames at once
 # browsers and socket.io clients send each message in one frame; a few fragments are let
 # through for clients that split, but not an endless stream of empty ones
 MAX_FRAGMENTS = 16
@@ -43,17 +49,28 @@ def apply_mask(data, mask, length=None, offset=0):
 
 
 class MeteredSocket:
-    """A socket whose reads spend from a bytes-per-second bucket; past it, that websocket fails with 1008."""
+    """A socket read ahead, whose reads spend from a bytes-per-second bucket; past it, that websocket fails with 1008."""
 
     def __init__(self, sock, bucket):
         self._sock = sock
         self._bucket = bucket
+        self._buffer = b""  # read from the kernel, not yet asked for
+        self._at = 0
 
-    def recv(self, size, *args):
-        """Read like the socket, charging what arrived."""
-        data = self._sock.recv(size, *args)
-        if data and not self._bucket.take(len(data)):
-            raise FailedConnectionError(1008, TOO_MUCH)
+    def recv(self, size):
+        """Up to `size` bytes, from what was read ahead or else from one recv of at least READ_AHEAD, charged as it arrives."""
+        if self._at >= len(self._buffer):
+            data = self._sock.recv(max(size, READ_AHEAD))
+            if data and not self._bucket.take(len(data)):
+                raise FailedConnectionError(1008, TOO_MUCH)
+            if len(data) <= size:
+                return data
+            self._buffer, self._at = data, 0
+        # an offset, not slicing off the front: a buffer of many small frames is copied once
+        data = self._buffer[self._at:self._at + size]
+        self._at += len(data)
+        if self._at >= len(self._buffer):
+            self._buffer, self._at = b"", 0
         return data
 
     def shutdown(self, how):
@@ -98,12 +115,51 @@ class FrameGuard:
         return frame
 
 
-def guard(ws, connected, settings):
-    """Give one eventlet websocket this module's reader: fast unmask, limits, bytes/s cap, yields."""
+class BatchedWriter:
+    """The frames of each batch that Engine.IO's writer takes from its queue, written with one sendall.
+
+    The writer loops `packets = socket.poll()` then `ws.send(packet.encode())` for each:
+    poll tells how many sends belong to the batch, and the last one writes them all.
+    It never yields between those sends, so nothing else can send in the middle of a
+    batch; control frames (close, pong) go at once, after what is held.
+    """
+
+    def __init__(self, ws, eio_socket):
+        self.send_frame = ws._send  # eventlet's: one sendall under the websocket's send lock
+        self.eio_socket = eio_socket
+        self.poll = eio_socket.poll
+        self.frames = []
+        self.left = 0  # sends still to come in the writer's current batch
+
+    def poll_batch(self):
+        """Engine.IO's poll, noting the batch's size when the websocket's writer is the one polling.
+
+        Until the upgrade from long-polling is done, the polls are the polling transport's,
+        and the websocket's sends (the probe's answer) must go at once.
+        """
+        packets = self.poll()
+        if self.eio_socket.upgraded:
+            self.left = len(packets)
+        return packets
+
+    def send(self, frame):
+        """Hold a frame of the batch, or write the batch with it when it is the last."""
+        self.frames.append(frame)
+        self.left -= 1
+        if self.left <= 0 or frame[0] & CONTROL:
+            frames, self.frames = self.frames, []
+            self.send_frame(frames[0] if len(frames) == 1 else b"".join(frames))
+
+
+def guard(ws, connected, settings, eio_socket):
+    """Give one eventlet websocket this module's reader and writer: fast unmask, limits, bytes/s cap, yields, batches."""
     ws._apply_mask = apply_mask  # eventlet calls self._apply_mask(data, mask, length=, offset=)
     ws.socket = MeteredSocket(ws.socket, TokenBucket(settings["WEBSOCKET_BYTES_PER_SECOND"],
                                                      settings["WEBSOCKET_BYTES_BURST"]))
     ws._recv_frame = FrameGuard(ws, connected, settings["WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT"]).recv_frame
+    writer = BatchedWriter(ws, eio_socket)
+    eio_socket.poll = writer.poll_batch  # this connection's alone
+    ws._send = writer.send
 
 
 def install(server, settings):
@@ -116,7 +172,8 @@ def install(server, settings):
 
     def guarded_websocket(handler, eio_server):
         """engineio's websocket app, with its handler guarding the websocket before the first read."""
-        eio_sid = handler.__self__.sid  # the handler is the Engine.IO socket's _websocket_handler
+        eio_socket = handler.__self__  # the handler is the Engine.IO socket's _websocket_handler
+        eio_sid = eio_socket.sid
 
         def connected():
             """Whether this Engine.IO connection has a Socket.IO connection on "/"."""
@@ -124,7 +181,7 @@ def install(server, settings):
 
         def handle(ws):
             """Engine.IO's handler, on a guarded websocket."""
-            guard(ws, connected, settings)
+            guard(ws, connected, settings, eio_socket)
             return handler(ws)
 
         app = make_websocket(handle, eio_server)
