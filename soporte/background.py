@@ -19,6 +19,38 @@ def in_os_thread(function):
     return lambda *args: tpool.execute(function, *args)
 
 
+class GreenOutcome:
+    """eventlet's own event, as a threading.Event that is set once: no Condition, Semaphore and Timeout per wait."""
+
+    def __init__(self):
+        from eventlet.event import Event
+
+        self._event = Event()
+
+    def set(self):
+        """Wake every waiter (again: nothing)."""
+        if not self._event.ready():
+            self._event.send(True)
+
+    def is_set(self):
+        return self._event.ready()
+
+    def wait(self, timeout=None):
+        """Whether it was set within `timeout` seconds (None: no limit)."""
+        return self._event.wait(timeout) is True
+
+
+def outcome_event():
+    """An event set once and waited on by many, for the async mode (a journal group's senders wait on one).
+
+    Under eventlet the green threading.Event that Engine.IO makes costs a Condition, a
+    Semaphore and a Timeout per wait: 7.6% of the worker's samples at 2,500 msg/s.
+    """
+    if socketio.server.eio.async_mode == "eventlet":
+        return GreenOutcome()
+    return socketio.server.eio.create_event()
+
+
 def every(interval, work, *, name, app=None, wait_first=False):
     """Start run_every() as a Socket.IO background task (a green thread under eventlet, a thread otherwise)."""
     return socketio.start_background_task(run_every, interval, work, name=name, app=app, wait_first=wait_first)

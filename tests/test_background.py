@@ -65,3 +65,35 @@ def test_a_blocking_call_in_an_os_thread_lets_the_event_loop_run(tmp_path):
 
 def test_outside_eventlet_in_os_thread_is_the_function_itself(app):
     assert in_os_thread(len) is len
+
+
+OUTCOME_UNDER_EVENTLET = """
+import eventlet
+eventlet.monkey_patch()
+from soporte import create_app
+from soporte.background import GreenOutcome, outcome_event
+create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "JWT_SECRET": "j" * 40,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://", "ASYNC_MODE": "eventlet"})
+event = outcome_event()
+assert isinstance(event, GreenOutcome)
+woken = []
+waiters = [eventlet.spawn(lambda: woken.append(event.wait(5))) for _ in range(3)]
+eventlet.sleep(0.05)
+assert woken == [] and not event.is_set()
+event.set()
+event.set()  # a second set changes nothing
+for w in waiters:
+    w.wait()
+late = outcome_event()
+print(woken, event.wait(0), event.wait(), late.wait(0.05))
+"""
+
+
+def test_the_outcome_event_under_eventlet_wakes_every_waiter_once_and_times_out():
+    """What a journal group's senders wait on: True for each once it is set, False when the timeout passes first."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", OUTCOME_UNDER_EVENTLET], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "[True, True, True] True True False"

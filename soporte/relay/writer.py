@@ -14,6 +14,7 @@ import threading
 
 from sqlalchemy import insert, select, update
 
+from soporte.background import outcome_event
 from soporte.extensions import db, socketio
 from soporte.models import Conversacion, Mensaje
 from soporte.upsert import forward, upsert
@@ -120,7 +121,7 @@ class Group:
     def __init__(self):
         self.rows = []
         self.error = None
-        self.done = socketio.server.eio.create_event()
+        self.done = outcome_event()
 
     def wait(self, timeout):
         """Whether the journal has answered within `timeout` (None: no limit); `error` then says if it failed."""
