@@ -75,7 +75,7 @@ def create_app(test_config=None, instance_path=None):
     if app.debug and app.config["DEMO_ACCOUNTS"] and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         demo.bootstrap_development_database(app)
     if live:
-        chat.writer.start()  # replays what an earlier run left in the spool: once the schema exists
+        chat.start_writer(app)  # replays what an earlier run left in the spool: once the schema exists
         chat.keep_node()  # with Redis: lease this process's node for message ids, and keep it
     freshness.init_app(app, serving=live)  # stale replies; seeds after the replay
     stalls.init_app(app, serving=live)  # with STALL_LOG_MS: what holds the event loop

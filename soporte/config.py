@@ -20,6 +20,9 @@ DEFAULTS = {
     # seconds the storer lets journaled rows gather before it stores them: one transaction
     # (and one spool segment) for all of them, instead of one per group the journaler wrote
     "WRITER_INTERVAL": 0.1,
+    # a serving process stores in an OS process of its own (soporte/relay/storer_process.py),
+    # on another core; False: in a background task of the server process
+    "STORER_PROCESS": True,
     "SPOOL_DIR": None,  # None: instance/spool; the journal of messages not yet stored
     "ACK_TIMEOUT": 10.0,  # seconds a sender waits for its message to be durable
     "READY_TIMEOUT": 2.0,  # seconds /readyz gives the database to connect and to answer SELECT 1

@@ -16,6 +16,7 @@ from soporte.relay.ids import MAX_NODE, IdGenerator, first_id_at
 from soporte.relay.node_lease import NodeLease
 from soporte.relay.recent import RecentConversations
 from soporte.relay.spool import Spool
+from soporte.relay.storer_process import StorerProcess, can_run_apart
 from soporte.relay.writer import MessageWriter
 
 RECENT_ACKS = 50_000  # retries come within seconds; this covers minutes at full load
@@ -37,6 +38,13 @@ class Chat:
         self._acks = collections.OrderedDict()
         self._held = {}  # (sender, cid) -> the Outgoing whose journaling outlived its ack
         self.recall_spooled_acks()
+
+    def start_writer(self, app):
+        """Start the writer of a serving process: with STORER_PROCESS, storing in an OS process of its own."""
+        uri = app.config["SQLALCHEMY_DATABASE_URI"]
+        apart = app.config["STORER_PROCESS"] and can_run_apart(uri)
+        self.writer.start(StorerProcess(uri, self.writer.spool.directory, app.config["WRITER_BATCH_SIZE"],
+                                        heard=self.writer.heard) if apart else None)
 
     def recall_spooled_acks(self):
         """Remember the acks of the spool's rows that had a cid (what an earlier run acknowledged but did not store).

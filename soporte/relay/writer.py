@@ -6,6 +6,8 @@ Two background tasks, so that a slow database never holds up delivery:
   the senders, whose messages are delivered and acknowledged only now (soporte/relay/delivery.py);
 - the storer seals the spool's segments and inserts them into the database,
   many rows per statement, retrying with backoff while the database is away.
+  A serving process runs it as an OS process of its own (soporte/relay/storer_process.py)
+  and keeps here only the sealing, every WRITER_INTERVAL, and what it hears back.
 """
 import collections
 import functools
@@ -147,6 +149,7 @@ class MessageWriter:
         self._journaling = False
         self._lock = threading.Lock()  # the spool's open segment: journaler vs storer
         self._wake_journaler = self._wake_storer = None
+        self._storer_process = None
         self._started = False
         self._stopped = False
 
@@ -216,19 +219,29 @@ class MessageWriter:
         self.accepting = False
         stored = self.flush(timeout)
         self._stopped = True
+        if self._storer_process:
+            self._storer_process.stop()
         with self._lock:
             self.spool.close()
         return stored
 
-    def start(self):
-        """Start the journaler and the storer (which first replays what the spool holds)."""
+    def start(self, storer_process=None):
+        """Start the journaler and the storer (which first replays what the spool holds).
+
+        storer_process: a StorerProcess to store in; this process then only seals.
+        """
         if not self._started:
             self._started = True
             self.replaying = True
             self._wake_journaler = socketio.server.eio.create_event()
             self._wake_storer = socketio.server.eio.create_event()
             socketio.start_background_task(self._journal_forever)
-            socketio.start_background_task(self._store_forever)
+            if storer_process is None:
+                socketio.start_background_task(self._store_forever)
+            else:
+                self._storer_process = storer_process
+                socketio.start_background_task(self._seal_forever)
+                socketio.start_background_task(self._hear_storer)
 
     def _journal_forever(self):
         """Append each group to the spool with one fsync, then release its senders."""
@@ -275,6 +288,38 @@ class MessageWriter:
                 else:
                     delay = min(MAX_RETRY_DELAY, delay * 2 or 0.25)
                     socketio.sleep(delay)
+
+    def _seal_forever(self):
+        """Seal the open segment every interval once rows came, and wake the storer process."""
+        while not self._stopped:
+            self._wake_storer.wait(IDLE_POLL)
+            self._wake_storer.clear()
+            socketio.sleep(self.interval)  # as _store_forever: a segment per interval, not per group
+            with self._lock:
+                sealed = bool(self.spool.records)
+                self.spool.seal()
+            if sealed:
+                self._storer_process.wake()
+
+    def _hear_storer(self):
+        """Run the storer process (again whenever it ends), hearing what it says in the app's context."""
+        with self.app.app_context():
+            self._storer_process.run()
+
+    def heard(self, message):
+        """What the storer process says: rows it stored (and conversations they reopened), a failure, the replay's end."""
+        if "stored" in message:
+            for message_id in message["stored"]:
+                self.unstored.pop(message_id, None)
+            self.stored += len(message["stored"])
+            reopened = [tuple(pair) for pair in message["reopened"]]
+            if reopened and self.after_store:
+                self.after_store(reopened)
+        elif "failed" in message:
+            self.failures += 1
+        elif message.get("replayed") and self.replaying:
+            self.replaying = False
+            self._replayed()
 
     def _replayed(self):
         """Run the after_replay hook; its failure must not stop the storer."""
