@@ -1,4 +1,5 @@
 """Storage never blocks delivery: a database that fails on insert, for real (the table is gone)."""
+import contextlib
 import logging
 import time
 
@@ -29,6 +30,24 @@ def wait_for_failure_log(caplog, timeout=10.0):
                 return record
         socketio.sleep(0.02)
     raise AssertionError("the writer logged no failure")
+
+
+@contextlib.contextmanager
+def message_inserts(app):
+    """The INSERTs into mensajes while the block runs, as the number of rows each carried."""
+    inserts = []
+
+    def count_inserts(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT") and "mensajes" in statement:
+            inserts.append(len(parameters) if executemany else 1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count_inserts)
+    try:
+        yield inserts
+    finally:
+        event.remove(engine, "before_cursor_execute", count_inserts)
 
 
 def test_delivery_goes_on_when_inserts_fail_and_the_writer_stores_later(app, connect, caplog):
@@ -66,20 +85,9 @@ def test_a_backlog_is_stored_in_a_few_statements(app, connect, caplog):
     acks = [assert_accepted(send(ana, {"para": "admin", "mensaje": f"m{i}"})) for i in range(60)]
     wait_for_failure_log(caplog)
 
-    inserts = []
-
-    def count_inserts(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT") and "mensajes" in statement:
-            inserts.append(len(parameters) if executemany else 1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count_inserts)
-    try:
+    with message_inserts(app) as inserts:
         create_messages_table(app)
         rows = stored_messages(app, timeout=20.0)
-    finally:
-        event.remove(engine, "before_cursor_execute", count_inserts)
     assert [r["id"] for r in rows] == [a["id"] for a in acks]
     assert 1 <= len(inserts) <= 6, f"{len(inserts)} INSERT statements for 60 messages"
 
@@ -88,21 +96,10 @@ def test_messages_sent_one_by_one_are_stored_together(app, connect):
     """Rows journaled within one WRITER_INTERVAL share one transaction, not one each (the storer's cost per message)."""
     app.extensions["soporte"].writer.interval = 1.0  # room for every message below
     ana = connect("ana")
-    inserts = []
-
-    def count_inserts(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT") and "mensajes" in statement:
-            inserts.append(len(parameters) if executemany else 1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count_inserts)
-    try:
+    with message_inserts(app) as inserts:
         # each send waits for its ack, so each is a group of its own in the journal
         acks = [assert_accepted(send(ana, {"para": "admin", "mensaje": f"m{i}"})) for i in range(20)]
         rows = stored_messages(app, timeout=20.0)
-    finally:
-        event.remove(engine, "before_cursor_execute", count_inserts)
     assert [r["id"] for r in rows] == [a["id"] for a in acks]
     assert len(inserts) <= 3, f"{len(inserts)} INSERT statements for 20 messages: {inserts}"
 
