@@ -87,6 +87,15 @@ def reset_database(users, agents):
     return engine
 
 
+def process_figures(pid):
+    """(rss bytes, cpu seconds) of one process; (0, 0) once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0, 0.0
+    return int(stat[21]) * os.sysconf("SC_PAGE_SIZE"), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Process:
     """A server under test: its url, the process to sample, the table it stores messages in."""
 
@@ -107,11 +116,10 @@ class Process:
         raise RuntimeError(f"{self.url} did not answer: see {self.log.name}")
 
     def sample(self):
-        """(rss bytes, cpu seconds) of the worker process."""
-        stat = Path(f"/proc/{self.worker}/stat").read_text().rsplit(")", 1)[1].split()
-        rss = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
-        cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-        return rss, cpu
+        """(rss bytes, cpu seconds) of the worker process, its CPU with its children's (soporte's storer process)."""
+        rss, cpu = process_figures(self.worker)
+        children = Path(f"/proc/{self.worker}/task/{self.worker}/children").read_text().split()
+        return rss, cpu + sum(process_figures(int(child))[1] for child in children)
 
     def backlog(self):
         """Messages accepted, not yet stored (None: the server does not say)."""
