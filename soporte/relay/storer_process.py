@@ -65,8 +65,12 @@ class StorerProcess:
         except (AttributeError, OSError, ValueError):  # not started yet, or ending: it polls anyway
             pass
 
-    def stop(self, timeout=5.0):
-        """End the program: its stdin closes, it finishes the segment at hand and exits."""
+    def stop(self, timeout=1.0):
+        """End the program: its stdin closes, it finishes the segment at hand and exits.
+
+        Past `timeout` (a database that does not answer) it is killed: the segment stays in
+        the spool for the next storer, and the worker must exit within gunicorn's graceful_timeout.
+        """
         self.stopped = True
         if self.proc is None:
             return
