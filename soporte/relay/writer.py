@@ -178,10 +178,13 @@ class MessageWriter:
                 break
             self.unstored[row["id"]] = row
 
-    def _forget(self, rows):
-        """Drop rows from the unstored ones (they are in the database now)."""
-        for row in rows:
-            self.unstored.pop(row["id"], None)
+    def _stored(self, ids, reopened):
+        """Rows are in the database now: drop them from the unstored ones, count them, announce what they reopened."""
+        for message_id in ids:
+            self.unstored.pop(message_id, None)
+        self.stored += len(ids)
+        if reopened and self.after_store:  # every agent's list moves the conversation back to open
+            self.after_store(reopened)
 
     @property
     def backlog(self):
@@ -309,12 +312,7 @@ class MessageWriter:
     def heard(self, message):
         """What the storer process says: rows it stored (and conversations they reopened), a failure, the replay's end."""
         if "stored" in message:
-            for message_id in message["stored"]:
-                self.unstored.pop(message_id, None)
-            self.stored += len(message["stored"])
-            reopened = [tuple(pair) for pair in message["reopened"]]
-            if reopened and self.after_store:
-                self.after_store(reopened)
+            self._stored(message["stored"], [tuple(pair) for pair in message["reopened"]])
         elif "failed" in message:
             self.failures += 1
         elif message.get("replayed") and self.replaying:
@@ -356,8 +354,5 @@ class MessageWriter:
             self.failures += 1
             log.exception("writer: could not store %d messages (backlog %d)", len(rows), self.backlog)
             return False
-        self.stored += len(rows)
-        self._forget(rows)
-        if reopened and self.after_store:  # every agent's list moves the conversation back to open
-            self.after_store(reopened)
+        self._stored([row["id"] for row in rows], reopened)
         return True
