@@ -148,7 +148,7 @@ class BatchedWriter:
         self.left -= 1
         if self.left <= 0 or frame[0] & CONTROL:
             frames, self.frames = self.frames, []
-            self.send_frame(frames[0] if len(frames) == 1 else b"".join(frames))
+            self.send_frame(b"".join(frames))
 
 
 def guard(ws, connected, settings, eio_socket):
