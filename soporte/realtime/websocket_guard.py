@@ -24,15 +24,10 @@ import eventlet
 from eventlet.websocket import FailedConnectionError
 
 from soporte.realtime.throttle import TokenBucket
+from soporte.realtime.websocket_limits import (BINARY, MAX_FRAGMENTS, NO_BINARY, READ_AHEAD, TOO_MANY_FRAGMENTS,
+                                               TOO_MUCH, guard_every_websocket)
 
-BINARY = 2  # the websocket opcode of a binary frame
 CONTROL = 0x08  # the opcode bit of control frames (close, ping, pong): never held back
-READ_AHEAD = 16384  # bytes asked of the kernel per recv: several small frames at once
-# browsers and socket.io clients send each message in one frame; a few fragments are let
-# through for clients that split, but not an endless stream of empty ones
-MAX_FRAGMENTS = 16
-TOO_MUCH = "Demasiados datos; espera un momento"
-NO_BINARY = "Este servidor no acepta datos binarios"
 
 
 def apply_mask(data, mask, length=None, offset=0):
@@ -105,7 +100,7 @@ class FrameGuard:
         """Read one frame with eventlet's reader, within this socket's limits; then let others run."""
         pending = 0 if message is None else sum(len(piece) for piece in message.data)
         if message is not None and len(message.data) >= MAX_FRAGMENTS:
-            raise FailedConnectionError(1009, "Demasiados fragmentos en un mensaje")
+            raise FailedConnectionError(1009, TOO_MANY_FRAGMENTS)
         # eventlet checks each frame's length against this: what the message has left
         self.ws.max_frame_length = max(0, self.limit() - pending)
         frame = self.read_frame(message)
@@ -167,17 +162,10 @@ def install(server, settings):
 
     settings: the app's config (WEBSOCKET_* values).
     """
-    eio = server.eio
-    make_websocket = eio._async["websocket"]  # engineio's eventlet WebSocketWSGI
 
-    def guarded_websocket(handler, eio_server):
+    def guarded_app(make_websocket, handler, eio_server, connected):
         """engineio's websocket app, with its handler guarding the websocket before the first read."""
         eio_socket = handler.__self__  # the handler is the Engine.IO socket's _websocket_handler
-        eio_sid = eio_socket.sid
-
-        def connected():
-            """Whether this Engine.IO connection has a Socket.IO connection on "/"."""
-            return server.manager.sid_from_eio_sid(eio_sid, "/") is not None
 
         def handle(ws):
             """Engine.IO's handler, on a guarded websocket."""
@@ -188,5 +176,4 @@ def install(server, settings):
         app.support_legacy_versions = False  # hixie-75/76: its reader buffers a frame without any limit
         return app
 
-    # a copy: the driver's table is shared by every server in the process (each test's app)
-    eio._async = {**eio._async, "websocket": guarded_websocket}
+    guard_every_websocket(server, guarded_app)
