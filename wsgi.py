@@ -1,7 +1,14 @@
-"""Production entry point: `gunicorn -k eventlet -w 1 wsgi:app`."""
-import eventlet
+"""Production entry point: `gunicorn -k eventlet -w 1 wsgi:app` (or -k gevent with SOPORTE_ASYNC_MODE=gevent)."""
+import os  # the interpreter loaded it before this file: importing it patches nothing too late
 
-eventlet.monkey_patch()  # before every other import, or sockets stay blocking
+if os.environ.get("SOPORTE_ASYNC_MODE", "eventlet") == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()  # before every other import, or sockets stay blocking
+else:
+    import eventlet
+
+    eventlet.monkey_patch()  # before every other import, or sockets stay blocking
 
 import gc  # noqa: E402
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up .venv with the test extra and run the suite on SQLite, then on MariaDB.
+# Set up .venv with the test extra and run the suite on SQLite, then on MariaDB, then the tests
+# of a real server process again with its worker on gevent (the second async mode).
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -x -k api`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +25,12 @@ then
 fi
 echo "== suite on MariaDB"
 SOPORTE_TEST_DATABASE_URL="$mariadb_url" .venv/bin/python -m pytest "$@"
+
+# the real server's tests again under gevent: end to end, faults, the websocket guards, the
+# hostile clients and the storer process; on MariaDB, which the fault tests need
+echo "== live server tests under gevent (on MariaDB)"
+status=0
+SOPORTE_TEST_DATABASE_URL="$mariadb_url" SOPORTE_TEST_ASYNC_MODE=gevent SOPORTE_TEST_ALL=1 \
+  .venv/bin/python -m pytest "$@" tests/test_e2e.py tests/test_faults.py tests/test_transport_live.py \
+  tests/test_security_live.py tests/test_storer_process.py || status=$?
+[ "$status" -eq 0 ] || [ "$status" -eq 5 ]  # 5: the arguments (-k ...) selected none of them

@@ -106,10 +106,15 @@ def init_socketio(app):
         engineio_logger=False,
     )
     refuse_binary_packets(socketio.server)
-    if socketio.server.eio.async_mode == "eventlet":  # threading's websockets are not eventlet's
+    mode = socketio.server.eio.async_mode
+    if mode == "eventlet":  # threading's websockets (the dev server's) are neither mode's
         from soporte.realtime import websocket_guard  # imports eventlet, which only this mode needs
 
         websocket_guard.install(socketio.server, app.config)
+    elif mode == "gevent":
+        from soporte.realtime import gevent_websocket_guard  # imports gevent, which only this mode needs
+
+        gevent_websocket_guard.install(socketio.server, app.config)
 
 
 def serving():
@@ -125,6 +130,11 @@ def serving():
 
 
 def detect_async_mode():
-    """eventlet under wsgi.py (which monkey-patches first); threading for `flask run`."""
+    """eventlet or gevent, whichever wsgi.py monkey-patched with first; threading for `flask run`."""
     patcher = sys.modules.get("eventlet.patcher")  # imported only if someone patched
-    return "eventlet" if patcher and patcher.is_monkey_patched("socket") else "threading"
+    if patcher and patcher.is_monkey_patched("socket"):
+        return "eventlet"
+    gevent_monkey = sys.modules.get("gevent.monkey")
+    if gevent_monkey and gevent_monkey.is_module_patched("socket"):
+        return "gevent"
+    return "threading"

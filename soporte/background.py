@@ -7,16 +7,21 @@ log = logging.getLogger(__name__)
 
 
 def in_os_thread(function):
-    """function, made to run in a real OS thread when the event loop is green (eventlet's pool of them).
+    """function, made to run in a real OS thread when the event loop is green (the hub's pool of them).
 
     For a call that blocks in the kernel (fsync takes milliseconds): on the loop's own
-    thread it would hold every greenthread meanwhile. Outside eventlet, function itself.
+    thread it would hold every greenthread meanwhile. Under threading, function itself.
     """
-    if socketio.server.eio.async_mode != "eventlet":
-        return function
-    from eventlet import tpool  # only this mode needs eventlet
+    mode = socketio.server.eio.async_mode
+    if mode == "eventlet":
+        from eventlet import tpool  # only this mode needs eventlet
 
-    return lambda *args: tpool.execute(function, *args)
+        return lambda *args: tpool.execute(function, *args)
+    if mode == "gevent":
+        import gevent  # only this mode needs gevent
+
+        return lambda *args: gevent.get_hub().threadpool.apply(function, args)
+    return function
 
 
 class GreenOutcome:

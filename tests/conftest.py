@@ -38,6 +38,9 @@ OWN_PAGE = {"Sec-Fetch-Site": "same-origin"}
 
 
 BROWSER_TESTS = ROOT / "tests" / "browser"
+# the async mode of the real server processes (LiveServer): eventlet, or gevent for the
+# second pass of the live tests that scripts/test.sh makes
+ASYNC_MODE = os.environ.get("SOPORTE_TEST_ASYNC_MODE", "eventlet")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -198,7 +201,7 @@ def free_port():
 
 
 class LiveServer:
-    """soporte in a real process: gunicorn, eventlet worker, real websockets."""
+    """soporte in a real process: gunicorn, a worker of ASYNC_MODE's class, real websockets."""
 
     def __init__(self, tmp_path, db_url, extra_env=None):
         self.extra_env = extra_env or {}  # the SOPORTE_* settings it was given, to start its like
@@ -211,6 +214,7 @@ class LiveServer:
             "SOPORTE_JWT_SECRET": TEST_SECRETS["JWT_SECRET"],
             "SOPORTE_SQLALCHEMY_DATABASE_URI": db_url,
             "SOPORTE_SPOOL_DIR": str(tmp_path / f"spool-{self.port}"),
+            "SOPORTE_ASYNC_MODE": ASYNC_MODE,
             **{f"SOPORTE_{key}": str(value) for key, value in TEST_LIMITS.items()},
             **(extra_env or {}),
         }
@@ -233,7 +237,7 @@ class LiveServer:
 
     def command(self):
         """The server's command line (a subclass may start another server)."""
-        return [sys.executable, "-m", "gunicorn", "-k", "eventlet", "-w", "1",
+        return [sys.executable, "-m", "gunicorn", "-k", ASYNC_MODE, "-w", "1",
                 "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", "wsgi:app"]
 
     def wait_ready(self, timeout=20):

@@ -1,6 +1,7 @@
 """The background-loop helper: rounds, waits, app context and errors that do not stop it."""
 import logging
 
+import pytest
 from flask import current_app
 
 from soporte.background import in_os_thread, run_every
@@ -31,39 +32,44 @@ def test_wait_first_and_app_context(app):
     assert events == [5, app.name, 5]
 
 
-IN_OS_THREAD_UNDER_EVENTLET = """
-import eventlet
-eventlet.monkey_patch()
-import os
+PATCH = {"eventlet": "import eventlet\neventlet.monkey_patch()",
+         "gevent": "from gevent import monkey\nmonkey.patch_all()"}
+IN_OS_THREAD = """
+import time
 from soporte import create_app
 from soporte.background import in_os_thread
+from soporte.extensions import socketio
 create_app({"TESTING": True, "SECRET_KEY": "k" * 40, "JWT_SECRET": "j" * 40,
-            "SQLALCHEMY_DATABASE_URI": "sqlite://", "ASYNC_MODE": "eventlet"})
-blocking_sleep = eventlet.patcher.original("time").sleep  # blocks its thread, like fsync in the kernel
+            "SQLALCHEMY_DATABASE_URI": "sqlite://", "ASYNC_MODE": %(mode)r})
+def blocking_sleep(seconds):  # blocks its thread, like fsync in the kernel
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 ticks = []
 def tick():
     while True:
         ticks.append(1)
-        eventlet.sleep(0.01)
-eventlet.spawn(tick)
-eventlet.sleep(0)
+        socketio.sleep(0.01)
+socketio.start_background_task(tick)
+socketio.sleep(0)
 in_os_thread(blocking_sleep)(0.5)
 print(len(ticks))
 """
 
 
-def test_a_blocking_call_in_an_os_thread_lets_the_event_loop_run(tmp_path):
-    """Under eventlet, in_os_thread (the journal's fsync) blocks only its caller: other greenthreads tick meanwhile."""
+@pytest.mark.parametrize("mode", ["eventlet", "gevent"])
+def test_a_blocking_call_in_an_os_thread_lets_the_event_loop_run(tmp_path, mode):
+    """Under eventlet or gevent, in_os_thread (the journal's fsync) blocks only its caller: other greenthreads tick meanwhile."""
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", IN_OS_THREAD_UNDER_EVENTLET], cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-c", PATCH[mode] + IN_OS_THREAD % {"mode": mode}], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) >= 20  # about 50 ticks of 10 ms in 0.5 s; on the loop's thread: 1
 
 
-def test_outside_eventlet_in_os_thread_is_the_function_itself(app):
+def test_under_threading_in_os_thread_is_the_function_itself(app):
     assert in_os_thread(len) is len
 
 

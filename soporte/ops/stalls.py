@@ -1,6 +1,6 @@
 """Event-loop stalls: a real OS thread that logs the stack of whatever holds the loop longer than STALL_LOG_MS.
 
-Under eventlet every greenthread runs in one OS thread, so one piece of code that
+Under eventlet or gevent every greenthread runs in one OS thread, so one piece of code that
 computes (or blocks) for milliseconds delays every socket. A heartbeat greenthread
 notes the time every few milliseconds; a watcher thread outside the loop (an
 unpatched one, so it runs while the loop is held) sees the heartbeat go stale and
@@ -21,20 +21,19 @@ log = logging.getLogger(__name__)
 class StallWatch:
     """The heartbeat and the watcher of one event loop, and what they have seen."""
 
-    def __init__(self, threshold_ms, real_threading, real_sleep):
+    def __init__(self, threshold_ms, loop_thread, start_os_thread, real_sleep):
         self.threshold = threshold_ms / 1000
         self.tick = self.threshold / 2  # a heartbeat late by the threshold is a stall, not jitter
         self.stalls = 0  # how many stalls were logged
         self.longest_ms = 0.0
         self._beat = time.monotonic()
-        # the OS thread that runs every greenthread (patched threading would name the greenthread)
-        self._loop_thread = real_threading.get_ident()
-        self._real_threading, self._real_sleep = real_threading, real_sleep
+        self._loop_thread = loop_thread  # the OS thread id that runs every greenthread
+        self._start_os_thread, self._real_sleep = start_os_thread, real_sleep
 
     def start(self):
         """Start the heartbeat on the loop and the watcher outside it."""
         socketio.start_background_task(self._heartbeat)
-        self._real_threading.Thread(target=self._watch, name="stall-watch", daemon=True).start()
+        self._start_os_thread(self._watch)
 
     def _heartbeat(self):
         """On the loop: note the time, then yield for a tick."""
@@ -61,14 +60,32 @@ class StallWatch:
                 caught = None
 
 
-def init_app(app, serving):
-    """With STALL_LOG_MS set, watch this serving process's eventlet loop; None otherwise."""
-    threshold = float(app.config["STALL_LOG_MS"] or 0)
-    if not (serving and threshold > 0 and socketio.server.eio.async_mode == "eventlet"):
-        return None
-    from eventlet import patcher  # eventlet mode only
+def for_async_mode(threshold_ms, mode):
+    """A StallWatch of this process's loop under `mode` (eventlet or gevent), with the OS's own threads and sleep.
 
-    watch = StallWatch(threshold, patcher.original("threading"), patcher.original("time").sleep)
+    The patched ones would be green: a watcher on the loop cannot see the loop held.
+    """
+    if mode == "eventlet":
+        from eventlet import patcher
+
+        real_threading = patcher.original("threading")
+        return StallWatch(threshold_ms, real_threading.get_ident(),
+                          lambda watch: real_threading.Thread(target=watch, name="stall-watch", daemon=True).start(),
+                          patcher.original("time").sleep)
+    from gevent import monkey
+
+    start_new_thread, get_ident = monkey.get_original("_thread", ["start_new_thread", "get_ident"])
+    return StallWatch(threshold_ms, get_ident(), lambda watch: start_new_thread(watch, ()),
+                      monkey.get_original("time", "sleep"))
+
+
+def init_app(app, serving):
+    """With STALL_LOG_MS set, watch this serving process's green loop; None otherwise."""
+    threshold = float(app.config["STALL_LOG_MS"] or 0)
+    mode = socketio.server.eio.async_mode
+    if not (serving and threshold > 0 and mode in ("eventlet", "gevent")):
+        return None
+    watch = for_async_mode(threshold, mode)
     app.extensions["soporte.stalls"] = watch
     watch.start()
     return watch
