@@ -13,7 +13,9 @@ with warnings.catch_warnings():  # importing eventlet warns that it is deprecate
     warnings.simplefilter("ignore")
     from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
 
-    from soporte.realtime.websocket_guard import BatchedWriter, FrameGuard, MeteredSocket, apply_mask
+    from soporte.realtime.websocket_guard import FrameGuard, MeteredSocket, apply_mask
+
+from soporte.realtime.batched_writer import BatchedWriter
 
 eventlet_mask = RFC6455WebSocket._apply_mask  # eventlet's own, byte by byte
 
@@ -165,7 +167,7 @@ def test_the_buffered_reader_serves_several_frames_from_one_recv():
 
 
 class Recorder:
-    """What the batched writer hands to eventlet's sendall, and an Engine.IO socket's queue."""
+    """What the batched writer hands to the websocket's sendall, and an Engine.IO socket's queue."""
 
     def __init__(self, batches):
         self.written = []
@@ -181,7 +183,7 @@ class Recorder:
 
 def test_the_writer_sends_a_polled_batch_in_one_write_and_control_frames_at_once():
     engineio_socket = Recorder([["a", "b", "c"], ["d"]])
-    writer = BatchedWriter(engineio_socket, engineio_socket)
+    writer = BatchedWriter(engineio_socket._send, engineio_socket)
     writer.send(b"\x81\x05probe")  # before the writer polls (the upgrade's answer): at once
     assert engineio_socket.written == [b"\x81\x05probe"]
     for packet in writer.poll_batch():
@@ -196,7 +198,7 @@ def test_polls_before_the_upgrade_hold_nothing_back():
     """While the connection is still long-polling, its polls are the polling transport's: websocket sends go at once."""
     engineio_socket = Recorder([["a", "b", "c"]])
     engineio_socket.upgraded = False
-    writer = BatchedWriter(engineio_socket, engineio_socket)
+    writer = BatchedWriter(engineio_socket._send, engineio_socket)
     writer.poll_batch()
     writer.send(b"\x81\x05probe")
     assert engineio_socket.written == [b"\x81\x05probe"]

@@ -11,14 +11,18 @@ of this server gets, from install(), what websocket_guard.py gives eventlet's:
   max_http_buffer_size, and at most MAX_FRAGMENTS frames to a message (1009);
 - a cap on its inbound bytes per second (a token bucket), past which that socket is
   closed with 1008; no binary frames (1003);
-- sendall for every frame.
+- sendall for every write, one at a time (its reader answers pings and closes while
+  Engine.IO's writer sends), and one write for the packets Engine.IO's writer takes from
+  the socket's queue at once (batched_writer.py).
 """
 import gevent
+import gevent.lock
 from engineio.async_drivers import gevent as engineio_gevent
-from simple_websocket import Server
-from wsproto.events import BytesMessage, CloseConnection, TextMessage
+from simple_websocket import ConnectionClosed, Server
+from wsproto.events import BytesMessage, CloseConnection, Message, TextMessage
 from wsproto.utilities import RemoteProtocolError
 
+from soporte.realtime.batched_writer import BatchedWriter
 from soporte.realtime.throttle import TokenBucket
 from soporte.realtime.websocket_limits import (MAX_FRAGMENTS, NO_BINARY, READ_AHEAD, TOO_MANY_FRAGMENTS, TOO_MUCH,
                                                guard_every_websocket)
@@ -35,6 +39,7 @@ class GuardedSocket:
         self._sock = sock
         self._bucket = bucket
         self._refuse = refuse  # (code, reason): close the websocket and end its reader
+        self._sending = gevent.lock.Semaphore()
 
     def recv(self, size):
         """Up to max(size, READ_AHEAD) bytes, charged to the bucket; then let the other greenlets run."""
@@ -45,8 +50,9 @@ class GuardedSocket:
         return data
 
     def send(self, data):
-        """All of data: simple-websocket calls send() and ignores what it did not write."""
-        self._sock.sendall(data)
+        """All of data, after any other greenlet's: simple-websocket calls send() and ignores what it did not write."""
+        with self._sending:
+            self._sock.sendall(data)
 
     def __getattr__(self, name):
         """Everything else (close, fileno...) is the socket's own."""
@@ -56,12 +62,13 @@ class GuardedSocket:
 class GuardedServer(Server):
     """simple-websocket's server side, within one socket's limits."""
 
-    def __init__(self, environ, *, connected, settings, limit_after_connect, **kwargs):
+    def __init__(self, environ, *, connected, settings, limit_after_connect, eio_socket, **kwargs):
         self._socketio_connected = connected  # () -> whether its Socket.IO connect has succeeded
         self._limit_before_connect = settings["WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT"]
         self._limit_after_connect = limit_after_connect
         self._bucket = TokenBucket(settings["WEBSOCKET_BYTES_PER_SECOND"], settings["WEBSOCKET_BYTES_BURST"])
         self._fragments = 0  # frames of the message being received so far
+        self._eio_socket = eio_socket
         super().__init__(environ, **kwargs)
 
     @property
@@ -77,6 +84,7 @@ class GuardedServer(Server):
         """simple-websocket's handshake; then, before its reader starts, the guarded socket and events."""
         super().handshake()
         self.sock = GuardedSocket(self.sock, self._bucket, self.refuse)
+        self._batch = BatchedWriter(self.sock.send, self._eio_socket)
         events = self.ws.events
         self.ws.events = lambda: self._checked(events())
 
@@ -90,6 +98,12 @@ class GuardedServer(Server):
                 if self._fragments >= MAX_FRAGMENTS:
                     self.refuse(1009, TOO_MANY_FRAGMENTS)
             yield event
+
+    def send(self, data):
+        """simple-websocket's send, the frame written with the rest of Engine.IO's batch."""
+        if not self.connected:
+            raise ConnectionClosed(self.close_reason, self.close_message)
+        self._batch.send(self.ws.send(Message(data=data) if isinstance(data, bytes) else TextMessage(data=str(data))))
 
     def refuse(self, code, reason):
         """Send a close frame with `code` and `reason`, and end the reader."""
@@ -134,6 +148,7 @@ def install(server, settings):
     def guarded_app(make_websocket, handler, eio_server, connected):
         """A guarded websocket app instead of the driver's."""
         return GuardedWebSocketWSGI(handler, eio_server, connected=connected, settings=settings,
-                                    limit_after_connect=limit_after_connect)
+                                    limit_after_connect=limit_after_connect,
+                                    eio_socket=handler.__self__)  # the handler is the Engine.IO socket's
 
     guard_every_websocket(server, guarded_app)

@@ -23,11 +23,11 @@ websocket of this server gets, from install():
 import eventlet
 from eventlet.websocket import FailedConnectionError
 
+from soporte.realtime.batched_writer import BatchedWriter
 from soporte.realtime.throttle import TokenBucket
 from soporte.realtime.websocket_limits import (BINARY, MAX_FRAGMENTS, NO_BINARY, READ_AHEAD, TOO_MANY_FRAGMENTS,
                                                TOO_MUCH, guard_every_websocket)
 
-CONTROL = 0x08  # the opcode bit of control frames (close, ping, pong): never held back
 
 
 def apply_mask(data, mask, length=None, offset=0):
@@ -110,51 +110,13 @@ class FrameGuard:
         return frame
 
 
-class BatchedWriter:
-    """The frames of each batch that Engine.IO's writer takes from its queue, written with one sendall.
-
-    The writer loops `packets = socket.poll()` then `ws.send(packet.encode())` for each:
-    poll tells how many sends belong to the batch, and the last one writes them all.
-    It never yields between those sends, so nothing else can send in the middle of a
-    batch; control frames (close, pong) go at once, after what is held.
-    """
-
-    def __init__(self, ws, eio_socket):
-        self.send_frame = ws._send  # eventlet's: one sendall under the websocket's send lock
-        self.eio_socket = eio_socket
-        self.poll = eio_socket.poll
-        self.frames = []
-        self.left = 0  # sends still to come in the writer's current batch
-
-    def poll_batch(self):
-        """Engine.IO's poll, noting the batch's size when the websocket's writer is the one polling.
-
-        Until the upgrade from long-polling is done, the polls are the polling transport's,
-        and the websocket's sends (the probe's answer) must go at once.
-        """
-        packets = self.poll()
-        if self.eio_socket.upgraded:
-            self.left = len(packets)
-        return packets
-
-    def send(self, frame):
-        """Hold a frame of the batch, or write the batch with it when it is the last."""
-        self.frames.append(frame)
-        self.left -= 1
-        if self.left <= 0 or frame[0] & CONTROL:
-            frames, self.frames = self.frames, []
-            self.send_frame(b"".join(frames))
-
-
 def guard(ws, connected, settings, eio_socket):
     """Give one eventlet websocket this module's reader and writer: fast unmask, limits, bytes/s cap, yields, batches."""
     ws._apply_mask = apply_mask  # eventlet calls self._apply_mask(data, mask, length=, offset=)
     ws.socket = MeteredSocket(ws.socket, TokenBucket(settings["WEBSOCKET_BYTES_PER_SECOND"],
                                                      settings["WEBSOCKET_BYTES_BURST"]))
     ws._recv_frame = FrameGuard(ws, connected, settings["WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT"]).recv_frame
-    writer = BatchedWriter(ws, eio_socket)
-    eio_socket.poll = writer.poll_batch  # this connection's alone
-    ws._send = writer.send
+    ws._send = BatchedWriter(ws._send, eio_socket).send  # eventlet's: one sendall under the websocket's send lock
 
 
 def install(server, settings):
