@@ -2,6 +2,7 @@
 
 Real gunicorn processes; Redis is cut and restored with the fault proxy between them and it.
 """
+import json
 import time
 
 import pytest
@@ -138,3 +139,39 @@ def test_renewal_keeps_the_node_and_a_process_cut_off_gives_it_up(app, proxied_s
     assert control.get(f"{PREFIX}{node}") in (token, None)
     redis_proxy.restore()
     wait_for(lambda: readyz(server)[0] == 200, 15, "no node after Redis came back")
+
+
+def test_a_slow_redis_holds_no_handler(app, proxied_server, redis_proxy):
+    """Every Redis round trip 1 s late: a customer's messages are still acknowledged, and reach an
+    agent on the same process, at once (the publishes wait in the outbox, not in the handler);
+    then they reach the other processes' side of the channel too."""
+    server = proxied_server()
+    server.wait_ready()
+    ana, admin = live_socket(server, "ana"), live_socket(server, "admin")
+    listener = redis.Redis.from_url(redis_url(REDIS_DB)).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(server.env["SOPORTE_SOCKETIO_CHANNEL"])  # what the other processes would get
+    try:
+        drain(admin)
+        redis_proxy.stall(1.0)
+        started = time.monotonic()
+        acks = [ana.call("mensaje_privado", {"para": "admin", "mensaje": f"lento {i}"}, timeout=10)
+                for i in range(5)]
+        elapsed = time.monotonic() - started
+        assert all(ack["ok"] for ack in acks)
+        assert elapsed < 1.0, f"5 messages took {elapsed:.1f} s: a handler waited for Redis"
+        got = [e[1]["id"] for e in drain(admin) if e[0] == "mensaje_recibido"]
+        assert got == [ack["id"] for ack in acks]
+        published = []
+        deadline = time.monotonic() + 15
+        while len(published) < 10 and time.monotonic() < deadline:
+            message = listener.get_message(timeout=1)
+            if message:
+                data = json.loads(message["data"])
+                published += data if isinstance(data, list) else [data]
+        relayed = [m["data"][0]["id"] for m in published if m.get("event") == "mensaje_recibido"]
+        assert relayed == [ack["id"] for ack in acks]
+    finally:
+        redis_proxy.restore()
+        listener.close()
+        ana.disconnect()
+        admin.disconnect()

@@ -1,6 +1,9 @@
 """Several processes as one chat through the Redis message queue (real processes, real Redis)."""
 
+import json
+
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from conftest import drain, live_socket, redis_url
@@ -54,6 +57,30 @@ def test_messages_cross_processes_both_ways_once_per_socket(app, two_servers):
     finally:
         for client in (ana, admin_b1, admin_b2, agente2_a):
             client.disconnect()
+
+
+def test_a_message_is_one_publish_carrying_its_rooms_and_its_copy_to_the_senders_tabs(app, two_servers, redis_db):
+    """A customer's message is one PUBLISH: mensaje_recibido to the agents and the recipient's room,
+    and mensaje_enviado to the customer's other tabs, in one JSON list."""
+    a, _ = two_servers
+    listener = redis.Redis.from_url(redis_url(redis_db)).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(a.env["SOPORTE_SOCKETIO_CHANNEL"])
+    ana = live_socket(a, "ana")
+    try:
+        while listener.get_message(timeout=0.5):  # the connect's own publishes (presence)
+            pass
+        ids = [ana.call("mensaje_privado", {"para": "admin", "mensaje": f"uno {i}"})["id"] for i in range(5)]
+        publishes = []
+        while (message := listener.get_message(timeout=1)) is not None:
+            publishes.append(json.loads(message["data"]))
+        chat = [p for p in publishes if isinstance(p, list) and p[0].get("event") == "mensaje_recibido"]
+        assert [p[0]["data"][0]["id"] for p in chat] == ids
+        for publish in chat:
+            assert [(m["event"], m["room"]) for m in publish] == [
+                ("mensaje_recibido", ["admins", "user:admin"]), ("mensaje_enviado", "user:ana")]
+    finally:
+        listener.close()
+        ana.disconnect()
 
 
 def test_each_message_is_stored_once_by_the_receiving_process(app, two_servers):

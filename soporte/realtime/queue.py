@@ -1,9 +1,16 @@
-"""The Redis message queue: publisher and listener apart, and pages told to catch up after a gap."""
+"""The Redis message queue: publisher and listener apart, publishes batched off the handlers, and pages told to catch up after a gap."""
+import logging
 import time
 
 import socketio
 
-from soporte.realtime import emitter
+from soporte.realtime import emitter, fast_json
+
+log = logging.getLogger(__name__)
+# messages waiting for the publisher past which new ones are dropped (and logged): Redis that
+# accepts connections and never answers would otherwise grow the queue without end
+OUTBOX_LIMIT = 100_000
+BATCH_LIMIT = 500  # messages in one PUBLISH at most: a batch is one JSON text every process decodes
 
 
 class ResyncingRedisManager(socketio.RedisManager):
@@ -17,6 +24,11 @@ class ResyncingRedisManager(socketio.RedisManager):
     - After a gap in the subscription (Redis drops a subscriber past its pubsub
       output-buffer limit, python-socketio#1581), this process's sockets get
       `resincronizar` and fetch what they missed over REST, as after a reconnect.
+    - A handler never waits for Redis: the library published each emit in the caller,
+      one round trip each (two per chat message). Here emits go to an outbox, and one
+      background task publishes what has gathered, several as one JSON list in one
+      PUBLISH; the listener unpacks a list into its messages. (A process of an earlier
+      version ignores a list: it sees only the emits published alone.)
     """
 
     name = "redis"
@@ -24,6 +36,8 @@ class ResyncingRedisManager(socketio.RedisManager):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._publisher = None
+        self._outbox = None  # made with the first publish, in the server's async mode
+        self._dropped = 0  # messages refused by a full outbox since the last log of it
 
     def _new_client(self):
         """A client of its own, made by the library's connect (every URL scheme, sentinel too)."""
@@ -31,6 +45,34 @@ class ResyncingRedisManager(socketio.RedisManager):
         return self.redis, self.pubsub
 
     def _publish(self, data):
+        """Queue one message for the publisher task; past OUTBOX_LIMIT, drop it."""
+        if self._outbox is None:
+            self._outbox = self.server.eio.create_queue()
+            self.server.start_background_task(self._publish_forever)
+        if self._outbox.qsize() >= OUTBOX_LIMIT:
+            if not self._dropped:
+                log.error("the Redis outbox is full (%d messages): dropping what the other processes would get",
+                          OUTBOX_LIMIT)
+            self._dropped += 1
+            return
+        self._outbox.put(data)
+
+    def _publish_forever(self):
+        """Publish what the outbox holds, as it comes: each wait for Redis carries everything queued meanwhile."""
+        empty = self.server.eio.get_queue_empty_exception()
+        while True:
+            batch = [self._outbox.get()]
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    batch.append(self._outbox.get_nowait())
+                except empty:
+                    break
+            self._send(batch[0] if len(batch) == 1 else batch)
+            if self._dropped:
+                log.error("%d messages were dropped while the Redis outbox was full", self._dropped)
+                self._dropped = 0
+
+    def _send(self, data):
         """Publish on the publisher's client; on an error, a new one, once."""
         for attempt in (1, 2):
             try:
@@ -41,6 +83,17 @@ class ResyncingRedisManager(socketio.RedisManager):
                 self._publisher = None
                 self._get_logger().error("Cannot publish to redis (%s)%s", exc,
                                          "... retrying" if attempt == 1 else "; giving up")
+
+    def _listen(self):
+        """The library's messages, a published list unpacked into its messages (decoded: the library takes dicts)."""
+        for message in super()._listen():
+            try:
+                data = self.json.loads(message)
+            except ValueError:  # not ours: the library ignores what it cannot decode, too
+                continue
+            for one in data if isinstance(data, list) else [data]:
+                if isinstance(one, dict):
+                    yield one
 
     def _redis_listen_with_retries(self):
         """The library's listener loop (same retries) on a client of its own, announcing every gap."""
@@ -78,5 +131,5 @@ def client_manager(url, channel):
     if not url:
         return socketio.Manager()  # explicit, or a later app would inherit an earlier app's queue
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return ResyncingRedisManager(url, channel=channel)
+        return ResyncingRedisManager(url, channel=channel, json=fast_json)  # every process decodes every batch
     return None
