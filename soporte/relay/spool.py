@@ -20,6 +20,8 @@ import time
 import zlib
 from datetime import datetime
 
+import orjson
+
 log = logging.getLogger(__name__)
 
 SUFFIX = ".spool"
@@ -29,7 +31,9 @@ HEADER = 18  # "%08x %08x "
 def encode_row(row):
     """One journal record for a message row (fecha as ISO text)."""
     data = dict(row, fecha=row["fecha"].isoformat())
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    # UTF-8 and compact, as json.dumps(ensure_ascii=False, separators=(",", ":")) wrote it, several
+    # times faster: every message is encoded on the event loop (validation refused lone surrogates)
+    body = orjson.dumps(data)
     return b"%08x %08x " % (len(body), zlib.crc32(body)) + body + b"\n"
 
 
