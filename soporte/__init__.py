@@ -84,7 +84,7 @@ def create_app(test_config=None, instance_path=None):
 
 def init_socketio(app):
     """Bind Socket.IO with the async mode that matches how the process was started."""
-    from soporte.realtime import fast_json
+    from soporte.realtime import fast_json, pinger
     from soporte.realtime.binary_packets import refuse_binary_packets
     from soporte.realtime.queue import client_manager
 
@@ -106,6 +106,7 @@ def init_socketio(app):
         engineio_logger=False,
     )
     refuse_binary_packets(socketio.server)
+    pinger.install(socketio.server.eio)  # one task for every socket's PINGs, not one per socket
     mode = socketio.server.eio.async_mode
     if mode == "eventlet":  # threading's websockets (the dev server's) are neither mode's
         from soporte.realtime import websocket_guard  # imports eventlet, which only this mode needs

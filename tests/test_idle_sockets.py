@@ -1,0 +1,68 @@
+"""What an idle socket keeps: one task pings every socket."""
+import threading
+import time
+
+import engineio
+import pytest
+from engineio import packet
+from engineio.socket import Socket
+
+from soporte.realtime import pinger
+
+PING_INTERVAL = 0.3
+
+
+def pings(sock):
+    """The PING packets queued for a socket's writer (taken off its queue)."""
+    found = []
+    while not sock.queue.empty():
+        pkt = sock.queue.get()
+        if pkt.packet_type == packet.PING:
+            found.append(pkt)
+    return found
+
+
+@pytest.fixture
+def eio():
+    """A real engineio server (threading mode) whose sockets are pinged by soporte's Pinger."""
+    server = engineio.Server(async_mode="threading", ping_interval=PING_INTERVAL, ping_timeout=5)
+    pinger.install(server)
+    return server
+
+
+def test_one_task_pings_every_socket_after_the_interval(eio):
+    """Many sockets: one thread more, not one each; each PING comes ping_interval after it was scheduled."""
+    threads = threading.active_count()
+    sockets = [Socket(eio, f"s{i}") for i in range(20)]
+    start = time.monotonic()
+    for sock in sockets:
+        sock.schedule_ping()
+    assert threading.active_count() <= threads + 1
+    time.sleep(PING_INTERVAL / 2)
+    assert not any(pings(sock) for sock in sockets)  # not before the interval
+    time.sleep(PING_INTERVAL)
+    assert [len(pings(sock)) for sock in sockets] == [1] * 20
+    assert all(sock.last_ping and sock.last_ping >= time.time() - PING_INTERVAL for sock in sockets)
+    assert time.monotonic() - start >= PING_INTERVAL
+
+
+def test_the_next_ping_waits_for_the_pong(eio):
+    """Like engineio: no second PING until the client's PONG; then one more after the interval."""
+    sock = Socket(eio, "s")
+    sock.schedule_ping()
+    time.sleep(PING_INTERVAL * 2.5)
+    assert len(pings(sock)) == 1
+    sock.receive(packet.Packet(packet.PONG))
+    time.sleep(PING_INTERVAL * 1.5)
+    assert len(pings(sock)) == 1
+
+
+def test_a_closed_socket_gets_no_ping(eio):
+    """A socket closed while it waits is skipped, and the sockets after it are still pinged."""
+    gone, live = Socket(eio, "gone"), Socket(eio, "live")
+    gone.schedule_ping()
+    live.schedule_ping()
+    gone.closed = True
+    time.sleep(PING_INTERVAL * 1.5)
+    assert pings(gone) == [] and len(pings(live)) == 1
+
