@@ -110,8 +110,10 @@ def init_socketio(app):
     mode = socketio.server.eio.async_mode
     if mode == "eventlet":  # threading's websockets (the dev server's) are neither mode's
         from soporte.realtime import websocket_guard  # imports eventlet, which only this mode needs
+        from soporte.realtime.gunicorn_input import with_shared_input_class
 
         websocket_guard.install(socketio.server, app.config)
+        app.wsgi_app = with_shared_input_class(app.wsgi_app)  # Socket.IO's middleware: outside it
     elif mode == "gevent":
         from soporte.realtime import gevent_websocket_guard  # imports gevent, which only this mode needs
 

@@ -1,4 +1,4 @@
-"""What an idle socket keeps: one task pings every socket."""
+"""What an idle socket keeps: one task pings every socket, no class per request."""
 import threading
 import time
 
@@ -8,6 +8,7 @@ from engineio import packet
 from engineio.socket import Socket
 
 from soporte.realtime import pinger
+from soporte.realtime.gunicorn_input import GunicornInput, with_shared_input_class
 
 PING_INTERVAL = 0.3
 
@@ -65,4 +66,20 @@ def test_a_closed_socket_gets_no_ping(eio):
     gone.closed = True
     time.sleep(PING_INTERVAL * 1.5)
     assert pings(gone) == [] and len(pings(live)) == 1
+
+
+def test_engineio_middleware_keeps_the_shared_input():
+    """Under gunicorn, environ["eventlet.input"] is one class's instance, with the socket, not a class per request."""
+    seen = {}
+
+    def inner(environ, start_response):
+        seen.update(environ)
+        start_response("200 OK", [])
+        return [b""]
+
+    sock = object()
+    app = with_shared_input_class(engineio.WSGIApp(engineio.Server(async_mode="threading"), inner))
+    app({"PATH_INFO": "/", "REQUEST_METHOD": "GET", "gunicorn.socket": sock}, lambda *a: None)
+    assert type(seen["eventlet.input"]) is GunicornInput
+    assert seen["eventlet.input"].get_socket() is sock
 
