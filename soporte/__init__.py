@@ -5,7 +5,7 @@ import sys
 
 from flask import Flask
 
-from soporte import config
+from soporte import config, mysql_tls
 from soporte.extensions import csrf, db, migrate, socketio
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -34,6 +34,7 @@ def create_app(test_config=None, instance_path=None):
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    mysql_tls.install()  # one SSLContext for PyMySQL's preferred TLS, not one per new connection
     db.init_app(app)
     # the migrations travel with the package, so `flask --app soporte db upgrade` works anywhere
     # batch mode: SQLite alters a table by copying it

@@ -1,12 +1,15 @@
-"""What an idle socket keeps: one task pings every socket, no class per request."""
+"""What an idle socket keeps, and what a connect storm costs: one pinger task, no class per request, one TLS context."""
+import os
 import threading
 import time
 
 import engineio
 import pytest
+import sqlalchemy as sa
 from engineio import packet
 from engineio.socket import Socket
 
+from soporte import mysql_tls
 from soporte.realtime import pinger
 from soporte.realtime.gunicorn_input import GunicornInput, with_shared_input_class
 
@@ -83,3 +86,24 @@ def test_engineio_middleware_keeps_the_shared_input():
     assert type(seen["eventlet.input"]) is GunicornInput
     assert seen["eventlet.input"].get_socket() is sock
 
+
+MARIADB = os.environ.get("SOPORTE_TEST_DATABASE_URL", "")
+
+
+@pytest.mark.skipif(not MARIADB.startswith("mysql"), reason="PyMySQL's TLS: MariaDB only")
+def test_pymysql_connections_share_one_preferred_tls_context():
+    """Two new connections: the same SSLContext, TLS still preferred (not required), and they work."""
+    mysql_tls.install()
+    engine = sa.create_engine(MARIADB, poolclass=sa.pool.NullPool)
+    try:
+        first, second = engine.raw_connection(), engine.raw_connection()
+        a, b = first.driver_connection, second.driver_connection
+        assert a.ctx is b.ctx
+        assert a.ssl and not a._ssl_required  # PyMySQL's PREFERRED mode: TLS if the server offers it
+        cursor = b.cursor()
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+        first.close()
+        second.close()
+    finally:
+        engine.dispose()
