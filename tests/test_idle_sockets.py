@@ -2,6 +2,7 @@
 import os
 import threading
 import time
+import warnings
 
 import engineio
 import pytest
@@ -107,3 +108,19 @@ def test_pymysql_connections_share_one_preferred_tls_context():
         second.close()
     finally:
         engine.dispose()
+
+
+def test_per_socket_objects_have_no_dict():
+    """The objects every socket keeps (its session, its buckets, its metered reader) carry no __dict__."""
+    from soporte.realtime.sessions import SocketSession
+    from soporte.realtime.throttle import TokenBucket
+
+    with warnings.catch_warnings():  # importing eventlet warns that it is deprecated; production imports it anyway
+        warnings.simplefilter("ignore")
+        from soporte.realtime.websocket_guard import FrameGuard, MeteredSocket
+    bucket = TokenBucket(1, 1)
+    session = SocketSession(sid="s", user="ana", rol="user", jti="j", exp=0.0, nombre="Ana",
+                            bucket=bucket, refusals=bucket)
+    for obj in (bucket, session, MeteredSocket(None, bucket)):
+        assert not hasattr(obj, "__dict__"), type(obj).__name__
+    assert "__dict__" not in dir(FrameGuard)
