@@ -1,4 +1,5 @@
 """What an idle socket keeps, and what a connect storm costs: one pinger task, no class per request, one TLS context."""
+import logging
 import os
 import threading
 import time
@@ -124,3 +125,32 @@ def test_per_socket_objects_have_no_dict():
     for obj in (bucket, session, MeteredSocket(None, bucket)):
         assert not hasattr(obj, "__dict__"), type(obj).__name__
     assert "__dict__" not in dir(FrameGuard)
+
+
+def test_the_handshake_runs_without_a_flask_request(app, cookie_client):
+    """connect reads the handshake's environ: no Flask request context (its URL match and session) per socket."""
+    from flask import has_request_context
+
+    from soporte.extensions import socketio
+
+    seen = []
+    presence = app.extensions["soporte.presence"]
+    socket_on = presence.socket_on
+    presence.socket_on = lambda usuario: (seen.append(has_request_context()), socket_on(usuario))
+    sio = socketio.test_client(app, flask_test_client=cookie_client("ana"))
+    assert sio.is_connected() and seen == [False]
+    sio.disconnect()
+
+
+def test_a_failing_handshake_refuses_the_socket_and_is_logged(app, cookie_client, caplog):
+    """An unexpected error in connect (here presence breaks) refuses the socket; the log says why."""
+    from soporte.extensions import socketio
+
+    def broken(usuario):
+        raise RuntimeError("presence is down")
+
+    app.extensions["soporte.presence"].socket_on = broken
+    with caplog.at_level(logging.ERROR, logger="soporte.realtime.binder"):
+        sio = socketio.test_client(app, flask_test_client=cookie_client("ana"))
+    assert not sio.is_connected()
+    assert any("socket handler failed: connect" in r.getMessage() for r in caplog.records)
