@@ -154,3 +154,40 @@ def test_a_failing_handshake_refuses_the_socket_and_is_logged(app, cookie_client
         sio = socketio.test_client(app, flask_test_client=cookie_client("ana"))
     assert not sio.is_connected()
     assert any("socket handler failed: connect" in r.getMessage() for r in caplog.records)
+
+
+def test_lookups_at_once_share_one_query(app):
+    """Twenty accounts asked for at once (a storm of connects): their roles come in a few queries, not twenty."""
+    from soporte.accounts.directory import Directory
+    from soporte.extensions import db
+
+    directory = Directory()
+    names = ["ana", "admin", "ana "] + [f"nadie{i}" for i in range(17)]  # "ana ": only the exact name counts
+    selects, answers = [], {}
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, *args):
+        """Note each query of the accounts' table."""
+        if "FROM usuarios" in statement:
+            selects.append(statement)
+
+    start = threading.Barrier(len(names))
+
+    def ask(name):
+        """One connect's lookup, in its own app context."""
+        with app.app_context():
+            start.wait()
+            answers[name] = directory.role_of(name)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        threads = [threading.Thread(target=ask, args=(name,)) for name in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert answers == {"ana": "user", "admin": "admin", "ana ": None, **{f"nadie{i}": None for i in range(17)}}
+    assert len(selects) <= len(names) // 2, len(selects)
