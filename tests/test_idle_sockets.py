@@ -78,6 +78,7 @@ def test_engineio_middleware_keeps_the_shared_input():
     seen = {}
 
     def inner(environ, start_response):
+        """The app behind the middleware: note the environ it was given."""
         seen.update(environ)
         start_response("200 OK", [])
         return [b""]
@@ -147,6 +148,7 @@ def test_a_failing_handshake_refuses_the_socket_and_is_logged(app, cookie_client
     from soporte.extensions import socketio
 
     def broken(usuario):
+        """Presence failing as a socket connects."""
         raise RuntimeError("presence is down")
 
     app.extensions["soporte.presence"].socket_on = broken

@@ -25,6 +25,7 @@ def with_shared_input_class(wsgi_app):
     """Wrap a WSGI app (eventlet mode) so environ["eventlet.input"] is a GunicornInput."""
 
     def app(environ, start_response):
+        """The request, its gunicorn socket moved to environ["eventlet.input"]."""
         sock = environ.pop("gunicorn.socket", None)  # engineio makes its class only when this is there
         if sock is not None:
             environ["eventlet.input"] = GunicornInput(sock)
