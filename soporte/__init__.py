@@ -5,7 +5,7 @@ import sys
 
 from flask import Flask
 
-from soporte import config
+from soporte import config, mysql_tls
 from soporte.extensions import csrf, db, migrate, socketio
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
@@ -34,6 +34,7 @@ def create_app(test_config=None, instance_path=None):
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    mysql_tls.install()  # one SSLContext for PyMySQL's preferred TLS, not one per new connection
     db.init_app(app)
     # the migrations travel with the package, so `flask --app soporte db upgrade` works anywhere
     # batch mode: SQLite alters a table by copying it
@@ -84,7 +85,7 @@ def create_app(test_config=None, instance_path=None):
 
 def init_socketio(app):
     """Bind Socket.IO with the async mode that matches how the process was started."""
-    from soporte.realtime import fast_json
+    from soporte.realtime import fast_json, pinger
     from soporte.realtime.binary_packets import refuse_binary_packets
     from soporte.realtime.queue import client_manager
 
@@ -106,11 +107,14 @@ def init_socketio(app):
         engineio_logger=False,
     )
     refuse_binary_packets(socketio.server)
+    pinger.install(socketio.server.eio)  # one task for every socket's PINGs, not one per socket
     mode = socketio.server.eio.async_mode
     if mode == "eventlet":  # threading's websockets (the dev server's) are neither mode's
         from soporte.realtime import websocket_guard  # imports eventlet, which only this mode needs
+        from soporte.realtime.gunicorn_input import with_shared_input_class
 
         websocket_guard.install(socketio.server, app.config)
+        app.wsgi_app = with_shared_input_class(app.wsgi_app)  # Socket.IO's middleware: outside it
     elif mode == "gevent":
         from soporte.realtime import gevent_websocket_guard  # imports gevent, which only this mode needs
 

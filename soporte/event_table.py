@@ -12,9 +12,9 @@ from soporte.realtime.binder import Event
 from soporte.relay import accept
 
 EVENTS = (
-    # the handshake and its end run in Flask's request context: cookies, headers
-    Event(CONNECT, connection.on_connect, request_context=True),
-    Event(DISCONNECT, connection.on_disconnect, request_context=True),
+    # the handshake and its end: given the sid and the handshake's environ (cookies) or the reason
+    Event(CONNECT, connection.on_connect, handshake=True),
+    Event(DISCONNECT, connection.on_disconnect, handshake=True),
     # limited: a refused payload spends the socket's allowance of refusals
     Event(PRIVATE_MESSAGE, accept.relay, limited=True),
     Event(TYPING, typing.relay_typing, limited=True),

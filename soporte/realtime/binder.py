@@ -5,18 +5,20 @@ that the login still holds (and, per row, the refusal allowance and the agent's
 role), then calls the handler with the sender and the payload. Invalid becomes the
 protocol's refusal; a database or any other failure is logged and refused, never
 a stack trace. No Flask request context per event: it cost a fifth of the CPU per
-message when Flask-SocketIO pushed one (connect and disconnect keep theirs).
+message when Flask-SocketIO pushed one. Nor for connect and disconnect, which read the
+handshake's WSGI environ: Flask's request (its URL matching, its session) was a seventh of
+the worker's CPU in a storm of connects.
 """
 import functools
 import logging
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from flask import request
+from flask_socketio import ConnectionRefusedError
 from sqlalchemy.exc import SQLAlchemyError
 
 from soporte.extensions import db, socketio
-from soporte.protocol import ENDED, INTERNAL_ERROR, Invalid, refused
+from soporte.protocol import CONNECT, ENDED, INTERNAL_ERROR, Invalid, refused
 from soporte.realtime.event_names import guard_event_names
 from soporte.realtime.sessions import check_login, check_refusals, get_sessions, refusal, role_now
 
@@ -32,18 +34,15 @@ class Event:
     limited: bool = False  # refused payloads spend the sender's refusal allowance (message-like events)
     agents_only: Optional[str] = None  # the refusal when the sender is not an agent now
     not_saved: Optional[str] = None  # the refusal when the database fails
-    request_context: bool = False  # Flask's request (cookies, headers): the handshake only
+    handshake: bool = False  # connect(sid, environ, auth) and disconnect(sid, reason): no sender, no checks
 
 
 def bind(app, table):
     """Bind every event of `table` to the app's Socket.IO server (after socketio.init_app)."""
     guard_event_names(socketio.server)  # each init_app makes a new server: guard this app's
     for event in table:
-        if event.request_context:
-            socketio.on_event(event.name, event.handler)  # a server exists: bound to this app's only
-        else:
-            socketio.server.on(event.name, functools.partial(dispatch, app, event))
-    socketio.on_error_default(handshake_failed)
+        run = handshake if event.handshake else dispatch
+        socketio.server.on(event.name, functools.partial(run, app, event))  # this app's server only
 
 
 def dispatch(app, event, sid, *args):
@@ -72,9 +71,15 @@ def dispatch(app, event, sid, *args):
             return refused(INTERNAL_ERROR)
 
 
-def handshake_failed(error):
-    """An unexpected failure in connect or disconnect: logged; a connect is refused."""
-    log.exception("socket handler failed: %s", error)
-    if request.event["message"] == "connect":
-        return False  # refuse: a truthy answer would accept a socket that never got its rooms
-    return refused(INTERNAL_ERROR)
+def handshake(app, event, sid, *args):
+    """Run connect or disconnect in the app's context; an unexpected failure is logged, and a connect refused."""
+    with app.app_context():
+        try:
+            return event.handler(sid, *args)
+        except ConnectionRefusedError:
+            raise  # python-socketio answers the client with its message
+        except Exception:  # a TypeError too: python-socketio would call the handler again with fewer arguments
+            log.exception("socket handler failed: %s", event.name)
+            if event.name == CONNECT:
+                return False  # refuse: a truthy answer would accept a socket that never got its rooms
+            return None

@@ -1,8 +1,9 @@
 """The handshake: who may connect, the rooms a socket joins, and its end."""
 import logging
 
-from flask import current_app, request
+from flask import current_app
 from flask_socketio import ConnectionRefusedError
+from werkzeug.http import parse_cookie
 
 from soporte.accounts.tokens import COOKIE_NAME, read_token
 from soporte.presence.online import get_presence
@@ -14,43 +15,42 @@ from soporte.realtime.throttle import TokenBucket
 log = logging.getLogger(__name__)
 
 
-def authenticate(auth):
+def authenticate(environ, auth):
     """Return the claims of the handshake's token, or refuse with the protocol's message."""
-    token = request.cookies.get(COOKIE_NAME)  # the cookie wins over `auth`
+    cookie = environ.get("HTTP_COOKIE")
+    token = parse_cookie(cookie).get(COOKIE_NAME)  # the cookie wins over `auth`
     if not token and isinstance(auth, dict) and isinstance(auth.get("token"), str):
         token = auth["token"]
     if not token:
-        raise ConnectionRefusedError(
-            "Token no proporcionado" if request.headers.get("Cookie") else "No autenticado"
-        )
+        raise ConnectionRefusedError("Token no proporcionado" if cookie else "No autenticado")
     claims = read_token(token)
     if claims is None:
         raise ConnectionRefusedError("Token inválido")
     return claims
 
 
-def on_connect(auth=None):
+def on_connect(sid, environ, auth=None):
     """Authenticate the socket and join its rooms: user:<name>, token:<jti>, and admins for agents."""
-    claims = authenticate(auth)
+    claims = authenticate(environ, auth)
     rol = role_now(claims["user"], fallback=claims["rol"])  # a demoted agent comes back as what they are
     if rol is None:
         raise ConnectionRefusedError("Token inválido")  # the account was deleted
     config = current_app.config
     usuario = SocketSession(
-        sid=request.sid, user=claims["user"], rol=rol, jti=claims["jti"], exp=claims["exp"],
+        sid=sid, user=claims["user"], rol=rol, jti=claims["jti"], exp=claims["exp"],
         nombre=claims.get("name") or claims["user"],  # shown as "Ana está escribiendo..."
         bucket=TokenBucket(config["MESSAGE_RATE"], config["MESSAGE_BURST"]),
         refusals=TokenBucket(config["REFUSAL_RATE"], config["REFUSAL_BURST"]))
     rooms = [user_room(usuario.user), token_room(usuario.jti)]  # logout closes the sockets of its token
-    emitter.join(request.sid, *rooms, *([AGENTS_ROOM] if rol == "admin" else []))
+    emitter.join(sid, *rooms, *([AGENTS_ROOM] if rol == "admin" else []))
     get_sessions().add(usuario)
     get_presence().socket_on(usuario)
-    log.info("connect %s (%s) sid=%s", usuario.user, rol, request.sid)
+    log.info("connect %s (%s) sid=%s", usuario.user, rol, sid)
 
 
-def on_disconnect(reason=None):
+def on_disconnect(sid, reason=None):
     """Forget the socket, take it off presence, and log who left and why."""
-    usuario = get_sessions().discard(request.sid)
+    usuario = get_sessions().discard(sid)
     if usuario:
         get_presence().socket_off(usuario)
-    log.info("disconnect %s sid=%s reason=%s", usuario and usuario.user, request.sid, reason)
+    log.info("disconnect %s sid=%s reason=%s", usuario and usuario.user, sid, reason)

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 SEND_ROLE_WAIT = 0.2  # seconds an agent's message may wait for a stale role to be refreshed
 
 
-@dataclass
+@dataclass(slots=True)  # one per socket: no dict each
 class SocketSession:
     """Who one live socket is, from its login token, and its allowances."""
 

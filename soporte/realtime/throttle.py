@@ -5,6 +5,8 @@ import time
 class TokenBucket:
     """Allows `burst` events at once, then `rate` per second."""
 
+    __slots__ = ("rate", "burst", "_clock", "_tokens", "_updated")  # three per socket: no dict each
+
     def __init__(self, rate, burst, clock=time.monotonic):
         self.rate = float(rate)
         self.burst = float(burst)

@@ -46,6 +46,8 @@ def apply_mask(data, mask, length=None, offset=0):
 class MeteredSocket:
     """A socket read ahead, whose reads spend from a bytes-per-second bucket; past it, that websocket fails with 1008."""
 
+    __slots__ = ("_sock", "_bucket", "_buffer", "_at")  # one per socket: no dict each
+
     def __init__(self, sock, bucket):
         self._sock = sock
         self._bucket = bucket
@@ -84,6 +86,8 @@ class MeteredSocket:
 
 class FrameGuard:
     """The frame limit of one websocket, and its reader's per-frame steps."""
+
+    __slots__ = ("ws", "connected", "limit_before_connect", "limit_after_connect", "read_frame")
 
     def __init__(self, ws, connected, limit_before_connect):
         self.ws = ws
