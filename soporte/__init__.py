@@ -92,7 +92,7 @@ def init_socketio(app):
     manager = client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"])
     socketio.init_app(
         app,
-        async_mode=app.config["ASYNC_MODE"] or detect_async_mode(),
+        async_mode=chosen_async_mode(app.config["ASYNC_MODE"]),
         **({"client_manager": manager} if manager else {}),
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         channel=app.config["SOCKETIO_CHANNEL"],
@@ -131,6 +131,22 @@ def serving():
 
     command = click.get_current_context(silent=True)
     return command is None or command.info_name == "run"
+
+
+def chosen_async_mode(configured):
+    """ASYNC_MODE if its library has patched this process (or it is threading); else what the process runs on.
+
+    An operator who exported SOPORTE_ASYNC_MODE=gevent for gunicorn and then runs `flask run`
+    gets threading, which is all the dev server can serve, not a server that never answers.
+    """
+    detected = detect_async_mode()
+    if configured in (None, "threading", detected):
+        return configured or detected
+    if serving() and detected == "threading":
+        logging.getLogger(__name__).warning("ASYNC_MODE is %s, but nothing patched this process for it "
+                                            "(flask run?): serving with threading", configured)
+        return detected
+    return configured
 
 
 def detect_async_mode():

@@ -20,6 +20,10 @@ pytestmark = pytest.mark.slow  # no database of its own to test: run once (the S
 class DevServer(LiveServer):
     """soporte under `flask run --debug` (no reloader: it only restarts the same server)."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.env["SOPORTE_ASYNC_MODE"]  # the README's command, in a shell without it (its gunicorn's)
+
     def command(self):
         """The README's command, on this server's port."""
         return [sys.executable, "-m", "flask", "--app", "soporte", "run", "--debug", "--no-reload",
@@ -81,3 +85,21 @@ def test_closing_websockets_and_logging_out_leave_a_clean_log(dev_server):
     log = dev_server.log()
     assert "Traceback" not in log and "ConnectionError" not in log, log
     assert "Bad HTTP/0.9" not in log and "Bad request" not in log, log
+
+
+def test_an_async_mode_for_gunicorn_in_the_shell_still_serves_flask_run(app, tmp_path):
+    """SOPORTE_ASYNC_MODE=gevent left exported from a production shell: flask run serves with threading
+    (logging why) instead of a gevent server on an unpatched process that never answers."""
+    server = DevServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
+    server.env["SOPORTE_ASYNC_MODE"] = "gevent"
+    server.start()
+    try:
+        client = socketio_client.SimpleClient()
+        http = server.login("ana")
+        client.connect(server.url, headers={"Cookie": f"token={http.cookies['token']}"})
+        ack = client.call("mensaje_privado", {"para": "admin", "mensaje": "hola"}, timeout=10)
+        assert ack["ok"] is True
+        client.disconnect()
+    finally:
+        server.stop()
+    assert "ASYNC_MODE is gevent, but nothing patched this process for it" in server.log()
