@@ -156,6 +156,16 @@ def test_two_processes_share_what_is_newest_through_redis(app):
         a._redis.delete(a._prefix + "ana")
 
 
+def test_sharing_survives_redis_forgetting_the_script(app):
+    """Redis restarted (its scripts gone): the next share loads the claim script again and raises the newest id."""
+    config = {"SOCKETIO_MESSAGE_QUEUE": redis_url(12), "SOCKETIO_CHANNEL": f"t-{uuid.uuid4().hex}"}
+    freshness = Freshness(type("App", (), {"config": config}))
+    freshness._redis.script_flush()
+    freshness.share([("ana", "ana", 4242)])
+    shared_newest(config["SOCKETIO_MESSAGE_QUEUE"], freshness._prefix + "ana", "ana", 4242)
+    freshness._redis.delete(freshness._prefix + "ana")
+
+
 def test_stale_reply_across_processes(app, two_servers):
     """ana writes on A; admin on B, who had not seen it, is refused; after seeing it, accepted."""
     a, b = two_servers

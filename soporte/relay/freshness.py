@@ -18,6 +18,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
+from redis.exceptions import NoScriptError
 from sqlalchemy import select
 
 from soporte import redis_client
@@ -176,13 +177,24 @@ class Freshness:
         ttl = int(KEEP.total_seconds())
         try:
             for start in range(0, len(rows), batch):
-                pipe = self._redis.pipeline(transaction=False)
-                for conversation, author, message_id in rows[start:start + batch]:
-                    self._claim(keys=[self._prefix + conversation], args=[author, message_id, "", ttl],
-                                client=pipe)
-                pipe.execute()
+                try:
+                    self._claim_in_one_pipeline(rows[start:start + batch], ttl)
+                except NoScriptError:  # Redis restarted, or its scripts were flushed: load it again
+                    self._redis.script_load(CLAIM)
+                    self._claim_in_one_pipeline(rows[start:start + batch], ttl)
         except Exception:
             self._redis_failed("share")
+
+    def _claim_in_one_pipeline(self, rows, ttl):
+        """The claim script for each row, by EVALSHA in one pipeline.
+
+        Not the Script object: a pipeline given one asks Redis SCRIPT EXISTS before every
+        execute, a round trip more per batch (2% of the worker at 2,000 msg/s, two processes).
+        """
+        pipe = self._redis.pipeline(transaction=False)
+        for conversation, author, message_id in rows:
+            pipe.evalsha(self._claim.sha, 1, self._prefix + conversation, author, message_id, "", ttl)
+        pipe.execute()
 
     def _remember(self, conversation, payload):
         """Keep the message among the conversation's last few, for a later refusal."""
