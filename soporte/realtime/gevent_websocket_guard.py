@@ -145,7 +145,7 @@ def install(server, settings):
                            "uninstall gevent-websocket")
     limit_after_connect = server.eio.max_http_buffer_size
 
-    def guarded_app(make_websocket, handler, eio_server, connected):
+    def guarded_app(handler, eio_server, connected):
         """A guarded websocket app instead of the driver's."""
         return GuardedWebSocketWSGI(handler, eio_server, connected=connected, settings=settings,
                                     limit_after_connect=limit_after_connect,

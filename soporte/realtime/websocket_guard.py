@@ -29,7 +29,6 @@ from soporte.realtime.websocket_limits import (BINARY, MAX_FRAGMENTS, NO_BINARY,
                                                TOO_MUCH, guard_every_websocket)
 
 
-
 def apply_mask(data, mask, length=None, offset=0):
     """eventlet's RFC6455WebSocket._apply_mask (XOR with the mask from `offset`), on the whole buffer at once."""
     if length is None:
@@ -128,8 +127,9 @@ def install(server, settings):
 
     settings: the app's config (WEBSOCKET_* values).
     """
+    make_websocket = server.eio._async["websocket"]  # engineio's eventlet WebSocketWSGI
 
-    def guarded_app(make_websocket, handler, eio_server, connected):
+    def guarded_app(handler, eio_server, connected):
         """engineio's websocket app, with its handler guarding the websocket before the first read."""
         eio_socket = handler.__self__  # the handler is the Engine.IO socket's _websocket_handler
 

@@ -14,12 +14,11 @@ TOO_MANY_FRAGMENTS = "Demasiados fragmentos en un mensaje"
 
 
 def guard_every_websocket(server, guarded_app):
-    """Make every websocket app this python-socketio server builds from now on `guarded_app(app_maker, handler, eio_server, connected)`.
+    """Make every websocket app this python-socketio server builds from now on `guarded_app(handler, eio_server, connected)`.
 
     connected: () -> whether that Engine.IO connection has its Socket.IO connection on "/".
     """
     eio = server.eio
-    make_websocket = eio._async["websocket"]  # the async mode's own websocket app
 
     def guarded_websocket(handler, eio_server):
         """The driver's websocket app for one Engine.IO socket, guarded."""
@@ -29,7 +28,7 @@ def guard_every_websocket(server, guarded_app):
             """Whether this Engine.IO connection has a Socket.IO connection on "/"."""
             return server.manager.sid_from_eio_sid(eio_sid, "/") is not None
 
-        return guarded_app(make_websocket, handler, eio_server, connected)
+        return guarded_app(handler, eio_server, connected)
 
     # a copy: the driver's table is shared by every server in the process (each test's app)
     eio._async = {**eio._async, "websocket": guarded_websocket}
