@@ -45,6 +45,7 @@ DEFAULTS = {
     "WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT": 4096,  # bytes a frame may have until the socket's Socket.IO connect succeeds
     "WEBSOCKET_BYTES_PER_SECOND": 262144,  # bytes one websocket may send a second, sustained; past it that socket is closed (1008)
     "WEBSOCKET_BYTES_BURST": 1048576,  # bytes one websocket may send at once before WEBSOCKET_BYTES_PER_SECOND applies
+    "WEBSOCKET_UNSENT_LIMIT": 4194304,  # bytes waiting for a client that does not read, past which its socket is closed
     # presence and typing (see soporte/presence/online.py, presence/typing.py)
     "PRESENCE_TTL": 15.0,  # seconds a process's online users outlive its last beat in Redis (a killed process)
     "PRESENCE_INTERVAL": 5.0,  # seconds between beats: each refreshes this process and reaps dead ones

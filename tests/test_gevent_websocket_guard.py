@@ -13,21 +13,10 @@ from websocket import ABNF
 from soporte.realtime.gevent_websocket_guard import GuardedServer
 
 SETTINGS = {"WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT": 100, "WEBSOCKET_BYTES_PER_SECOND": 1,
-            "WEBSOCKET_BYTES_BURST": 5000}
+            "WEBSOCKET_BYTES_BURST": 5000, "WEBSOCKET_UNSENT_LIMIT": 4 << 20}
 HANDSHAKE = {"REQUEST_METHOD": "GET", "PATH_INFO": "/socket.io/", "QUERY_STRING": "EIO=4&transport=websocket",
              "HTTP_HOST": "127.0.0.1", "HTTP_CONNECTION": "Upgrade", "HTTP_UPGRADE": "websocket",
              "HTTP_SEC_WEBSOCKET_KEY": "dGhlIHNhbXBsZSBub25jZQ==", "HTTP_SEC_WEBSOCKET_VERSION": "13"}
-
-
-class EngineIOQueue:
-    """An Engine.IO socket's queue, as its writer polls it: a batch of packets at a time."""
-
-    def __init__(self, batches):
-        self.batches = list(batches)
-        self.upgraded = True
-
-    def poll(self):
-        return self.batches.pop(0)
 
 
 class Client:
@@ -70,12 +59,11 @@ def pair():
     """serve(connected=..., **settings): a GuardedServer on one end of a socket pair, and its Client."""
     made = []
 
-    def serve(connected=lambda: True, eio_socket=None, **settings):
+    def serve(connected=lambda: True, **settings):
         server_end, client_end = gevent.socket.socketpair()
         made.extend([server_end, client_end])
         ws = GuardedServer({**HANDSHAKE, "gunicorn.socket": server_end}, connected=connected,
-                           settings={**SETTINGS, **settings}, limit_after_connect=1000,
-                           eio_socket=eio_socket or EngineIOQueue([]), thread_class=Thread,
+                           settings={**SETTINGS, **settings}, limit_after_connect=1000, thread_class=Thread,
                            event_class=gevent.event.Event, selector_class=gevent.selectors.DefaultSelector)
         client = Client(client_end)
         with gevent.Timeout(5):
@@ -152,12 +140,11 @@ def test_a_large_frame_is_written_whole(pair):
     assert opcode == ABNF.OPCODE_TEXT and len(payload) == 2_000_000
 
 
-def test_a_polled_batch_arrives_whole_and_in_order(pair):
-    """The packets Engine.IO's writer takes at once go out together (batched_writer.py): all of them, in order."""
-    queue = EngineIOQueue([["4a", "4b", "4c"]])
-    ws, client = pair(eio_socket=queue)
-    for packet in queue.poll():
-        ws.send(packet)
+def test_the_frames_of_one_turn_arrive_whole_and_in_order(pair):
+    """Sends in one turn of the loop go out together (outbox.py): all of them, in order."""
+    ws, client = pair()
+    for data in ["4a", "4b", "4c"]:
+        ws.send(data)
     assert [client.frame() for _ in range(3)] == [(ABNF.OPCODE_TEXT, b"4a"), (ABNF.OPCODE_TEXT, b"4b"),
                                                  (ABNF.OPCODE_TEXT, b"4c")]
     assert client.buffer == b""

@@ -17,7 +17,7 @@ import websocket
 
 from conftest import LiveServer, checker_app
 from flooder import flood_together
-from test_security_live import Raw, peers, token_of  # noqa: F401 (peers: a fixture)
+from test_security_live import Raw, peers, still_relays, token_of  # noqa: F401 (peers: a fixture)
 
 pytestmark = pytest.mark.slow  # no database of its own to test: run once (the SQLite pass)
 
@@ -115,6 +115,52 @@ def test_a_frame_flood_stalls_no_other_socket(server, peers):
     assert server.process.poll() is None
     assert "WORKER TIMEOUT" not in server.log()
     assert "Bad file descriptor" not in server.log()  # eventlet's line for each closed socket, closed again
+
+
+def test_a_client_that_does_not_read_is_cut_off_and_holds_up_nobody(server_app, peers):
+    """An agent's socket that reads nothing while 6 MB of copies are due: the server drops it once
+    64 KiB wait beyond what the kernel holds (outbox.py), and the agent that reads gets every copy."""
+    # the customer may write its 6 MB at once
+    live = start(server_app, WEBSOCKET_UNSENT_LIMIT=65536, WEBSOCKET_BYTES_BURST=64 << 20)
+    try:
+        reading = peers(live, token_of(live, "admin"))
+        url = live.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        # a small receive buffer, set before the connect: the client's kernel takes little for it
+        stuck = websocket.create_connection(url, cookie=f"token={token_of(live, 'agente2')}", origin=live.url,
+                                            sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)], timeout=5)
+        assert stuck.recv().startswith("0{")
+        stuck.send("40")
+        assert stuck.recv().startswith("40{")
+        customer = Raw(live, token_of(live, "bob"))
+        assert customer.connect().startswith("40{")
+        count, acks = 3000, {}
+        for batch in range(0, count, 100):  # reading its acks: the customer is no stuck client
+            for n in range(batch, batch + 100):
+                customer.emit({"para": "admin", "mensaje": f"{n:04d}" + "x" * 1996})
+            acks.update(customer.acks(100, timeout=60))
+        assert len(acks) == count and all(ack["ok"] for ack in acks.values())
+        got = set()
+        while len(got) < count:
+            event, payload = reading.get(timeout=30)
+            if event == "mensaje_recibido":
+                got.add(payload["id"])
+        assert got == {ack["id"] for ack in acks.values()}
+        frames, ended = 0, None
+        stuck.settimeout(10)
+        try:  # what the kernels held for it, then the end: no close frame (it reads nothing)
+            while frames <= count:
+                opcode, _ = stuck.recv_data()
+                if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    break
+                frames += 1
+        except (websocket.WebSocketConnectionClosedException, ConnectionError) as error:
+            ended = error
+        assert ended is not None and frames < count, (frames, ended)
+        print(f"\nthe stuck agent got {frames} of {count} frames before the server closed it")
+        assert "closing a websocket whose client has not read" in live.log()
+        assert still_relays(live, peers)
+    finally:
+        live.stop()
 
 
 # --- what one socket may send ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The websocket guard's pieces that need no server: the unmask, the buffered metered reader, the batched writer."""
+"""The websocket guard's pieces that need no server: the unmask and the buffered metered reader."""
 import random
 import socket
 import struct
@@ -15,7 +15,6 @@ with warnings.catch_warnings():  # importing eventlet warns that it is deprecate
 
     from soporte.realtime.websocket_guard import FrameGuard, MeteredSocket, apply_mask
 
-from soporte.realtime.batched_writer import BatchedWriter
 
 eventlet_mask = RFC6455WebSocket._apply_mask  # eventlet's own, byte by byte
 
@@ -164,41 +163,3 @@ def test_the_buffered_reader_serves_several_frames_from_one_recv():
         got += sock.recv(2)
     assert got == frames
     assert len(reads) == 1  # 10 frames of 8 bytes in 2-byte asks: one recv of the kernel
-
-
-class Recorder:
-    """What the batched writer hands to the websocket's sendall, and an Engine.IO socket's queue."""
-
-    def __init__(self, batches):
-        self.written = []
-        self.batches = list(batches)
-        self.upgraded = True
-
-    def _send(self, data):
-        self.written.append(data)
-
-    def poll(self):
-        return self.batches.pop(0)
-
-
-def test_the_writer_sends_a_polled_batch_in_one_write_and_control_frames_at_once():
-    engineio_socket = Recorder([["a", "b", "c"], ["d"]])
-    writer = BatchedWriter(engineio_socket._send, engineio_socket)
-    writer.send(b"\x81\x05probe")  # before the writer polls (the upgrade's answer): at once
-    assert engineio_socket.written == [b"\x81\x05probe"]
-    for packet in writer.poll_batch():
-        writer.send(b"\x81\x01" + packet.encode())
-    assert engineio_socket.written[1:] == [b"\x81\x01a\x81\x01b\x81\x01c"]
-    writer.poll_batch()
-    writer.send(b"\x88\x00")  # a close frame while one packet is still due: goes at once
-    assert engineio_socket.written[2:] == [b"\x88\x00"]
-
-
-def test_polls_before_the_upgrade_hold_nothing_back():
-    """While the connection is still long-polling, its polls are the polling transport's: websocket sends go at once."""
-    engineio_socket = Recorder([["a", "b", "c"]])
-    engineio_socket.upgraded = False
-    writer = BatchedWriter(engineio_socket._send, engineio_socket)
-    writer.poll_batch()
-    writer.send(b"\x81\x05probe")
-    assert engineio_socket.written == [b"\x81\x05probe"]

@@ -11,18 +11,18 @@ of this server gets, from install(), what websocket_guard.py gives eventlet's:
   max_http_buffer_size, and at most MAX_FRAGMENTS frames to a message (1009);
 - a cap on its inbound bytes per second (a token bucket), past which that socket is
   closed with 1008; no binary frames (1003);
-- sendall for every write, one at a time (its reader answers pings and closes while
-  Engine.IO's writer sends), and one write for the packets Engine.IO's writer takes from
-  the socket's queue at once (batched_writer.py).
+- writes that never block and are never cut short (simple-websocket's send() may write part
+  of a frame), joined into one send per turn of the loop, and no writer greenlet
+  (outbox.py, websocket_session.py).
 """
 import gevent
-import gevent.lock
 from engineio.async_drivers import gevent as engineio_gevent
-from simple_websocket import ConnectionClosed, Server
-from wsproto.events import BytesMessage, CloseConnection, Message, TextMessage
+from simple_websocket import Server
+from wsproto.events import BytesMessage, CloseConnection, TextMessage
 from wsproto.utilities import RemoteProtocolError
 
-from soporte.realtime.batched_writer import BatchedWriter
+from soporte.realtime import websocket_session
+from soporte.realtime.outbox import Outbox
 from soporte.realtime.throttle import TokenBucket
 from soporte.realtime.websocket_limits import (MAX_FRAGMENTS, NO_BINARY, READ_AHEAD, TOO_MANY_FRAGMENTS, TOO_MUCH,
                                                guard_every_websocket)
@@ -32,14 +32,35 @@ class Refused(OSError):
     """This websocket sent what it may not; simple-websocket's reader ends on an OSError."""
 
 
-class GuardedSocket:
-    """A socket whose reads spend from a bytes-per-second bucket and then yield, and whose sends are sendall."""
+class GeventLoop:
+    """What an Outbox needs of gevent's loop."""
 
-    def __init__(self, sock, bucket, refuse):
+    __slots__ = ()
+
+    def soon(self, callback):
+        """Call back at the loop's next turn, from the hub."""
+        gevent.get_hub().loop.run_callback(callback)
+
+    def when_writable(self, fileno, callback):
+        """Call back from the hub whenever the socket can take more; returns the stop."""
+        watcher = gevent.get_hub().loop.io(fileno, 2)  # 2: libev's EV_WRITE
+        watcher.start(callback)
+        return watcher.close
+
+
+GEVENT_LOOP = GeventLoop()
+
+
+class GuardedSocket:
+    """A socket whose reads spend from a bytes-per-second bucket and then yield, and whose writes go to its outbox."""
+
+    __slots__ = ("_sock", "_bucket", "_refuse", "outbox")
+
+    def __init__(self, sock, bucket, refuse, unsent_limit):
         self._sock = sock
         self._bucket = bucket
         self._refuse = refuse  # (code, reason): close the websocket and end its reader
-        self._sending = gevent.lock.Semaphore()
+        self.outbox = Outbox(sock._sock, GEVENT_LOOP, unsent_limit)  # gevent's own non-blocking socket
 
     def recv(self, size):
         """Up to max(size, READ_AHEAD) bytes, charged to the bucket; then let the other greenlets run."""
@@ -50,25 +71,29 @@ class GuardedSocket:
         return data
 
     def send(self, data):
-        """All of data, after any other greenlet's: simple-websocket calls send() and ignores what it did not write."""
-        with self._sending:
-            self._sock.sendall(data)
+        """Every write of simple-websocket's (frames, pongs, closes): all of it, never waited on."""
+        self.outbox.write(data)
+
+    def close(self):
+        """Close the socket, after its outbox stops watching it."""
+        self.outbox.stop()
+        self._sock.close()
 
     def __getattr__(self, name):
-        """Everything else (close, fileno...) is the socket's own."""
+        """Everything else (fileno, shutdown...) is the socket's own."""
         return getattr(self._sock, name)
 
 
 class GuardedServer(Server):
     """simple-websocket's server side, within one socket's limits."""
 
-    def __init__(self, environ, *, connected, settings, limit_after_connect, eio_socket, **kwargs):
+    def __init__(self, environ, *, connected, settings, limit_after_connect, **kwargs):
         self._socketio_connected = connected  # () -> whether its Socket.IO connect has succeeded
         self._limit_before_connect = settings["WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT"]
         self._limit_after_connect = limit_after_connect
         self._bucket = TokenBucket(settings["WEBSOCKET_BYTES_PER_SECOND"], settings["WEBSOCKET_BYTES_BURST"])
+        self._unsent_limit = settings["WEBSOCKET_UNSENT_LIMIT"]
         self._fragments = 0  # frames of the message being received so far
-        self._eio_socket = eio_socket
         super().__init__(environ, **kwargs)
 
     @property
@@ -83,8 +108,7 @@ class GuardedServer(Server):
     def handshake(self):
         """simple-websocket's handshake; then, before its reader starts, the guarded socket and events."""
         super().handshake()
-        self.sock = GuardedSocket(self.sock, self._bucket, self.refuse)
-        self._batch = BatchedWriter(self.sock.send, self._eio_socket)
+        self.sock = GuardedSocket(self.sock, self._bucket, self.refuse, self._unsent_limit)
         events = self.ws.events
         self.ws.events = lambda: self._checked(events())
 
@@ -98,12 +122,6 @@ class GuardedServer(Server):
                 if self._fragments >= MAX_FRAGMENTS:
                     self.refuse(1009, TOO_MANY_FRAGMENTS)
             yield event
-
-    def send(self, data):
-        """simple-websocket's send, the frame written with the rest of Engine.IO's batch."""
-        if not self.connected:
-            raise ConnectionClosed(self.close_reason, self.close_message)
-        self._batch.send(self.ws.send(Message(data=data) if isinstance(data, bytes) else TextMessage(data=str(data))))
 
     def refuse(self, code, reason):
         """Send a close frame with `code` and `reason`, and end the reader."""
@@ -146,9 +164,14 @@ def install(server, settings):
     limit_after_connect = server.eio.max_http_buffer_size
 
     def guarded_app(handler, eio_server, connected):
-        """A guarded websocket app instead of the driver's."""
-        return GuardedWebSocketWSGI(handler, eio_server, connected=connected, settings=settings,
-                                    limit_after_connect=limit_after_connect,
-                                    eio_socket=handler.__self__)  # the handler is the Engine.IO socket's
+        """A guarded websocket app instead of the driver's, served without a writer."""
+        eio_socket = handler.__self__  # the handler is the Engine.IO socket's _websocket_handler
+
+        def handle(ws):
+            """Engine.IO's handler (websocket_session's)."""
+            return websocket_session.serve(eio_socket, ws)
+
+        return GuardedWebSocketWSGI(handle, eio_server, connected=connected, settings=settings,
+                                    limit_after_connect=limit_after_connect)
 
     guard_every_websocket(server, guarded_app)

@@ -17,13 +17,15 @@ websocket of this server gets, from install():
   with close code 1008;
 - no binary frames (close code 1003): the protocol has none (see binary_packets.py);
 - no pre-RFC 6455 handshakes, whose reader buffers without a limit;
-- one sendall for all the packets Engine.IO's writer takes from the socket's queue at once
-  (it sends them one by one: a frame, a syscall and a trip through the hub each).
+- writes that never block, joined into one send per turn of the hub, and no writer
+  greenthread (outbox.py, websocket_session.py).
 """
 import eventlet
+from eventlet.hubs import get_hub
 from eventlet.websocket import FailedConnectionError
 
-from soporte.realtime.batched_writer import BatchedWriter
+from soporte.realtime import websocket_session
+from soporte.realtime.outbox import Outbox
 from soporte.realtime.throttle import TokenBucket
 from soporte.realtime.websocket_limits import (BINARY, MAX_FRAGMENTS, NO_BINARY, READ_AHEAD, TOO_MANY_FRAGMENTS,
                                                TOO_MUCH, guard_every_websocket)
@@ -45,13 +47,14 @@ def apply_mask(data, mask, length=None, offset=0):
 class MeteredSocket:
     """A socket read ahead, whose reads spend from a bytes-per-second bucket; past it, that websocket fails with 1008."""
 
-    __slots__ = ("_sock", "_bucket", "_buffer", "_at")  # one per socket: no dict each
+    __slots__ = ("_sock", "_bucket", "_buffer", "_at", "outbox")  # one per socket: no dict each
 
     def __init__(self, sock, bucket):
         self._sock = sock
         self._bucket = bucket
         self._buffer = b""  # read from the kernel, not yet asked for
         self._at = 0
+        self.outbox = None  # the websocket's writes, stopped before the socket closes
 
     def recv(self, size):
         """Up to `size` bytes, from what was read ahead or else from one recv of at least READ_AHEAD, charged as it arrives."""
@@ -77,6 +80,12 @@ class MeteredSocket:
         """
         if self._sock.fileno() != -1:
             self._sock.shutdown(how)
+
+    def close(self):
+        """Close the socket, after its outbox stops watching it."""
+        if self.outbox is not None:
+            self.outbox.stop()
+        self._sock.close()
 
     def __getattr__(self, name):
         """Everything else (sendall, settimeout, close...) is the socket's own."""
@@ -113,13 +122,34 @@ class FrameGuard:
         return frame
 
 
-def guard(ws, connected, settings, eio_socket):
-    """Give one eventlet websocket this module's reader and writer: fast unmask, limits, bytes/s cap, yields, batches."""
+class HubLoop:
+    """What an Outbox needs of eventlet's hub."""
+
+    __slots__ = ()
+
+    def soon(self, callback):
+        """Call back at the hub's next turn, from the hub."""
+        get_hub().schedule_call_global(0, callback)
+
+    def when_writable(self, fileno, callback):
+        """Call back from the hub whenever the socket can take more; returns the stop."""
+        hub = get_hub()
+        listener = hub.add(hub.WRITE, fileno, lambda _fileno: callback(), lambda _error: None, None)
+        return lambda: hub.remove(listener)
+
+
+HUB_LOOP = HubLoop()
+
+
+def guard(ws, connected, settings):
+    """Give one eventlet websocket this module's reader and writer: fast unmask, limits, bytes/s cap, yields, outbox."""
     ws._apply_mask = apply_mask  # eventlet calls self._apply_mask(data, mask, length=, offset=)
     ws.socket = MeteredSocket(ws.socket, TokenBucket(settings["WEBSOCKET_BYTES_PER_SECOND"],
                                                      settings["WEBSOCKET_BYTES_BURST"]))
     ws._recv_frame = FrameGuard(ws, connected, settings["WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT"]).recv_frame
-    ws._send = BatchedWriter(ws._send, eio_socket).send  # eventlet's: one sendall under the websocket's send lock
+    # eventlet's _send, a sendall under the websocket's lock, is every write's: frames, pongs, closes
+    ws.socket.outbox = Outbox(ws.socket._sock.fd, HUB_LOOP, settings["WEBSOCKET_UNSENT_LIMIT"])
+    ws._send = ws.socket.outbox.write
 
 
 def install(server, settings):
@@ -130,13 +160,13 @@ def install(server, settings):
     make_websocket = server.eio._async["websocket"]  # engineio's eventlet WebSocketWSGI
 
     def guarded_app(handler, eio_server, connected):
-        """engineio's websocket app, with its handler guarding the websocket before the first read."""
+        """engineio's websocket app, guarding the websocket before its first read, served without a writer."""
         eio_socket = handler.__self__  # the handler is the Engine.IO socket's _websocket_handler
 
         def handle(ws):
-            """Engine.IO's handler, on a guarded websocket."""
-            guard(ws, connected, settings, eio_socket)
-            return handler(ws)
+            """Engine.IO's handler (websocket_session's), on a guarded websocket."""
+            guard(ws, connected, settings)
+            return websocket_session.serve(eio_socket, ws)
 
         app = make_websocket(handle, eio_server)
         app.support_legacy_versions = False  # hixie-75/76: its reader buffers a frame without any limit
