@@ -6,7 +6,8 @@ import sys
 # SIGTERM: the master stops listening and SIGKILLs a worker still alive after this long;
 # the worker stops accepting, closes its sockets and flushes the writer well within it
 graceful_timeout = 5
-# every open websocket is a connection: gunicorn's default of 1000 would cap the chat there
+# every open websocket under gevent is a connection (gunicorn's default of 1000 would cap the chat
+# there); under eventlet an idle one leaves its request, up to as many again (realtime/parking.py)
 worker_connections = 20000
 # gunicorn 25's control socket: unused here, and under eventlet's patching stopping it
 # cost the master 2 s of every shutdown (older gunicorns ignore the setting)
@@ -46,7 +47,7 @@ def worker_exit(server, worker):
         # abort: no Engine.IO CLOSE packet, which tells some clients not to reconnect;
         # what is queued (the acks) is still sent before the websocket closes
         socket.close(wait=False, abort=True)
-    socketio.sleep(0.1)  # the sockets' writers send and close
+    socketio.sleep(0.1)  # the sockets' outboxes send and close
     stored = chat.writer.close(timeout=WRITER_CLOSE_TIMEOUT)
     chat.release_node()  # no more ids from here: a restarted worker may take the number at once
     server.log.info("soporte closed %d connections and the writer (%s)", len(sockets),

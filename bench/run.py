@@ -428,6 +428,8 @@ def main():
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--agents", type=int, default=2)
     parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--redis", action="store_true",
+                        help="Socket.IO over Redis with one process too (what Redis adds to a process's CPU)")
     parser.add_argument("--writer-rate", type=int, default=20000, help="rows/s offered to the writer alone")
     parser.add_argument("--original", action="store_true",
                         help="run each load step against the original design too (bench/original) and compare")
@@ -443,7 +445,7 @@ def main():
     engine = reset_database(users, agents)
     work = Path(tempfile.mkdtemp(prefix="soporte-bench-"))
     extra = {"SOPORTE_ASYNC_MODE": args.async_mode}
-    if args.processes > 1:
+    if args.processes > 1 or args.redis:
         extra["SOPORTE_SOCKETIO_MESSAGE_QUEUE"] = REDIS_URL
     if args.stalls:
         extra["SOPORTE_STALL_LOG_MS"] = str(args.stalls)

@@ -127,3 +127,18 @@ def test_a_client_gone_stops_the_outbox_without_an_error(pair):
     outbox.write(b"\x81\x01b")
     loop.turn()
     assert outbox.closed and raw.sends <= 2
+
+
+def test_what_is_held_follows_the_connection_to_its_new_socket(pair):
+    """A parked websocket's socket is a dup of gunicorn's (parking.py): the outbox moves there, held bytes too."""
+    outbox, loop, raw, client = pair
+    outbox.write(b"\x81\x01a")
+    dup = raw.sock.dup()
+    try:
+        outbox.rebind(dup)
+        raw.sock.close()  # gunicorn closes its copy
+        outbox.write(b"\x81\x01b")
+        loop.turn()
+        assert read(client, 6) == b"\x81\x01a\x81\x01b"
+    finally:
+        dup.close()

@@ -15,7 +15,7 @@ import pytest
 import requests
 import websocket
 
-from conftest import LiveServer, checker_app
+from conftest import ASYNC_MODE, LiveServer, checker_app
 from flooder import flood_together
 from test_security_live import Raw, peers, still_relays, token_of  # noqa: F401 (peers: a fixture)
 
@@ -159,6 +159,39 @@ def test_a_client_that_does_not_read_is_cut_off_and_holds_up_nobody(server_app, 
         print(f"\nthe stuck agent got {frames} of {count} frames before the server closed it")
         assert "closing a websocket whose client has not read" in live.log()
         assert still_relays(live, peers)
+    finally:
+        live.stop()
+
+
+class FewRequests(LiveServer):
+    """A server whose worker serves at most `connections` requests at once (gunicorn's worker_connections)."""
+
+    connections = 8
+
+    def command(self):
+        return super().command() + ["--worker-connections", str(self.connections)]
+
+
+@pytest.mark.skipif(ASYNC_MODE != "eventlet", reason="gevent's websockets keep their requests (parking.py is eventlet's)")
+def test_idle_websockets_hold_no_request(server_app, peers):
+    """Twenty websockets on a worker that serves eight requests at once: each one, idle, parks and
+    leaves its request (parking.py), so all twenty connect, and each gets its events after waiting."""
+    live = FewRequests(server_app.tmp, server_app.config["SQLALCHEMY_DATABASE_URI"]).start()
+    try:
+        tabs = [Raw(live, token_of(live, "admin")) for _ in range(20)]
+        for tab in tabs:
+            assert tab.connect().startswith("40{")
+        assert requests.get(live.url + "/healthz", timeout=5).status_code == 200
+        time.sleep(0.5)  # every tab idle a while
+        ack = peers(live, token_of(live, "ana")).call("admin", "¿me leen todas?")
+        assert ack["ok"] is True
+        for tab in tabs:
+            packet = tab.recv(timeout=10)
+            while not packet.startswith('42["mensaje_recibido"'):
+                packet = tab.recv(timeout=10)
+            assert json.loads(packet[2:])[1]["id"] == ack["id"]
+        tabs[0].emit({"para": "ana", "mensaje": "sí"})  # and it can still write
+        assert tabs[0].acks(1)[0]["ok"] is True
     finally:
         live.stop()
 

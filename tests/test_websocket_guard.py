@@ -163,3 +163,51 @@ def test_the_buffered_reader_serves_several_frames_from_one_recv():
         got += sock.recv(2)
     assert got == frames
     assert len(reads) == 1  # 10 frames of 8 bytes in 2-byte asks: one recv of the kernel
+
+
+class RawEnd:
+    """A GreenSocket as MeteredSocket sees it: `fd` is the kernel's non-blocking socket."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def recv(self, size):
+        return self.fd.recv(size)
+
+
+def test_nothing_waiting_looks_without_waiting_and_keeps_what_it_read():
+    """Between messages the reader asks whether a byte is waiting: no wait, and what it read comes first."""
+    server_end, client_end = socket.socketpair()
+    server_end.setblocking(False)
+    clock = [0.0]
+    sock = MeteredSocket(RawEnd(server_end), TokenBucket(1, 10, clock=lambda: clock[0]))
+    try:
+        assert sock.nothing_waiting()
+        client_end.sendall(b"abc")
+        assert not sock.nothing_waiting()
+        assert not sock.nothing_waiting()  # read ahead already: no second read
+        assert sock.recv(2) == b"ab" and sock.recv(5) == b"c"
+        client_end.sendall(b"x" * 20)  # past the bucket's 10 bytes, charged as it is read ahead
+        with pytest.raises(FailedConnectionError) as failed:
+            sock.nothing_waiting()
+        assert failed.value.status == 1008
+        client_end.close()
+        server_end.recv(100)
+        assert not sock.nothing_waiting()  # the end is something to read
+        assert sock.recv(5) == b""
+    finally:
+        server_end.close()
+
+
+def test_a_websocket_parks_only_where_the_process_has_room():
+    from soporte.realtime.parking import MAX_DETACHED, Parking
+
+    parking = Parking(ws=None)
+    assert parking.possible()
+    saved, Parking.detached_count = Parking.detached_count, MAX_DETACHED
+    try:
+        assert not parking.possible()  # it stays in its request: gunicorn's worker_connections applies
+        parking.detached = True
+        assert parking.possible()  # one detached already parks again
+    finally:
+        Parking.detached_count = saved

@@ -78,6 +78,14 @@ class Outbox:
         if self._watch is None:
             self._watch = self._loop.when_writable(self._raw.fileno(), self.flush)
 
+    def rebind(self, raw):
+        """Write to another socket of the same connection (a dup of it) from now on."""
+        if self._watch is not None:
+            self._watch()
+            self._watch = None
+        self._raw = raw
+        self.flush()
+
     def cut_off(self):
         """Give up on a client that does not read: drop its frames and shut its socket, which ends its reader."""
         log.warning("closing a websocket whose client has not read %d bytes", self._size)

@@ -18,7 +18,8 @@ websocket of this server gets, from install():
 - no binary frames (close code 1003): the protocol has none (see binary_packets.py);
 - no pre-RFC 6455 handshakes, whose reader buffers without a limit;
 - writes that never block, joined into one send per turn of the hub, and no writer
-  greenthread (outbox.py, websocket_session.py).
+  greenthread (outbox.py, websocket_session.py);
+- no greenthread while it is idle (parking.py).
 """
 import eventlet
 from eventlet.hubs import get_hub
@@ -26,6 +27,7 @@ from eventlet.websocket import FailedConnectionError
 
 from soporte.realtime import websocket_session
 from soporte.realtime.outbox import Outbox
+from soporte.realtime.parking import Parking
 from soporte.realtime.throttle import TokenBucket
 from soporte.realtime.websocket_limits import (BINARY, MAX_FRAGMENTS, NO_BINARY, READ_AHEAD, TOO_MANY_FRAGMENTS,
                                                TOO_MUCH, guard_every_websocket)
@@ -47,14 +49,15 @@ def apply_mask(data, mask, length=None, offset=0):
 class MeteredSocket:
     """A socket read ahead, whose reads spend from a bytes-per-second bucket; past it, that websocket fails with 1008."""
 
-    __slots__ = ("_sock", "_bucket", "_buffer", "_at", "outbox")  # one per socket: no dict each
+    __slots__ = ("_sock", "_bucket", "_buffer", "_at", "outbox", "parking")  # one per socket: no dict each
 
     def __init__(self, sock, bucket):
         self._sock = sock
         self._bucket = bucket
         self._buffer = b""  # read from the kernel, not yet asked for
         self._at = 0
-        self.outbox = None  # the websocket's writes, stopped before the socket closes
+        self.outbox = None  # the websocket's writes, and
+        self.parking = None  # its wait while idle: both stopped before the socket closes
 
     def recv(self, size):
         """Up to `size` bytes, from what was read ahead or else from one recv of at least READ_AHEAD, charged as it arrives."""
@@ -72,6 +75,19 @@ class MeteredSocket:
             self._buffer, self._at = b"", 0
         return data
 
+    def nothing_waiting(self):
+        """Whether no byte is waiting, read ahead or in the kernel (what is there is read ahead now, and charged)."""
+        if self._at < len(self._buffer):
+            return False
+        try:
+            data = self._sock.fd.recv(READ_AHEAD)  # eventlet's own non-blocking socket: never waits
+        except BlockingIOError:
+            return True
+        if data and not self._bucket.take(len(data)):
+            raise FailedConnectionError(1008, TOO_MUCH)
+        self._buffer, self._at = data, 0  # b"": the end, which the next recv finds again
+        return False
+
     def shutdown(self, how):
         """Shut the socket down, unless it is closed already.
 
@@ -82,9 +98,11 @@ class MeteredSocket:
             self._sock.shutdown(how)
 
     def close(self):
-        """Close the socket, after its outbox stops watching it."""
+        """Close the socket, once its outbox and its parking stop watching it."""
         if self.outbox is not None:
             self.outbox.stop()
+        if self.parking is not None:
+            self.parking.stop()
         self._sock.close()
 
     def __getattr__(self, name):
@@ -95,21 +113,27 @@ class MeteredSocket:
 class FrameGuard:
     """The frame limit of one websocket, and its reader's per-frame steps."""
 
-    __slots__ = ("ws", "connected", "limit_before_connect", "limit_after_connect", "read_frame")
+    __slots__ = ("ws", "connected", "limit_before_connect", "limit_after_connect", "read_frame", "may_idle")
 
-    def __init__(self, ws, connected, limit_before_connect):
+    def __init__(self, ws, connected, limit_before_connect, may_idle=lambda: False):
         self.ws = ws
         self.connected = connected  # () -> whether its Socket.IO connect has succeeded
         self.limit_before_connect = limit_before_connect
         self.limit_after_connect = ws.max_frame_length  # eventlet's, from max_http_buffer_size
         self.read_frame = ws._recv_frame  # eventlet's own
+        self.may_idle = may_idle  # () -> whether the reader may stop between messages (and the socket park)
 
     def limit(self):
         """The largest frame (or fragmented message) this socket may send now."""
         return self.limit_after_connect if self.connected() else self.limit_before_connect
 
     def recv_frame(self, message=None):
-        """Read one frame with eventlet's reader, within this socket's limits; then let others run."""
+        """Read one frame with eventlet's reader, within this socket's limits; then let others run.
+
+        Between messages, when none is waiting and the socket may park, raise Idle instead.
+        """
+        if message is None and self.may_idle() and self.ws.socket.nothing_waiting():
+            raise websocket_session.Idle()
         pending = 0 if message is None else sum(len(piece) for piece in message.data)
         if message is not None and len(message.data) >= MAX_FRAGMENTS:
             raise FailedConnectionError(1009, TOO_MANY_FRAGMENTS)
@@ -141,15 +165,20 @@ class HubLoop:
 HUB_LOOP = HubLoop()
 
 
-def guard(ws, connected, settings):
-    """Give one eventlet websocket this module's reader and writer: fast unmask, limits, bytes/s cap, yields, outbox."""
+def guard(ws, connected, settings, eio_socket):
+    """Give one eventlet websocket this module's reader and writer: fast unmask, limits, bytes/s cap, yields,
+    outbox and parking. Returns its Parking."""
     ws._apply_mask = apply_mask  # eventlet calls self._apply_mask(data, mask, length=, offset=)
-    ws.socket = MeteredSocket(ws.socket, TokenBucket(settings["WEBSOCKET_BYTES_PER_SECOND"],
-                                                     settings["WEBSOCKET_BYTES_BURST"]))
-    ws._recv_frame = FrameGuard(ws, connected, settings["WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT"]).recv_frame
+    metered = ws.socket = MeteredSocket(ws.socket, TokenBucket(settings["WEBSOCKET_BYTES_PER_SECOND"],
+                                                               settings["WEBSOCKET_BYTES_BURST"]))
+    parking = metered.parking = Parking(ws)
+    # not while upgrading from long-polling: the probe's exchange reads as it comes
+    ws._recv_frame = FrameGuard(ws, connected, settings["WEBSOCKET_FRAME_LIMIT_BEFORE_CONNECT"],
+                                may_idle=lambda: eio_socket.upgraded and parking.possible()).recv_frame
     # eventlet's _send, a sendall under the websocket's lock, is every write's: frames, pongs, closes
-    ws.socket.outbox = Outbox(ws.socket._sock.fd, HUB_LOOP, settings["WEBSOCKET_UNSENT_LIMIT"])
-    ws._send = ws.socket.outbox.write
+    metered.outbox = Outbox(metered._sock.fd, HUB_LOOP, settings["WEBSOCKET_UNSENT_LIMIT"])
+    ws._send = metered.outbox.write
+    return parking
 
 
 def install(server, settings):
@@ -164,9 +193,8 @@ def install(server, settings):
         eio_socket = handler.__self__  # the handler is the Engine.IO socket's _websocket_handler
 
         def handle(ws):
-            """Engine.IO's handler (websocket_session's), on a guarded websocket."""
-            guard(ws, connected, settings)
-            return websocket_session.serve(eio_socket, ws)
+            """Engine.IO's handler (websocket_session's), on a guarded websocket that parks while idle."""
+            return websocket_session.serve(eio_socket, ws, park=guard(ws, connected, settings, eio_socket))
 
         app = make_websocket(handle, eio_server)
         app.support_legacy_versions = False  # hixie-75/76: its reader buffers a frame without any limit

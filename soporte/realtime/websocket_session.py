@@ -1,10 +1,12 @@
-"""Engine.IO's websocket transport without its writer greenthread: each packet goes straight to the websocket.
+"""Engine.IO's websocket transport without a greenthread per idle websocket.
 
 engineio's Socket._websocket_handler starts a writer greenthread per websocket that takes
-packets off the socket's queue and writes them. The websockets of both guards write
-without blocking (outbox.py), so here the queue writes each packet as it is put, and the
-greenthread, its stack and its switches per packet are gone. serve() is engineio's handler
-(python-engineio 4.x) with only that changed.
+packets off the socket's queue and writes them, and reads in the request's greenthread
+until the websocket ends. The websockets of both guards write without blocking
+(outbox.py), so here the queue writes each packet as it is put: no writer. And where the
+guard can park an idle websocket (eventlet's, parking.py), the reader stops when no frame
+is waiting and the request's greenthread ends; a new reader starts when the socket is
+readable. serve() is engineio's handler (python-engineio 4.x) with only that changed.
 """
 from engineio import exceptions, packet
 
@@ -43,16 +45,20 @@ class WrittenAtOnce:
         return True
 
 
-def serve(eio_socket, ws):
-    """Run one websocket of `eio_socket` (engineio's _websocket_handler): the upgrade, then the read loop."""
+class Idle(BaseException):
+    """Raised by a parkable websocket's reader when no frame is waiting between messages.
+
+    A BaseException: eventlet's frame iterator answers any Exception with a 1011 close.
+    """
+
+
+def serve(eio_socket, ws, park=None):
+    """Run one websocket of `eio_socket` (engineio's _websocket_handler): the upgrade, then its reader.
+
+    park(resume): the websocket's reader found nothing to read; call resume() in a new
+    greenthread when there is (None: the websocket cannot park, and this reads until it ends).
+    """
     server = eio_socket.server
-
-    def websocket_wait():
-        data = ws.wait()
-        if data and len(data) > server.max_http_buffer_size:
-            raise ValueError("packet is too large")
-        return data
-
     for attr in ["_sock", "socket"]:  # engineio's: a read times out after a ping cycle
         if hasattr(ws, attr) and hasattr(getattr(ws, attr), "settimeout"):
             getattr(ws, attr).settimeout(server.ping_interval + server.ping_timeout)
@@ -60,14 +66,14 @@ def serve(eio_socket, ws):
     if eio_socket.connected:
         # the socket was already connected over long-polling, so this is an upgrade
         eio_socket.upgrading = True
-        decoded_pkt = packet.Packet(encoded_packet=websocket_wait())
+        decoded_pkt = packet.Packet(encoded_packet=wait(ws, server))
         if decoded_pkt.packet_type != packet.PING or decoded_pkt.data != "probe":
             server.logger.info("%s: Failed websocket upgrade, no PING packet", eio_socket.sid)
             eio_socket.upgrading = False
             return []
         ws.send(packet.Packet(packet.PONG, data="probe").encode())
         eio_socket.queue.put(packet.Packet(packet.NOOP))  # end the poll waiting on the queue
-        pkt = websocket_wait()
+        pkt = wait(ws, server)
         decoded_pkt = packet.Packet(encoded_packet=pkt)
         if decoded_pkt.packet_type != packet.UPGRADE:
             eio_socket.upgraded = False
@@ -86,9 +92,27 @@ def serve(eio_socket, ws):
     while not queued.empty():
         eio_socket.queue.put(queued.get(block=False))
 
+    read_packets(eio_socket, ws, park)
+    return []
+
+
+def wait(ws, server):
+    """The websocket's next message (None: it ended); engineio's limit on its size."""
+    data = ws.wait()
+    if data and len(data) > server.max_http_buffer_size:
+        raise ValueError("packet is too large")
+    return data
+
+
+def read_packets(eio_socket, ws, park):
+    """Receive packets until the websocket ends, then close the Engine.IO socket; or until it parks."""
+    server = eio_socket.server
     while True:
         try:
-            p = websocket_wait()
+            p = wait(ws, server)
+        except Idle:
+            park(lambda: read_packets(eio_socket, ws, park))
+            return
         except Exception as e:
             if not eio_socket.closed:  # if it is, this error follows from that
                 server.logger.info('%s: Unexpected error "%s", closing connection', eio_socket.sid, str(e))
@@ -108,4 +132,5 @@ def serve(eio_socket, ws):
 
     # closes the websocket too, through the queue's None (a close of the server's meanwhile did already)
     eio_socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
-    return []
+    # engineio forgets a websocket's socket when the request that opened it ends: this may be later
+    server.sockets.pop(eio_socket.sid, None)
