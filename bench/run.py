@@ -318,7 +318,7 @@ def run_idle(server, engine, count, hold=5):
     seen = {}
 
     def connected(message):
-        time.sleep(1)
+        time.sleep(3)  # idle sockets park after a second without a frame (soporte/realtime/parking.py)
         seen.update(message, rss_mb=round(server.sample()[0] / 2**20))
 
     result = loadgen({"mode": "idle", "url": server.url, "userTokens": tokens, "agentTokens": [],

@@ -182,7 +182,7 @@ def test_idle_websockets_hold_no_request(server_app, peers):
         for tab in tabs:
             assert tab.connect().startswith("40{")
         assert requests.get(live.url + "/healthz", timeout=5).status_code == 200
-        time.sleep(0.5)  # every tab idle a while
+        time.sleep(1.5)  # every tab idle long enough to park (PARK_AFTER)
         ack = peers(live, token_of(live, "ana")).call("admin", "¿me leen todas?")
         assert ack["ok"] is True
         for tab in tabs:

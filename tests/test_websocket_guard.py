@@ -165,35 +165,26 @@ def test_the_buffered_reader_serves_several_frames_from_one_recv():
     assert len(reads) == 1  # 10 frames of 8 bytes in 2-byte asks: one recv of the kernel
 
 
-class RawEnd:
-    """A GreenSocket as MeteredSocket sees it: `fd` is the kernel's non-blocking socket."""
+def test_between_messages_the_reader_waits_a_while_then_says_quiet():
+    """readable_within: True as soon as a byte comes (read by the recv that follows), False after the wait."""
+    import time
 
-    def __init__(self, fd):
-        self.fd = fd
+    import eventlet
 
-    def recv(self, size):
-        return self.fd.recv(size)
-
-
-def test_nothing_waiting_looks_without_waiting_and_keeps_what_it_read():
-    """Between messages the reader asks whether a byte is waiting: no wait, and what it read comes first."""
     server_end, client_end = socket.socketpair()
     server_end.setblocking(False)
-    clock = [0.0]
-    sock = MeteredSocket(RawEnd(server_end), TokenBucket(1, 10, clock=lambda: clock[0]))
+    sock = MeteredSocket(server_end, TokenBucket(1 << 20, 1 << 20))
     try:
-        assert sock.nothing_waiting()
-        client_end.sendall(b"abc")
-        assert not sock.nothing_waiting()
-        assert not sock.nothing_waiting()  # read ahead already: no second read
-        assert sock.recv(2) == b"ab" and sock.recv(5) == b"c"
-        client_end.sendall(b"x" * 20)  # past the bucket's 10 bytes, charged as it is read ahead
-        with pytest.raises(FailedConnectionError) as failed:
-            sock.nothing_waiting()
-        assert failed.value.status == 1008
+        start = time.monotonic()
+        assert not sock.readable_within(0.05)
+        assert time.monotonic() - start >= 0.05
+        eventlet.spawn_after(0.02, client_end.sendall, b"abc")
+        assert sock.readable_within(5)
+        assert sock.recv(2) == b"ab"
+        assert sock.readable_within(0)  # read ahead already
+        assert sock.recv(5) == b"c"
         client_end.close()
-        server_end.recv(100)
-        assert not sock.nothing_waiting()  # the end is something to read
+        assert sock.readable_within(5)  # the end is something to read
         assert sock.recv(5) == b""
     finally:
         server_end.close()

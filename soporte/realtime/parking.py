@@ -3,8 +3,8 @@
 Under eventlet a websocket kept the greenthread of the request that opened it, blocked in
 a read for as long as the websocket was open: 30-odd frames of gunicorn, Flask and
 engineio, their stack and the request's objects, about 12 KB per idle socket. Now, when
-its reader finds no frame waiting between messages (websocket_session.Idle), the websocket
-is parked: the first time, its socket is detached from the request (a dup of it, so that
+no frame has come for PARK_AFTER seconds after a message (websocket_session.Idle), the
+websocket is parked: the first time, its socket is detached from the request (a dup of it, so that
 the request can end and gunicorn close its own), then the hub watches it, and a new
 greenthread reads when bytes come. Detached websockets no longer count in gunicorn's
 worker_connections; past MAX_DETACHED in a process they stay in their requests, as before.
@@ -14,6 +14,9 @@ from eventlet.greenio import GreenSocket
 from eventlet.hubs import get_hub, notify_opened
 
 MAX_DETACHED = 20000  # gunicorn.conf.py's worker_connections: the cap that detaching lifts
+# a socket that writes more often than this keeps its reader: parking and waking it again per
+# message would cost more CPU (a greenthread, a descriptor watch) than a waiting reader does
+PARK_AFTER = 1.0
 
 
 class Parking:

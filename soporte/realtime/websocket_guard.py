@@ -22,12 +22,12 @@ websocket of this server gets, from install():
 - no greenthread while it is idle (parking.py).
 """
 import eventlet
-from eventlet.hubs import get_hub
+from eventlet.hubs import get_hub, trampoline
 from eventlet.websocket import FailedConnectionError
 
 from soporte.realtime import websocket_session
 from soporte.realtime.outbox import Outbox
-from soporte.realtime.parking import Parking
+from soporte.realtime.parking import PARK_AFTER, Parking
 from soporte.realtime.throttle import TokenBucket
 from soporte.realtime.websocket_limits import (BINARY, MAX_FRAGMENTS, NO_BINARY, READ_AHEAD, TOO_MANY_FRAGMENTS,
                                                TOO_MUCH, guard_every_websocket)
@@ -44,6 +44,10 @@ def apply_mask(data, mask, length=None, offset=0):
     repeated = (key * (length // 4 + 1))[:length]
     unmasked = int.from_bytes(data[:length], "big") ^ int.from_bytes(repeated, "big")
     return unmasked.to_bytes(length, "big")
+
+
+class Quiet(Exception):
+    """Nothing came from the client for a while."""
 
 
 class MeteredSocket:
@@ -75,18 +79,15 @@ class MeteredSocket:
             self._buffer, self._at = b"", 0
         return data
 
-    def nothing_waiting(self):
-        """Whether no byte is waiting, read ahead or in the kernel (what is there is read ahead now, and charged)."""
+    def readable_within(self, seconds):
+        """Whether a byte is waiting, read ahead or in the kernel, or comes within `seconds` (no read: recv reads it)."""
         if self._at < len(self._buffer):
-            return False
-        try:
-            data = self._sock.fd.recv(READ_AHEAD)  # eventlet's own non-blocking socket: never waits
-        except BlockingIOError:
             return True
-        if data and not self._bucket.take(len(data)):
-            raise FailedConnectionError(1008, TOO_MUCH)
-        self._buffer, self._at = data, 0  # b"": the end, which the next recv finds again
-        return False
+        try:
+            trampoline(self._sock.fileno(), read=True, timeout=seconds, timeout_exc=Quiet)
+        except Quiet:
+            return False
+        return True
 
     def shutdown(self, how):
         """Shut the socket down, unless it is closed already.
@@ -130,9 +131,10 @@ class FrameGuard:
     def recv_frame(self, message=None):
         """Read one frame with eventlet's reader, within this socket's limits; then let others run.
 
-        Between messages, when none is waiting and the socket may park, raise Idle instead.
+        Between messages, when none comes within PARK_AFTER and the socket may park, raise Idle
+        instead: a socket that writes often keeps its reader, and an idle one its memory.
         """
-        if message is None and self.may_idle() and self.ws.socket.nothing_waiting():
+        if message is None and self.may_idle() and not self.ws.socket.readable_within(PARK_AFTER):
             raise websocket_session.Idle()
         pending = 0 if message is None else sum(len(piece) for piece in message.data)
         if message is not None and len(message.data) >= MAX_FRAGMENTS:
