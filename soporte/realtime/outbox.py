@@ -69,9 +69,7 @@ class Outbox:
         if sent == len(data):
             self._held.clear()
             self._size = 0
-            if self._watch is not None:
-                self._watch()
-                self._watch = None
+            self._stop_watching()
             return
         self._held[:] = [data[sent:]]
         self._size = len(data) - sent
@@ -80,9 +78,7 @@ class Outbox:
 
     def rebind(self, raw):
         """Write to another socket of the same connection (a dup of it) from now on."""
-        if self._watch is not None:
-            self._watch()
-            self._watch = None
+        self._stop_watching()
         self._raw = raw
         self.flush()
 
@@ -100,6 +96,10 @@ class Outbox:
         self.closed = True
         self._held.clear()
         self._size = 0
+        self._stop_watching()
+
+    def _stop_watching(self):
+        """No more waiting for the socket to be writable."""
         if self._watch is not None:
             self._watch()
             self._watch = None

@@ -4,9 +4,9 @@ Under eventlet a websocket kept the greenthread of the request that opened it, b
 a read for as long as the websocket was open: 30-odd frames of gunicorn, Flask and
 engineio, their stack and the request's objects, about 12 KB per idle socket. Now, when
 no frame has come for PARK_AFTER seconds after a message (websocket_session.Idle), the
-websocket is parked: the first time, its socket is detached from the request (a dup of it, so that
-the request can end and gunicorn close its own), then the hub watches it, and a new
-greenthread reads when bytes come. Detached websockets no longer count in gunicorn's
+websocket is parked: the first time, its socket is detached from the request (a dup of
+it, so that the request can end and gunicorn close its own), then the hub watches it, and
+a new greenthread reads when bytes come. Detached websockets no longer count in gunicorn's
 worker_connections; past MAX_DETACHED in a process they stay in their requests, as before.
 """
 import eventlet

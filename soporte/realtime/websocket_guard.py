@@ -107,7 +107,7 @@ class MeteredSocket:
         self._sock.close()
 
     def __getattr__(self, name):
-        """Everything else (sendall, settimeout, close...) is the socket's own."""
+        """Everything else (settimeout, fileno, getsockname...) is the socket's own."""
         return getattr(self._sock, name)
 
 
