@@ -10,8 +10,7 @@ a new greenthread reads when bytes come. Detached websockets no longer count in 
 worker_connections; past MAX_DETACHED in a process they stay in their requests, as before.
 """
 import eventlet
-from eventlet.greenio import GreenSocket
-from eventlet.hubs import get_hub, notify_opened
+from eventlet.hubs import get_hub
 
 MAX_DETACHED = 20000  # gunicorn.conf.py's worker_connections: the cap that detaching lifts
 # a socket that writes more often than this keeps its reader: parking and waking it again per
@@ -50,13 +49,7 @@ class Parking:
 
     def detach(self):
         """Take the socket from gunicorn's request, which can then end (and gunicorn close its copy)."""
-        metered = self.ws.socket
-        request_socket = metered._sock
-        own = GreenSocket(request_socket.fd.dup())
-        notify_opened(own.fileno())  # as eventlet does for a new descriptor: listeners left on a reused number go
-        own.settimeout(request_socket.gettimeout())
-        metered._sock = own
-        metered.outbox.rebind(own.fd)
+        self.ws.socket.take_own_copy()
 
         def skip_once(*args, **kwargs):
             """eventlet's WebSocketWSGI sends a close frame once its handler returns: not this time."""

@@ -22,7 +22,8 @@ websocket of this server gets, from install():
 - no greenthread while it is idle (parking.py).
 """
 import eventlet
-from eventlet.hubs import get_hub, trampoline
+from eventlet.greenio import GreenSocket
+from eventlet.hubs import get_hub, notify_opened, trampoline
 from eventlet.websocket import FailedConnectionError
 
 from soporte.realtime import websocket_session
@@ -80,7 +81,7 @@ class MeteredSocket:
         return data
 
     def readable_within(self, seconds):
-        """Whether a byte is waiting, read ahead or in the kernel, or comes within `seconds` (no read: recv reads it)."""
+        """Whether a byte is waiting (read ahead or in the kernel) or comes within `seconds`; recv reads it."""
         if self._at < len(self._buffer):
             return True
         try:
@@ -88,6 +89,14 @@ class MeteredSocket:
         except Quiet:
             return False
         return True
+
+    def take_own_copy(self):
+        """Read and write through a dup of the socket from now on: gunicorn's request may close its own."""
+        own = GreenSocket(self._sock.fd.dup())
+        notify_opened(own.fileno())  # as eventlet does for a new descriptor: listeners left on a reused number go
+        own.settimeout(self._sock.gettimeout())
+        self._sock = own
+        self.outbox.rebind(own.fd)
 
     def shutdown(self, how):
         """Shut the socket down, unless it is closed already.

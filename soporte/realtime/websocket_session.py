@@ -5,8 +5,8 @@ packets off the socket's queue and writes them, and reads in the request's green
 until the websocket ends. The websockets of both guards write without blocking
 (outbox.py), so here the queue writes each packet as it is put: no writer. And where the
 guard can park an idle websocket (eventlet's, parking.py), the reader stops when no frame
-is waiting and the request's greenthread ends; a new reader starts when the socket is
-readable. serve() is engineio's handler (python-engineio 4.x) with only that changed.
+comes for a while and the request's greenthread ends; a new reader starts when the socket
+is readable. serve() is engineio's handler (python-engineio 4.x) with only that changed.
 """
 from engineio import exceptions, packet
 
@@ -46,7 +46,7 @@ class WrittenAtOnce:
 
 
 class Idle(BaseException):
-    """Raised by a parkable websocket's reader when no frame is waiting between messages.
+    """Raised by a parkable websocket's reader when no frame comes for a while between messages.
 
     A BaseException: eventlet's frame iterator answers any Exception with a 1011 close.
     """
@@ -55,7 +55,7 @@ class Idle(BaseException):
 def serve(eio_socket, ws, park=None):
     """Run one websocket of `eio_socket` (engineio's _websocket_handler): the upgrade, then its reader.
 
-    park(resume): the websocket's reader found nothing to read; call resume() in a new
+    park(resume): the websocket's reader has had nothing to read for a while; call resume() in a new
     greenthread when there is (None: the websocket cannot park, and this reads until it ends).
     """
     server = eio_socket.server
