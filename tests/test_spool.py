@@ -1,5 +1,7 @@
 """The spool: records round-trip, torn and corrupt tails are ignored, locked segments are left alone,
 and a full disk never half-stores a message."""
+import fcntl
+import multiprocessing
 import os
 import subprocess
 import uuid
@@ -77,6 +79,64 @@ def test_locked_segment_is_skipped(tmp_path):
     assert writer.take(path) is None  # taken: a second storer waits its turn
     storer.release(taken, path, stored=False)  # not stored: the segment stays for a retry
     assert storer.sealed() == [path]
+
+
+def store_all(storer):
+    """One storer pass, as the storer process makes it: take each sealed segment, keep its rows, delete it."""
+    stored = []
+    for path in storer.sealed():
+        taken = storer.take(path)
+        if taken is not None:
+            stored += taken[1]
+            storer.release(taken[0], path, stored=True)
+    return stored
+
+
+def test_a_storer_pass_while_a_segment_is_being_created_loses_nothing(tmp_path, monkeypatch):
+    """A storer that looks in the moment between a new segment's creation and its lock does not take it.
+
+    It used to: it found the new file empty, deleted it, and what the writer then
+    journaled (and acknowledged) went to a file nobody could see.
+    """
+    writer, storer = Spool(str(tmp_path)), Spool(str(tmp_path))
+    stored = []
+
+    def lock_after_a_storer_pass(f, how):
+        monkeypatch.setattr(fcntl, "flock", real_flock)  # the writer's lock, once
+        stored.extend(store_all(storer))
+        real_flock(f, how)
+
+    real_flock = fcntl.flock
+    monkeypatch.setattr(fcntl, "flock", lock_after_a_storer_pass)
+    writer.append([row(1)])
+    writer.seal()
+    stored += store_all(storer)
+    assert stored == [row(1)]
+    assert os.listdir(tmp_path) == []
+
+
+def keep_storing(directory, done, count):
+    """A storer process's loop: store passes until told to stop, then one more; put how many rows it stored."""
+    storer, stored = Spool(directory), 0
+    while not done.is_set():
+        stored += len(store_all(storer))
+    count.put(stored + len(store_all(storer)))
+
+
+def test_a_storer_process_stores_every_journaled_row(tmp_path):
+    """20,000 one-row segments written and sealed while another process stores in a tight loop: each stored once."""
+    context = multiprocessing.get_context("spawn")
+    done, count = context.Event(), context.Queue()
+    storer = context.Process(target=keep_storing, args=(str(tmp_path), done, count))
+    storer.start()
+    writer = Spool(str(tmp_path), fsync=lambda fd: None)  # the race is in the names, not on the disk
+    for n in range(20_000):
+        writer.append([row(n)])
+        writer.seal()
+    done.set()
+    assert count.get(timeout=60) == 20_000
+    storer.join(10)
+    assert os.listdir(tmp_path) == []
 
 
 def test_torn_last_record_is_ignored_on_start(app, tmp_path):

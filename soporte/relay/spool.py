@@ -25,6 +25,7 @@ import orjson
 log = logging.getLogger(__name__)
 
 SUFFIX = ".spool"
+CREATING = ".creating"  # a segment until it is locked (see Spool._open_segment)
 HEADER = 18  # "%08x %08x "
 
 
@@ -142,11 +143,22 @@ class Spool:
         return len(self.sealed()) + (1 if self.records else 0)
 
     def _open_segment(self):
-        """Start a new segment, locked while this process writes it."""
-        name = f"{time.time_ns():020d}-{os.getpid()}{SUFFIX}"
-        self._path = os.path.join(self.directory, name)
-        self._file = open(self._path, "ab", buffering=0)  # append() writes whole groups itself
-        fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        """Start a new segment, locked while this process writes it.
+
+        It is created under a name storers do not list and gets its segment name only once
+        locked (the lock is the file's, not the name's): created under its segment name, a
+        storer could take it in the moment before the lock, find it empty and delete it, and
+        what this process then journaled would go to a file nobody can see.
+        """
+        name = os.path.join(self.directory, f"{time.time_ns():020d}-{os.getpid()}")
+        segment = open(name + CREATING, "ab", buffering=0)  # append() writes whole groups itself
+        try:
+            fcntl.flock(segment, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(name + CREATING, name + SUFFIX)
+        except OSError:
+            segment.close()
+            raise
+        self._file, self._path = segment, name + SUFFIX
         # the new name must survive a crash as well as its contents
         dir_fd = os.open(self.directory, os.O_RDONLY)
         try:
