@@ -27,7 +27,7 @@ from eventlet.hubs import get_hub, notify_opened, trampoline
 from eventlet.websocket import FailedConnectionError
 
 from soporte.realtime import websocket_session
-from soporte.realtime.outbox import Outbox
+from soporte.realtime.outbox import CONTROL, Outbox
 from soporte.realtime.parking import PARK_AFTER, Parking
 from soporte.realtime.throttle import TokenBucket
 from soporte.realtime.websocket_limits import (BINARY, MAX_FRAGMENTS, NO_BINARY, READ_AHEAD, TOO_MANY_FRAGMENTS,
@@ -80,9 +80,13 @@ class MeteredSocket:
             self._buffer, self._at = b"", 0
         return data
 
+    def read_ahead(self):
+        """Whether bytes read from the kernel wait to be asked for."""
+        return self._at < len(self._buffer)
+
     def readable_within(self, seconds):
         """Whether a byte is waiting (read ahead or in the kernel) or comes within `seconds`; recv reads it."""
-        if self._at < len(self._buffer):
+        if self.read_ahead():
             return True
         try:
             trampoline(self._sock.fileno(), read=True, timeout=seconds, timeout_exc=Quiet)
@@ -138,7 +142,7 @@ class FrameGuard:
         return self.limit_after_connect if self.connected() else self.limit_before_connect
 
     def recv_frame(self, message=None):
-        """Read one frame with eventlet's reader, within this socket's limits; then let others run.
+        """Read one frame with eventlet's reader, within this socket's limits; let others run before the next.
 
         Between messages, when none comes within PARK_AFTER and the socket may park, raise Idle
         instead: a socket that writes often keeps its reader, and an idle one its memory.
@@ -153,7 +157,10 @@ class FrameGuard:
         frame = self.read_frame(message)
         if frame.opcode == BINARY:
             raise FailedConnectionError(1003, NO_BINARY)
-        eventlet.sleep(0)
+        # the next read starts a message (this one ended; a control frame came between two)?
+        next_starts = frame.finished and (message is None or not frame.opcode & CONTROL)
+        if not (next_starts and self.may_idle() and not self.ws.socket.read_ahead()):
+            eventlet.sleep(0)  # else the next read waits in readable_within, which lets the others run
         return frame
 
 
