@@ -9,7 +9,8 @@ websocket of this server gets, from install():
 - a whole-buffer unmask (the same bytes as eventlet's, at memory speed);
 - a buffered reader: eventlet asks the socket for a frame's header, mask and payload in
   three reads; they come from one recv (of several frames, when they are there);
-- a yield after every frame, so the other greenthreads run between them;
+- a yield after every frame, so the other greenthreads run between them (the wait for a
+  message's first byte is one, when nothing is read ahead);
 - a small frame limit until its Socket.IO connect has succeeded (an unauthenticated
   socket has only the CONNECT packet to say), then the usual one, with a message's
   fragments counted together;
