@@ -120,8 +120,9 @@ def test_a_frame_flood_stalls_no_other_socket(server, peers):
 def test_a_client_that_does_not_read_is_cut_off_and_holds_up_nobody(server_app, peers):
     """An agent's socket that reads nothing while 6 MB of copies are due: the server drops it once
     64 KiB wait beyond what the kernel holds (outbox.py), and the agent that reads gets every copy."""
-    # the customer may write its 6 MB at once
-    live = start(server_app, WEBSOCKET_UNSENT_LIMIT=65536, WEBSOCKET_BYTES_BURST=64 << 20)
+    # the customer may write its 3,000 messages (6 MB) at once: the suite's 1,000 a second refused
+    # some whenever the server took them faster (under gevent, always)
+    live = start(server_app, WEBSOCKET_UNSENT_LIMIT=65536, WEBSOCKET_BYTES_BURST=64 << 20, MESSAGE_BURST=3000)
     try:
         reading = peers(live, token_of(live, "admin"))
         url = live.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
@@ -138,7 +139,8 @@ def test_a_client_that_does_not_read_is_cut_off_and_holds_up_nobody(server_app, 
             for n in range(batch, batch + 100):
                 customer.emit({"para": "admin", "mensaje": f"{n:04d}" + "x" * 1996})
             acks.update(customer.acks(100, timeout=60))
-        assert len(acks) == count and all(ack["ok"] for ack in acks.values())
+        assert len(acks) == count
+        assert [ack for ack in acks.values() if not ack["ok"]] == []
         got = set()
         while len(got) < count:
             event, payload = reading.get(timeout=30)
