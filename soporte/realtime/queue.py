@@ -11,6 +11,10 @@ log = logging.getLogger(__name__)
 # accepts connections and never answers would otherwise grow the queue without end
 OUTBOX_LIMIT = 100_000
 BATCH_LIMIT = 500  # messages in one PUBLISH at most: a batch is one JSON text every process decodes
+# seconds emits gather before one PUBLISH takes them: what every process pays per PUBLISH (redis-py
+# here, reading and decoding in each listener) then serves several messages; only sockets on
+# other processes wait it (this one's are reached at once)
+PUBLISH_GATHER = 0.002
 
 
 class ResyncingRedisManager(socketio.RedisManager):
@@ -58,10 +62,11 @@ class ResyncingRedisManager(socketio.RedisManager):
         self._outbox.put(data)
 
     def _publish_forever(self):
-        """Publish what the outbox holds, as it comes: each wait for Redis carries everything queued meanwhile."""
+        """Publish what the outbox holds: each PUBLISH carries everything queued during PUBLISH_GATHER and the wait for Redis."""
         empty = self.server.eio.get_queue_empty_exception()
         while True:
             batch = [self._outbox.get()]
+            self.server.sleep(PUBLISH_GATHER)
             while len(batch) < BATCH_LIMIT:
                 try:
                     batch.append(self._outbox.get_nowait())
