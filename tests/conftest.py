@@ -200,6 +200,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+RUNNING_SERVERS = set()  # LiveServers started in this test or still running: their logs go with a failure's report
+LOG_LINES_ON_FAILURE = 150
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that failed while real servers ran carries the end of each one's log in its report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for server in sorted(RUNNING_SERVERS, key=lambda s: s.port):
+            lines = server.log().splitlines()[-LOG_LINES_ON_FAILURE:]
+            report.sections.append((f"server log {server.url} (last {len(lines)} lines)", "\n".join(lines)))
+    if report.when == "teardown":  # a server this test stopped or killed is not the next test's
+        RUNNING_SERVERS.difference_update({s for s in RUNNING_SERVERS if s.process.poll() is not None})
+
+
 class LiveServer:
     """soporte in a real process: gunicorn, a worker of ASYNC_MODE's class, real websockets."""
 
@@ -224,6 +241,7 @@ class LiveServer:
         """Start the server and wait until it answers HTTP."""
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        RUNNING_SERVERS.add(self)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
