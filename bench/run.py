@@ -3,6 +3,7 @@
     python bench/run.py                      # every scenario, one process
     python bench/run.py --scenario load --rates 1000,2000 --processes 2
     python bench/run.py --scenario load --rates 500,1000 --original   # and the original design
+    python bench/run.py --scenario load --rates 1000,4000 --bare      # and python-socketio alone
 
 Prints a table per scenario and writes everything to bench/results/<time>.json.
 The load generator is the official socket.io client in Node (bench/loadgen.js).
@@ -190,6 +191,23 @@ class Original(Process):
             conn.execute(sa.text(f"TRUNCATE TABLE {self.table}"))
 
 
+class BareRelay(Process):
+    """python-socketio alone relaying the hot event (bench/bare_relay.py): the library stack's floor."""
+
+    table = None  # it stores nothing
+
+    def __init__(self, work):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(Path(work) / f"bare-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-k", "eventlet", "-w", "1", "--worker-connections", "20000",
+             "-b", f"127.0.0.1:{self.port}", "bare_relay:app"], cwd=BENCH,
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=self.log, stderr=subprocess.STDOUT)
+        self.wait_ready()
+        self.worker = int(Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()[0])
+
+
 def npm_ci(folder, module):
     """Install `folder`'s Node packages from its package-lock.json unless `module` is there."""
     if not (folder / "node_modules" / module).exists():
@@ -225,7 +243,8 @@ def run_load(servers, engine, rate, seconds, tokens, profile=None):
 
     profile: (seconds, path) to record the first server's worker with py-spy from "sending".
     """
-    rows0 = count_rows(engine, servers[0].table)
+    table = servers[0].table  # None: it stores nothing (the bare relay)
+    rows0 = count_rows(engine, table) if table else 0
     t0 = time.monotonic()
     marks, spies = {}, []  # event -> (time, cpu seconds of each server process)
 
@@ -243,20 +262,21 @@ def run_load(servers, engine, rate, seconds, tokens, profile=None):
     (t_sending, cpu_sending), (t_sent, cpu_sent), (t_end, cpu_end) = (
         marks[e] for e in ("sending", "sent", "drained"))
     backlog = [s.backlog() for s in servers]  # accepted, not yet stored
-    rows_end = count_rows(engine, servers[0].table)
+    rows_end = count_rows(engine, table) if table else 0
     # storage keeps going after the send window: measure when it caught up
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + (30 if table else 0)
     rows = rows_end - rows0
     while rows < result["acked"] and time.monotonic() < deadline:
         time.sleep(0.2)
-        rows = count_rows(engine, servers[0].table) - rows0
+        rows = count_rows(engine, table) - rows0
     caught_up = time.monotonic()
     samples1 = [s.sample() for s in servers]
+    stores = table is not None
     result.update(
-        rows_stored=rows,
-        stored_within_s=caught_up - t_sent if rows >= result["acked"] else None,
-        rows_per_s_in_window=(rows_end - rows0) / (t_end - t0),
-        rows_per_s_to_catch_up=rows / (caught_up - t0),
+        rows_stored=rows if stores else None,
+        stored_within_s=caught_up - t_sent if stores and rows >= result["acked"] else None,
+        rows_per_s_in_window=(rows_end - rows0) / (t_end - t0) if stores else None,
+        rows_per_s_to_catch_up=rows / (caught_up - t0) if stores else None,
         backlog_at_end=None if None in backlog else sum(backlog),
         server_rss_mb=[round(s[0] / 2**20) for s in samples1],
         # over the send window; per message: from "sending" to the end of the tail, every process
@@ -276,15 +296,14 @@ def py_spy(pid, seconds, path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def run_step(servers, original, engine, rate, seconds, tokens, profile=None):
-    """soporte's step at `rate`, then the original's (if given) with the ratios; prints both rows."""
+def run_step(servers, others, engine, rate, seconds, tokens, profile=None):
+    """soporte's step at `rate`, then each of `others` (name -> server: the original, the bare relay) with the ratios."""
     r = run_load(servers, engine, rate, seconds, tokens, profile)
     print(format_row(r, "soporte"), flush=True)
-    if original:
-        o = r["original"] = run_load([original], engine, rate, seconds, tokens)
-        r["vs_original"] = {key: ratio(r[key], o[key]) for key in ("p99", "cpu_us_per_msg")}
-        vs = r["vs_original"]
-        print(format_row(o, "original") + f"  ratio p99 {dash(vs['p99'], '.2f')}  "
+    for name, other in others.items():
+        o = r[name] = run_load([other], engine, rate, seconds, tokens)
+        vs = r[f"vs_{name}"] = {key: ratio(r[key], o[key]) for key in ("p99", "cpu_us_per_msg")}
+        print(format_row(o, name) + f"  ratio p99 {dash(vs['p99'], '.2f')}  "
               f"cpu µs/msg {dash(vs['cpu_us_per_msg'], '.2f')}", flush=True)
     return r
 
@@ -433,6 +452,8 @@ def main():
     parser.add_argument("--writer-rate", type=int, default=20000, help="rows/s offered to the writer alone")
     parser.add_argument("--original", action="store_true",
                         help="run each load step against the original design too (bench/original) and compare")
+    parser.add_argument("--bare", action="store_true",
+                        help="run each load step against python-socketio alone too (bench/bare_relay.py) and compare")
     parser.add_argument("--async-mode", default="eventlet", choices=["eventlet", "gevent"],
                         help="SOPORTE_ASYNC_MODE and gunicorn's worker class")
     parser.add_argument("--profile", type=int, metavar="SECONDS",
@@ -455,15 +476,18 @@ def main():
     (BENCH / "results").mkdir(exist_ok=True)
     wanted = lambda name: args.scenario in ("all", name)  # noqa: E731
     tokens = {"agentTokens": [token(a, "admin") for a in agents], "userTokens": [token(u, "user") for u in users]}
-    original = None
+    others = {}  # name -> a server each step runs against too
     try:
-        original = Original(work, engine) if args.original else None
+        if args.original:
+            others["original"] = Original(work, engine)
+        if args.bare:
+            others["bare"] = BareRelay(work)
 
         def step(rate, name=""):
             """One step at `rate`; profiled (if asked) into bench/results/<stamp>-profile-<name><rate>.json."""
             path = BENCH / "results" / f"{stamp}-profile-{name}{rate}.json"
             profile = (args.profile, path) if args.profile else None
-            return run_step(servers, original, engine, rate, args.seconds, tokens, profile)
+            return run_step(servers, others, engine, rate, args.seconds, tokens, profile)
 
         if wanted("load"):
             print("== open-loop load", flush=True)
@@ -492,7 +516,7 @@ def main():
                     f"{p.get('table')} {p.get('type')} key={p.get('key')} rows={p.get('rows')} {p.get('Extra') or ''}"
                     for p in plan), flush=True)
     finally:
-        for s in servers + ([original] if original else []):
+        for s in servers + list(others.values()):
             s.stop()
     if args.stalls:
         results["stalls"] = summarise_stalls(work)
@@ -531,7 +555,7 @@ def dash(value, spec):
 def format_row(r, name):
     return (f"{name:8}  offered {r['offered']:>6}/s  delivered {r['delivered_per_s']:>7.0f}/s  "
             f"p50 {r['p50']:.1f}  p90 {r['p90']:.1f}  p99 {r['p99']:.1f}  max {r['max']:.0f} ms  "
-            f"stored {r['rows_per_s_in_window']:>6.0f}/s within {dash(r['stored_within_s'], '.1f'):>4} s  "
+            f"stored {dash(r['rows_per_s_in_window'], '.0f'):>6}/s within {dash(r['stored_within_s'], '.1f'):>4} s  "
             f"backlog {dash(r['backlog_at_end'], 'd'):>6}  "
             f"rss {r['server_rss_mb']} MB  cpu {r['server_cpu_pct']}%  cpu µs/msg {r['cpu_us_per_msg']:>4.0f}  "
             f"loadgen cpu {r['loadgen_cpu_pct']:.0f}%  "
