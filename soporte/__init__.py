@@ -125,12 +125,22 @@ def serving():
     """Whether this process serves the chat: gunicorn or `flask run`, not `flask db upgrade` and the like.
 
     A one-off command must not replay the spool, least of all into a database that
-    the command is about to migrate.
+    the command is about to migrate. Nor does the reloader's watching process of `flask run
+    --debug`, which loads the app but only restarts the one that serves (a storer process
+    and background tasks of its own, beside that one's).
     """
     import click
+    from flask.helpers import get_debug_flag
 
     command = click.get_current_context(silent=True)
-    return command is None or command.info_name == "run"
+    if command is None:
+        return True
+    if command.info_name != "run":
+        return False
+    reloads = command.params.get("reload")
+    if reloads is None:  # flask run's default: the reloader with --debug
+        reloads = get_debug_flag()
+    return not reloads or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
 
 
 def chosen_async_mode(configured):

@@ -4,15 +4,19 @@ Werkzeug's server in threading mode, as a developer runs it, with the debugger o
 closed websocket, by the client or by a logout, must leave no traceback and no error
 status in the server's log.
 """
+import os
 import re
+import signal
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import socketio as socketio_client
 import websocket
 
 from conftest import OWN_PAGE, LiveServer
+from soporte.models import Mensaje
 
 pytestmark = pytest.mark.slow  # no database of its own to test: run once (the SQLite pass)
 
@@ -37,6 +41,70 @@ def dev_server(app, tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+class ReloadingDevServer(DevServer):
+    """The README's command exactly: `flask run --debug`, whose reloader starts the server as its child."""
+
+    def command(self):
+        """The README's command, on this server's port."""
+        return [sys.executable, "-m", "flask", "--app", "soporte", "run", "--debug", "--port", str(self.port)]
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stop the reloader, then what it started: a signal to the reloader alone leaves its server running."""
+        started = descendants(self.process.pid)
+        super().stop(sig)
+        for pid in started:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in started) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def descendants(pid):
+    """Every process under `pid`, children first."""
+    # every thread's: a process started from a thread is that thread's child
+    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    return children + [d for child in children for d in descendants(child)]
+
+
+def storers_of(spool_dir):
+    """The storer processes running on `spool_dir`."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:  # ended meanwhile
+            continue
+        if b"soporte.relay.storer_process" in args and spool_dir.encode() in args:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+def test_the_readme_command_runs_one_storer_and_stores(app, tmp_path):
+    """Under the reloader only the server it starts serves: one storer process (its own), not a second one
+    for the watching process, which loads the app but never serves; and a message is stored."""
+    server = ReloadingDevServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])
+    server.start()
+    try:
+        time.sleep(1)  # each process that would start a storer has loaded the app by now
+        storers = storers_of(server.env["SOPORTE_SPOOL_DIR"])
+        assert len(storers) == 1, storers
+        assert storers[0] in descendants(server.process.pid)
+        parent = int(Path(f"/proc/{storers[0]}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        assert parent != server.process.pid  # the served app's, not the watching reloader's
+        page = socketio_client.SimpleClient()
+        page.connect(server.url, headers={"Cookie": f"token={server.login('ana').cookies['token']}"})
+        ack = page.call("mensaje_privado", {"para": "admin", "mensaje": "hola", "cid": "dev-1"})
+        page.disconnect()
+        assert ack["ok"] is True
+    finally:
+        server.stop()
+    with app.app_context():
+        assert [m.mensaje for m in Mensaje.query.all()] == ["hola"]
 
 
 def raw_websocket(server, http):
