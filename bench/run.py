@@ -243,8 +243,9 @@ def run_load(servers, engine, rate, seconds, tokens, profile=None):
 
     profile: (seconds, path) to record the first server's worker with py-spy from "sending".
     """
-    table = servers[0].table  # None: it stores nothing (the bare relay)
-    rows0 = count_rows(engine, table) if table else 0
+    table = servers[0].table
+    stores = table is not None  # the bare relay stores nothing
+    rows0 = count_rows(engine, table) if stores else 0
     t0 = time.monotonic()
     marks, spies = {}, []  # event -> (time, cpu seconds of each server process)
 
@@ -262,16 +263,15 @@ def run_load(servers, engine, rate, seconds, tokens, profile=None):
     (t_sending, cpu_sending), (t_sent, cpu_sent), (t_end, cpu_end) = (
         marks[e] for e in ("sending", "sent", "drained"))
     backlog = [s.backlog() for s in servers]  # accepted, not yet stored
-    rows_end = count_rows(engine, table) if table else 0
+    rows_end = count_rows(engine, table) if stores else 0
     # storage keeps going after the send window: measure when it caught up
-    deadline = time.monotonic() + (30 if table else 0)
+    deadline = time.monotonic() + (30 if stores else 0)
     rows = rows_end - rows0
     while rows < result["acked"] and time.monotonic() < deadline:
         time.sleep(0.2)
         rows = count_rows(engine, table) - rows0
     caught_up = time.monotonic()
     samples1 = [s.sample() for s in servers]
-    stores = table is not None
     result.update(
         rows_stored=rows if stores else None,
         stored_within_s=caught_up - t_sent if stores and rows >= result["acked"] else None,
