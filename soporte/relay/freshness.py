@@ -44,34 +44,26 @@ REDIS_BACKOFF = 5.0  # seconds on local knowledge only after Redis failed
 # process that had not seen them is not refused (a person does not answer within it)
 SHARE_GATHER = 0.01
 
-# KEYS[1]: the conversation's hash, author -> newest id. ARGV: author, id, visto_hasta ("" = no
-# check), ttl. Returns the newest id by someone else past visto_hasta (refused, nothing
-# recorded), or 0 once the id is recorded. Lua numbers are doubles: ids below 2^53 are exact.
+# KEYS: conversations' hashes, author -> newest id. ARGV[1]: visto_hasta ("" = no check), ARGV[2]:
+# the ttl, then an author and an id for each key. With visto_hasta (one key, one reply) it returns
+# the newest id by someone else past it (refused, nothing recorded); else, or when there is none,
+# it raises each author's id and returns 0. Lua numbers are doubles: ids below 2^53 are exact.
 CLAIM = """
-if ARGV[3] ~= '' then
-  local seen, newest = tonumber(ARGV[3]), 0
+if ARGV[1] ~= '' then
+  local seen, newest = tonumber(ARGV[1]), 0
   local all = redis.call('HGETALL', KEYS[1])
   for i = 1, #all, 2 do
     local id = tonumber(all[i + 1])
-    if all[i] ~= ARGV[1] and id > seen and id > newest then newest = id end
+    if all[i] ~= ARGV[3] and id > seen and id > newest then newest = id end
   end
   if newest > 0 then return newest end
 end
-local mine = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-if tonumber(ARGV[2]) > mine then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-return 0
-"""
-
-# The background share of ids recorded without a check, many in one call. KEYS: the conversations'
-# hashes; ARGV: ttl, then author and id for each key (CLAIM's record step, once per key).
-RAISE_MANY = """
 for i = 1, #KEYS do
-  local author, id = ARGV[2 * i], ARGV[2 * i + 1]
+  local author, id = ARGV[2 * i + 1], ARGV[2 * i + 2]
   if tonumber(id) > tonumber(redis.call('HGET', KEYS[i], author) or '0') then
     redis.call('HSET', KEYS[i], author, id)
   end
-  redis.call('EXPIRE', KEYS[i], ARGV[1])
+  redis.call('EXPIRE', KEYS[i], ARGV[2])
 end
 return 0
 """
@@ -96,14 +88,13 @@ class Freshness:
         self._newest = collections.OrderedDict()  # conversation -> {author: id}, least recent first
         self._recent = collections.OrderedDict()  # conversation -> deque of relay payloads
         self._lock = threading.Lock()  # check and record as one step (threading mode)
-        self._redis = self._claim = self._raise_many = self._wake = None
+        self._redis = self._claim = self._wake = None
         self._unshared = {}  # (conversation, author) -> id, for the next share to Redis
         self._redis_down_until = 0.0
         url = redis_url(app.config)
         if url:
             self._redis = redis_client.connect(url, timeout=redis_client.HOT_PATH_TIMEOUT)
             self._claim = self._redis.register_script(CLAIM)
-            self._raise_many = self._redis.register_script(RAISE_MANY)
         self._prefix = f"soporte:ultimo:{app.config['SOCKETIO_CHANNEL']}:"
 
     def admit(self, conversation, payload, seen=None):
@@ -163,7 +154,7 @@ class Freshness:
             return 0
         try:
             return int(self._claim(keys=[self._prefix + conversation],
-                                   args=[author, message_id, seen, int(KEEP.total_seconds())]))
+                                   args=[seen, int(KEEP.total_seconds()), author, message_id]))
         except Exception:  # Redis away: this process's knowledge only, for a while
             self._redis_failed("check")
             return 0
@@ -201,11 +192,11 @@ class Freshness:
         ttl = int(KEEP.total_seconds())
         try:
             for start in range(0, len(rows), batch):
-                keys, args = [], [ttl]
+                keys, args = [], ["", ttl]  # no visto_hasta: record every id
                 for conversation, author, message_id in rows[start:start + batch]:
                     keys.append(self._prefix + conversation)
                     args += (author, message_id)
-                self._raise_many(keys=keys, args=args)  # loads the script again if Redis forgot it
+                self._claim(keys=keys, args=args)  # loads the script again if Redis forgot it
         except Exception:
             self._redis_failed("share")
 
