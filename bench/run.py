@@ -116,6 +116,11 @@ class Process:
                 time.sleep(0.1)
         raise RuntimeError(f"{self.url} did not answer: see {self.log.name}")
 
+    def _worker_pid(self):
+        """gunicorn's worker (the master's child), or the process itself when it has none."""
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return int(children[0]) if children else self.proc.pid
+
     def sample(self):
         """(rss bytes, cpu seconds) of the worker process, its CPU with its children's (soporte's storer process)."""
         rss, cpu = process_figures(self.worker)
@@ -151,10 +156,6 @@ class Server(Process):
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready()
         self.worker = self._worker_pid()
-
-    def _worker_pid(self):
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-        return int(children[0]) if children else self.proc.pid
 
     def backlog(self):
         return self.readyz()["writer"]["backlog"]
@@ -205,7 +206,7 @@ class BareRelay(Process):
              "-b", f"127.0.0.1:{self.port}", "bare_relay:app"], cwd=BENCH,
             env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready()
-        self.worker = int(Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()[0])
+        self.worker = self._worker_pid()
 
 
 def npm_ci(folder, module):
