@@ -66,8 +66,12 @@ class ReloadingDevServer(DevServer):
 
 def descendants(pid):
     """Every process under `pid`, children first."""
-    # every thread's: a process started from a thread is that thread's child
-    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    children = []
+    for children_file in Path(f"/proc/{pid}/task").glob("*/children"):  # a process started from a thread is its child
+        try:
+            children += [int(c) for c in children_file.read_text().split()]
+        except FileNotFoundError:  # the thread (or the process) ended meanwhile
+            continue
     return children + [d for child in children for d in descendants(child)]
 
 
