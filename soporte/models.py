@@ -2,7 +2,9 @@
 
 The schema is managed by migrations (soporte/migrations): a change here needs a revision.
 """
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, String, Text, UniqueConstraint, event, false
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint, event, false, true
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -40,6 +42,11 @@ class Usuario(db.Model):
     idioma: Mapped[str | None] = mapped_column(String(8), nullable=True)
     avisos_sonido: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     avisos_escritorio: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # an agent who also manages the team (invitations, roles, the audit log, reports)
+    supervisor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # a deactivated account cannot log in; its messages and conversations stay
+    activo: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    creado_en = mapped_column(UTC_DATETIME, nullable=True, default=lambda: utc_now())  # None: older than 0005
 
     @validates("usuario")
     def _keep_canonical(self, _key, usuario):
@@ -103,6 +110,10 @@ class Conversacion(db.Model):
     __table_args__ = (
         Index("ix_conversaciones_ultimo_id", "ultimo_id"),  # the list, latest activity first
         Index("ix_conversaciones_estado_ultimo_id", "estado", "ultimo_id"),  # one status tab
+        # one agent's conversations (Mías) and the pool (asignado NULL), in one status tab
+        Index("ix_conversaciones_asignado_estado_ultimo_id", "asignado", "estado", "ultimo_id"),
+        # longest waiting first
+        Index("ix_conversaciones_estado_esperando_id", "estado", "esperando_id"),
         MYSQL_TABLE,
     )
 
@@ -111,6 +122,36 @@ class Conversacion(db.Model):
     estado: Mapped[str] = mapped_column(String(10), default="abierta", server_default="abierta")
     estado_por: Mapped[str | None] = mapped_column(String(64), nullable=True)  # who last changed it
     estado_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # ultimo_id at that change
+    asignado: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the agent who owns it, if any
+    # the customer's first message no agent has answered yet (its id tells when): None when answered
+    esperando_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ciclo_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # its open Ciclo, if any
+
+
+class Ciclo(db.Model):
+    """One cycle of a conversation, from the customer's message that opened it to its resolution.
+
+    The reports and the customer's earlier conversations read these (kept by the writer and
+    by status changes), never a scan of the messages.
+    """
+
+    __tablename__ = "ciclos"
+    __table_args__ = (
+        Index("ix_ciclos_conversacion_id", "conversacion", "id"),  # a customer's earlier conversations
+        Index("ix_ciclos_abierta_en", "abierta_en"),  # opened per day, over a range
+        Index("ix_ciclos_resuelta_en", "resuelta_en"),  # resolved per day, times to resolve
+        MYSQL_TABLE,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversacion: Mapped[str] = mapped_column(String(64))  # the customer
+    abierto_id: Mapped[int] = mapped_column(BigInteger)  # the message that opened it
+    abierta_en = mapped_column(UTC_DATETIME, nullable=False)
+    primera_respuesta_en = mapped_column(UTC_DATETIME, nullable=True)  # an agent's first reply in it
+    primera_respuesta_por: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resuelta_en = mapped_column(UTC_DATETIME, nullable=True)
+    resuelta_por: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    asignado: Mapped[str | None] = mapped_column(String(64), nullable=True)  # its assignee when resolved
 
 
 class Lectura(db.Model):
@@ -122,6 +163,11 @@ class Lectura(db.Model):
     agente: Mapped[str] = mapped_column(String(64), primary_key=True)
     conversacion: Mapped[str] = mapped_column(String(64), primary_key=True)
     ultimo_leido: Mapped[int] = mapped_column(BigInteger)
+
+
+def utc_now():
+    """Now, as the naive UTC datetime every column holds."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def iso_utc(fecha):

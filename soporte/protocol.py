@@ -48,6 +48,7 @@ MAX_ID = 2**63 - 1  # the largest message id (a signed 64-bit integer)
 ENDED = "Tu sesión ha terminado; vuelve a iniciar sesión"
 NO_LONGER_AGENT = "Ya no eres agente de soporte"  # an agent demoted since connecting
 AGENTS_ONLY = "Solo para agentes de soporte"  # a customer sending an agents' event (and HTTP 403)
+SUPERVISORS_ONLY = "Solo para supervisores"  # an agent sending a supervisors' event (and HTTP 403)
 TOO_MANY = "Demasiados mensajes; espera un momento"
 TOO_MANY_REFUSED = "Demasiados mensajes rechazados; espera un momento"
 INTERNAL_ERROR = "Error interno del servidor"

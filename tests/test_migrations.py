@@ -3,6 +3,8 @@ import jwt
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.script import ScriptDirectory
+from flask import current_app
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.dialects import mysql
@@ -10,7 +12,7 @@ from sqlalchemy.dialects import mysql
 from conftest import PASSWORD, TEST_SECRETS, _rebuilt, drop_schema, login, password_hash
 from soporte.extensions import db
 from soporte.accounts.lookup import find_account
-from soporte.models import Conversacion, Lectura, Mensaje, Usuario
+from soporte.models import Ciclo, Conversacion, Lectura, Mensaje, Usuario
 from soporte.relay.writer import store
 from soporte.search_index import include_object
 
@@ -93,7 +95,7 @@ def test_upgrade_takes_a_core_service_database_forward_without_losing_a_message(
 
         assert all_messages() == before
         version = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
-        assert version == "0004"
+        assert version == ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config()).get_current_head()
         # each conversation has its row: open, at its latest message
         latest = {}
         for row in before:
@@ -104,6 +106,20 @@ def test_upgrade_takes_a_core_service_database_forward_without_losing_a_message(
         # existing agents start with the existing conversations read; customers have no markers
         marks = {(m.agente, m.conversacion): m.ultimo_leido for m in db.session.scalars(sa.select(Lectura))}
         assert marks == {(agent, name): last for agent in ("admin", "agente2") for name, last in latest.items()}
+        # 0005: each conversation waits since its customer's messages after the last agent's reply,
+        # and has one open cycle from its first message; the oldest agent supervises
+        def waiting_since(name):
+            rows = [r for r in before if r["conversacion"] == name]
+            last_agent = max(r["id"] for r in rows if r["de_usuario"] != name)
+            return min((r["id"] for r in rows if r["de_usuario"] == name and r["id"] > last_agent), default=None)
+        assert {name: c.esperando_id for name, c in conversaciones.items()} == {name: waiting_since(name) for name in latest}
+        ciclos = {c.conversacion: c for c in db.session.scalars(sa.select(Ciclo))}
+        assert {name: c.abierto_id for name, c in ciclos.items()} == {
+            name: min(r["id"] for r in before if r["conversacion"] == name) for name in latest}
+        assert {name: c.ciclo_id for name, c in conversaciones.items()} == {name: c.id for name, c in ciclos.items()}
+        assert all(c.resuelta_en is None and c.abierta_en is not None for c in ciclos.values())
+        assert dict(db.session.execute(sa.select(Usuario.usuario, Usuario.supervisor)
+                                       .where(Usuario.rol == "admin")).all()) == {"admin": True, "agente2": False}
 
         # the upgraded database takes new messages the way the writer stores them
         message_id, fecha = app.extensions["soporte"].ids.next()

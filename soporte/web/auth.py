@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from soporte.accounts.directory import get_directory
@@ -12,7 +13,7 @@ from soporte.accounts.names import password_error
 from soporte.accounts.tokens import clear_token_cookie, current_claims, issue_token, set_token_cookie
 from soporte.extensions import db, limiter
 from soporte.models import Usuario
-from soporte.protocol import AGENTS_ONLY
+from soporte.protocol import AGENTS_ONLY, SUPERVISORS_ONLY
 from soporte.realtime.sessions import get_sessions
 from soporte.web.errors import error_response
 from soporte.web.i18n import chosen_language, remember_at_login
@@ -70,6 +71,19 @@ def admin_required(view):
             return _refuse(401, "No autenticado")
         if g.usuario["rol"] != "admin":
             return _refuse(403, AGENTS_ONLY)
+        return view(**kwargs)
+
+    return wrapped
+
+
+def supervisor_required(view):
+    """Let the view run only for a supervisor: an agent who also manages the team (as the database says now)."""
+
+    @functools.wraps(view)
+    @admin_required
+    def wrapped(**kwargs):
+        if not db.session.scalar(select(Usuario.supervisor).where(Usuario.usuario == g.usuario["user"])):
+            return _refuse(403, SUPERVISORS_ONLY)
         return view(**kwargs)
 
     return wrapped
