@@ -47,6 +47,8 @@ class Usuario(db.Model):
     # a deactivated account cannot log in; its messages and conversations stay
     activo: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     creado_en = mapped_column(UTC_DATETIME, nullable=True, default=lambda: utc_now())  # None: older than 0005
+    # an agent owning open conversations seen offline since then (soporte.inbox.assignment's sweep)
+    ausente_desde = mapped_column(UTC_DATETIME, nullable=True)
 
     @validates("usuario")
     def _keep_canonical(self, _key, usuario):
@@ -125,6 +127,7 @@ class Conversacion(db.Model):
     asignado: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the agent who owns it, if any
     # the customer's first message no agent has answered yet (its id tells when): None when answered
     esperando_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ultimo_agente_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # the agents' latest reply
     ciclo_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # its open Ciclo, if any
 
 

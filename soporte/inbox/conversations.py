@@ -6,15 +6,16 @@ Every change reaches every agent as `estado_conversacion` (emitter.announce_stat
 """
 
 from flask import jsonify, request
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from soporte.extensions import db
 from soporte.inbox.api import bp
 from soporte.inbox.params import MAX_LIMIT, BadParameter, int_param
-from soporte.models import ESTADOS, Conversacion, Usuario
+from soporte.models import ESTADOS, Ciclo, Conversacion, Usuario, utc_now
 from soporte.protocol import MAX_ID, TOO_MANY, Invalid, refused
 from soporte.realtime import emitter
 from soporte.relay import pending
+from soporte.relay.conversation_rows import for_update
 from soporte.relay.freshness import get_freshness
 from soporte.upsert import upsert
 from soporte.web.auth import admin_required
@@ -115,13 +116,24 @@ def change_status(con, estado, agent):
 
     The newest id counts unstored messages (this writer's, and what Redis knows of
     other processes), so the writer reopens the conversation only for a customer
-    message newer than this change.
+    message newer than this change. Resolving closes the open cycle (with its assignee);
+    reopening opens one.
     """
-    stored = db.session.scalar(select(Conversacion.ultimo_id).where(Conversacion.usuario == con))
-    newest = max(stored or 0, pending_activity().get(con, (0, 0))[0], get_freshness().newest(con))
+    stored = db.session.execute(for_update(db.session, select(
+        Conversacion.ultimo_id, Conversacion.estado, Conversacion.ciclo_id, Conversacion.asignado)
+        .where(Conversacion.usuario == con))).first()
+    newest = max(stored.ultimo_id if stored else 0, pending_activity().get(con, (0, 0))[0], get_freshness().newest(con))
     if not newest:
         return None
     values = {"estado": estado, "estado_por": agent, "estado_id": newest}
+    cycle = stored.ciclo_id if stored else None
+    if estado == "resuelta" and cycle:
+        db.session.execute(update(Ciclo).where(Ciclo.id == cycle).values(
+            resuelta_en=utc_now(), resuelta_por=agent, asignado=stored.asignado))
+        values["ciclo_id"] = None
+    elif estado == "abierta" and stored is not None and stored.estado == "resuelta" and not cycle:
+        values["ciclo_id"] = db.session.execute(insert(Ciclo).values(
+            conversacion=con, abierto_id=newest, abierta_en=utc_now())).inserted_primary_key[0]
     if stored is not None:
         db.session.execute(update(Conversacion).where(Conversacion.usuario == con).values(**values))
     else:  # its first messages are not stored yet: the writer's upsert keeps this status

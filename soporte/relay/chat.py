@@ -33,11 +33,19 @@ class Chat:
         spool_dir = app.config["SPOOL_DIR"] or os.path.join(app.instance_path, "spool")
         self.writer = MessageWriter(app, Spool(spool_dir, fsync=in_os_thread(os.fsync)),
                                     app.config["WRITER_BATCH_SIZE"], app.config["WRITER_INTERVAL"],
-                                    after_replay=self.recall_acks, after_store=emitter.announce_reopened)
+                                    after_replay=self.recall_acks, after_store=self.tell_opened)
+        # called with the (customer, id, reopened) of conversations a stored batch opened (assignment)
+        self.opened_listeners = []
         self.conversations = RecentConversations()
         self._acks = collections.OrderedDict()
         self._held = {}  # (sender, cid) -> the Outgoing whose journaling outlived its ack
         self.recall_spooled_acks()
+
+    def tell_opened(self, opened):
+        """Conversations a stored batch opened: agents see the reopened ones open again; listeners hear of all."""
+        emitter.announce_reopened([(customer, message_id) for customer, message_id, reopened in opened if reopened])
+        for listener in self.opened_listeners:
+            listener(opened)
 
     def start_writer(self, app):
         """Start the writer of a serving process: with STORER_PROCESS, storing in an OS process of its own."""

@@ -4,9 +4,9 @@ The server process journals accepted messages to the spool and seals a segment e
 WRITER_INTERVAL (soporte/relay/writer.py); with STORER_PROCESS it starts this program
 beside it (StorerProcess, restarted if it dies). The program stores every sealed segment
 as the in-process storer does (writer.store: batches, idempotent inserts, conversations
-moved forward and reopened), tells the server what it stored, then deletes the segment:
+brought up to date), tells the server what it stored, then deletes the segment:
 
-    stdout, a JSON line each: {"stored": [ids], "reopened": [[customer, id], ...]}
+    stdout, a JSON line each: {"stored": [ids], "opened": [[customer, id, reopened], ...]}
                               {"failed": rows}      the database refused; retried with backoff
                               {"replayed": true}    what was in the spool at its start is stored
     stdin:  a line when the server sealed a segment (store now); end of file: the server is gone.
@@ -88,18 +88,18 @@ def store_sealed(engine, spool, batch_size, tell):
         if taken is None:
             continue
         segment, rows = taken
-        reopened = []
+        opened = []
         try:
             with Session(engine) as session:
                 for i in range(0, len(rows), batch_size):
-                    reopened += store(session, rows[i:i + batch_size])
+                    opened += store(session, rows[i:i + batch_size])
                     session.commit()
         except Exception:  # any driver or pool error: keep the segment, try again later
             log.exception("storer: could not store %d messages", len(rows))
             spool.release(segment, path, stored=False)
             tell({"failed": len(rows)})
             return False
-        tell({"stored": [row["id"] for row in rows], "reopened": reopened})
+        tell({"stored": [row["id"] for row in rows], "opened": opened})
         spool.release(segment, path, stored=True)
     return True
 

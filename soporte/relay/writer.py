@@ -14,12 +14,12 @@ import functools
 import logging
 import threading
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert
 
 from soporte.background import outcome_event
 from soporte.extensions import db, socketio
-from soporte.models import Conversacion, Mensaje
-from soporte.upsert import forward, upsert
+from soporte.models import Mensaje
+from soporte.relay import conversation_rows
 
 log = logging.getLogger(__name__)
 
@@ -37,45 +37,13 @@ MAX_UNSTORED = 100_000  # rows kept in memory for history while the database lag
 
 
 def store(session, rows):
-    """Insert message rows and move their conversations forward; the caller commits.
+    """Insert message rows and bring their conversations up to date; the caller commits.
 
-    Returns the conversations a newer customer message reopened, as (customer, message id).
+    Returns the conversations that opened a cycle (new, or reopened by the customer), as
+    (customer, message id, reopened).
     """
     session.execute(INSERT_MESSAGES, rows)
-    latest, customer_latest = {}, {}
-    for row in rows:
-        name = row["conversacion"]
-        latest[name] = max(latest.get(name, 0), row["id"])
-        if row["de_usuario"] == name:
-            customer_latest[name] = max(customer_latest.get(name, 0), row["id"])
-    # sorted: two processes' storers lock the same rows in the same order (no deadlock)
-    session.execute(conversation_upsert(session.get_bind().dialect.name),
-                    [{"usuario": name, "ultimo_id": latest[name]} for name in sorted(latest)])
-    return reopen(session, customer_latest)
-
-
-@functools.cache  # built once: a batch is stored every WRITER_INTERVAL
-def conversation_upsert(dialect):
-    """INSERT a conversation, or move its latest id forward (never back: batches may come late)."""
-    table = Conversacion.__table__
-    return upsert(dialect, table, ["usuario"], lambda new: {"ultimo_id": forward(table.c.ultimo_id, new)})
-
-
-def reopen(session, customer_latest):
-    """Reopen resolved conversations whose customer wrote after the last status change."""
-    if not customer_latest:
-        return []
-    resolved = session.execute(
-        select(Conversacion.usuario, Conversacion.estado_id)
-        .where(Conversacion.estado == "resuelta", Conversacion.usuario.in_(sorted(customer_latest)))
-    ).all()
-    reopened = [(name, customer_latest[name]) for name, estado_id in resolved
-                if customer_latest[name] > (estado_id or 0)]  # not for a message older than the change
-    for name, message_id in reopened:
-        session.execute(update(Conversacion)
-                        .where(Conversacion.usuario == name, Conversacion.estado == "resuelta")
-                        .values(estado="abierta", estado_por=name, estado_id=message_id))
-    return reopened
+    return conversation_rows.advance(session, rows)
 
 
 class PendingRows(dict):
@@ -137,7 +105,7 @@ class MessageWriter:
         self.app = app
         self.interval = interval  # how long rows gather between two stores
         self.after_replay = after_replay  # called once the spool's leftovers are stored
-        self.after_store = after_store  # called with the conversations a stored batch reopened
+        self.after_store = after_store  # called with the conversations a stored batch opened
         self.spool = spool
         self.batch_size = batch_size
         self.unstored = PendingRows()  # for history while the database has not got them
@@ -178,13 +146,13 @@ class MessageWriter:
                 break
             self.unstored[row["id"]] = row
 
-    def _stored(self, ids, reopened):
-        """Rows are in the database now: drop them from the unstored ones, count them, announce what they reopened."""
+    def _stored(self, ids, opened):
+        """Rows are in the database now: drop them from the unstored ones, count them, announce what they opened."""
         for message_id in ids:
             self.unstored.pop(message_id, None)
         self.stored += len(ids)
-        if reopened and self.after_store:  # every agent's list moves the conversation back to open
-            self.after_store(reopened)
+        if opened and self.after_store:  # agents' lists move reopened ones back; assignment takes the new ones
+            self.after_store(opened)
 
     @property
     def backlog(self):
@@ -310,9 +278,9 @@ class MessageWriter:
             self._storer_process.run()
 
     def heard(self, message):
-        """What the storer process says: rows it stored (and conversations they reopened), a failure, the replay's end."""
+        """What the storer process says: rows it stored (and conversations they opened), a failure, the replay's end."""
         if "stored" in message:
-            self._stored(message["stored"], [tuple(pair) for pair in message["reopened"]])
+            self._stored(message["stored"], [tuple(opening) for opening in message["opened"]])
         elif "failed" in message:
             self.failures += 1
         elif message.get("replayed") and self.replaying:
@@ -346,7 +314,7 @@ class MessageWriter:
     def _insert(self, rows):
         """Insert rows in one transaction; log and return False if the database fails."""
         try:
-            reopened = store(db.session, rows)
+            opened = store(db.session, rows)
             db.session.commit()
         except Exception:  # any driver or pool error: delivery must go on
             db.session.rollback()
@@ -354,5 +322,5 @@ class MessageWriter:
             self.failures += 1
             log.exception("writer: could not store %d messages (backlog %d)", len(rows), self.backlog)
             return False
-        self._stored([row["id"] for row in rows], reopened)
+        self._stored([row["id"] for row in rows], opened)
         return True

@@ -5,13 +5,14 @@ Revises: 0004
 Create Date: 2026-12-07
 
 - conversaciones: `asignado` (the owner, none yet), `esperando_id` (the customer's first
-  unanswered message, filled from the history), `ciclo_id` (the open cycle).
+  unanswered message) and `ultimo_agente_id` (the agents' latest reply), both filled from the
+  history, `ciclo_id` (the open cycle).
 - ciclos: one row per conversation's cycle (opened by a customer's message, resolved by
   an agent). Each existing conversation gets one, from its first message since its last
   status change; a resolved one is closed at that change (its time is the change's id).
 - usuarios: `supervisor` (the oldest agent becomes one, so that a team can manage itself
   after the upgrade), `activo` (every existing account stays active), `creado_en`
-  (unknown, NULL, for existing accounts).
+  (unknown, NULL, for existing accounts), `ausente_desde` (for the assignment's offline sweep).
 """
 from datetime import datetime, timezone
 
@@ -40,9 +41,11 @@ def upgrade():
         usuarios.add_column(sa.Column("supervisor", sa.Boolean(), nullable=False, server_default=sa.false()))
         usuarios.add_column(sa.Column("activo", sa.Boolean(), nullable=False, server_default=sa.true()))
         usuarios.add_column(sa.Column("creado_en", UTC_DATETIME, nullable=True))
+        usuarios.add_column(sa.Column("ausente_desde", UTC_DATETIME, nullable=True))
     with op.batch_alter_table("conversaciones") as conversaciones:
         conversaciones.add_column(sa.Column("asignado", sa.String(64), nullable=True))
         conversaciones.add_column(sa.Column("esperando_id", sa.BigInteger(), nullable=True))
+        conversaciones.add_column(sa.Column("ultimo_agente_id", sa.BigInteger(), nullable=True))
         conversaciones.add_column(sa.Column("ciclo_id", sa.Integer(), nullable=True))
     op.create_index("ix_conversaciones_asignado_estado_ultimo_id", "conversaciones",
                     ["asignado", "estado", "ultimo_id"])
@@ -74,10 +77,12 @@ def fill(ciclos):
         conn.execute(sa.text("UPDATE usuarios SET supervisor = :yes WHERE id = :id"),
                      {"yes": True, "id": first_agent})
     conn.execute(sa.text(
+        "UPDATE conversaciones SET ultimo_agente_id = (SELECT MAX(a.id) FROM mensajes a"
+        " WHERE a.conversacion = conversaciones.usuario AND a.de_usuario <> a.conversacion)"))
+    conn.execute(sa.text(
         "UPDATE conversaciones SET esperando_id = (SELECT MIN(m.id) FROM mensajes m"
         " WHERE m.conversacion = conversaciones.usuario AND m.de_usuario = m.conversacion"
-        " AND m.id > COALESCE((SELECT MAX(a.id) FROM mensajes a WHERE a.conversacion = conversaciones.usuario"
-        " AND a.de_usuario <> a.conversacion), 0))"))
+        " AND m.id > COALESCE(conversaciones.ultimo_agente_id, 0))"))
     rows = conn.execute(sa.text(
         "SELECT c.usuario, c.estado, c.estado_por, c.estado_id,"
         " (SELECT MIN(m.id) FROM mensajes m WHERE m.conversacion = c.usuario"
@@ -102,9 +107,11 @@ def downgrade():
     op.drop_index("ix_conversaciones_asignado_estado_ultimo_id", "conversaciones")
     with op.batch_alter_table("conversaciones") as conversaciones:
         conversaciones.drop_column("ciclo_id")
+        conversaciones.drop_column("ultimo_agente_id")
         conversaciones.drop_column("esperando_id")
         conversaciones.drop_column("asignado")
     with op.batch_alter_table("usuarios") as usuarios:
+        usuarios.drop_column("ausente_desde")
         usuarios.drop_column("creado_en")
         usuarios.drop_column("activo")
         usuarios.drop_column("supervisor")
