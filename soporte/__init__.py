@@ -43,7 +43,7 @@ def create_app(test_config=None, instance_path=None):
     # here, not at the top: importing one module of the package (tokens, models) must not load the whole app
     from soporte.accounts import demo, directory, revocation
     from soporte.event_table import EVENTS
-    from soporte.inbox import routes
+    from soporte.inbox import assignment, routes
     from soporte.ops import cli, health, operations, stalls
     from soporte.presence import online, typing
     from soporte.realtime import binder, sessions
@@ -80,6 +80,7 @@ def create_app(test_config=None, instance_path=None):
         chat.keep_node()  # with Redis: lease this process's node for message ids, and keep it
     freshness.init_app(app, serving=live)  # stale replies; seeds after the replay
     stalls.init_app(app, serving=live)  # with STALL_LOG_MS: what holds the event loop
+    assignment.init_app(app, serving=live)  # who owns each conversation: the automatic assigner, the offline sweep
     return app
 
 

@@ -53,6 +53,12 @@ DEFAULTS = {
     "OPERATIONS_PUBLISH_SECONDS": 5,  # with Redis: how often each process publishes its figures
     "STALL_LOG_MS": 0,  # eventlet: log the stack of anything holding the event loop longer (0: off; bench uses 10)
     "TYPING_INTERVAL": 2.0,  # seconds: at most one escribiendo relayed per typist and conversation
+    # assignment (see soporte/inbox/assignment.py)
+    "AUTO_ASSIGN": False,  # a new or reopened conversation goes to the online agent with the fewest open ones
+    "AGENT_CAPACITY": 5,  # open conversations automatic assignment gives one agent at most
+    # seconds an assignee may be offline before their open conversations go back to the pool (0: never)
+    "OFFLINE_RELEASE_AFTER": 900.0,
+    "ASSIGN_INTERVAL": 2.0,  # seconds between the assigner's sweeps (it also wakes on each opening here)
 }
 
 MIN_SECRET_BYTES = 32

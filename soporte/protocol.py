@@ -13,11 +13,13 @@ FOLLOW_PRESENCE = "seguir_presencia"
 MARK_READ = "marcar_leido"
 MARK_UNREAD = "marcar_no_leido"
 CHANGE_STATUS = "cambiar_estado"
+ASSIGN = "asignar_conversacion"
 
 # events the server sends (only soporte.realtime.emitter sends them)
 MESSAGE_RECEIVED = "mensaje_recibido"
 MESSAGE_SENT = "mensaje_enviado"
 STATUS_CHANGED = "estado_conversacion"
+ASSIGNED = "asignacion"
 READ = "leido"
 SEEN = "visto"
 PRESENCE = "presencia"
@@ -62,6 +64,7 @@ NOT_YET_STORED = "El mensaje aún no se ha podido guardar; vuelve a intentarlo e
 READ_NOT_SAVED = "No se pudo guardar la lectura; inténtalo de nuevo"  # marcar_leido, marcar_no_leido
 STATUS_AGENTS_ONLY = "Solo los agentes pueden cambiar el estado de una conversación"  # cambiar_estado
 STATUS_NOT_SAVED = "No se pudo cambiar el estado; inténtalo de nuevo"  # cambiar_estado
+ASSIGN_NOT_SAVED = "No se pudo asignar; inténtalo de nuevo"  # asignar_conversacion
 
 
 class Invalid(ValueError):

@@ -55,10 +55,19 @@ def test_list_has_status_name_and_newest_id_most_recent_first(app, cookie_client
     """Every conversation with its display name, newest id and status; new ones are open."""
     ana_ids = add_messages(app, ("ana", "admin", "hola"))
     bob_ids = add_messages(app, ("bob", "admin", "buenas"), ("admin", "bob", "dime"))
-    assert get_json(cookie_client("admin"), "/api/conversaciones") == [
+    listed = get_json(cookie_client("admin"), "/api/conversaciones")
+    old_fields = ("usuario", "nombre", "ultimo_id", "estado", "estado_por")
+    assert [{k: row[k] for k in old_fields} for row in listed] == [
         {"usuario": "bob", "nombre": "Bob", "ultimo_id": bob_ids[-1], "estado": "abierta", "estado_por": None},
         {"usuario": "ana", "nombre": "Ana", "ultimo_id": ana_ids[-1], "estado": "abierta", "estado_por": None},
     ]
+    # the team inbox's fields: the latest message (whose), the customer's wait, the assignee
+    bob, ana = listed
+    assert {k: bob["ultimo"][k] for k in ("id", "de_usuario", "de_nombre", "mensaje")} == {
+        "id": bob_ids[-1], "de_usuario": "admin", "de_nombre": "Admin", "mensaje": "dime"}
+    assert (bob["esperando_id"], bob["esperando_desde"], bob["asignado"]) == (None, None, None)
+    assert ana["ultimo"]["de_nombre"] == "Ana" and ana["esperando_id"] == ana_ids[0]
+    assert ana["esperando_desde"].endswith("Z") and ana["esperando_desde"][:16] == ana["ultimo"]["fecha"][:16]
     # the original route is unchanged
     assert get_json(cookie_client("admin"), "/api/usuarios-conversaciones") == ["bob", "ana"]
 

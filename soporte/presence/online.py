@@ -90,6 +90,7 @@ class Presence:
         if url:
             self.board = RedisBoard(url, app.config["SOCKETIO_CHANNEL"], app.config["PRESENCE_TTL"])
         self._lock = threading.Lock()  # one change at a time, so the beat never sends a stale count
+        self.listeners = []  # called with (rol, user, en_linea) for each transition this process announces
         self._started = False
 
     def socket_on(self, usuario):
@@ -102,7 +103,7 @@ class Presence:
             self.accounts[key[0]] += 1
             n = self.accounts[key[0]] if self.board is None else self._shared(self.board.on, *key)
         if n is not None:
-            emitter.announce_presence(*key, True, n)
+            self._announce(*key, True, n)
 
     def socket_off(self, usuario):
         """A socket went: announce its account offline if it was the account's last anywhere."""
@@ -117,7 +118,7 @@ class Presence:
             self.accounts[key[0]] -= 1
             n = self.accounts[key[0]] if self.board is None else self._shared(self.board.off, *key)
         if n is not None:
-            emitter.announce_presence(*key, False, n)
+            self._announce(*key, False, n)
 
     def _shared(self, change, rol, user):
         """Apply a change to Redis; when it fails, the next beat puts things right."""
@@ -144,9 +145,15 @@ class Presence:
         with self._lock:
             came, gone = self.board.beat(self.counts)
         for rol, user, n in came:
-            emitter.announce_presence(rol, user, True, n)
+            self._announce(rol, user, True, n)
         for rol, user, n in gone:
-            emitter.announce_presence(rol, user, False, n)
+            self._announce(rol, user, False, n)
+
+    def _announce(self, rol, user, en_linea, n):
+        """Tell the clients of one transition, then the listeners (the assigner: an agent came online)."""
+        emitter.announce_presence(rol, user, en_linea, n)
+        for listener in self.listeners:
+            listener(rol, user, en_linea)
 
     def start(self, app):
         """Run the beat every PRESENCE_INTERVAL seconds (only with Redis: alone, nothing expires)."""

@@ -8,7 +8,7 @@ import logging
 import socketio as python_socketio
 
 from soporte.extensions import socketio
-from soporte.protocol import (AGENTS_ROOM, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE, PRESENCE_ROOM,
+from soporte.protocol import (AGENTS_ROOM, ASSIGNED, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE, PRESENCE_ROOM,
                               READ, RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING,
                               user_room)
 
@@ -49,6 +49,12 @@ def relay_typing(typist, payload, to_customer):
 def announce_status(customer, estado, por, estado_id):
     """A conversation's new status, to every agent."""
     socketio.server.emit(STATUS_CHANGED, {"usuario": customer, "estado": estado, "por": por, "id": estado_id},
+                         to=AGENTS_ROOM)
+
+
+def announce_assignment(customer, asignado, por, anterior):
+    """A conversation's new assignee (None: back to the pool; por None: the automatic assigner), to every agent."""
+    socketio.server.emit(ASSIGNED, {"usuario": customer, "asignado": asignado, "por": por, "anterior": anterior},
                          to=AGENTS_ROOM)
 
 

@@ -63,18 +63,13 @@ def follow(session, state, cycle, rows):
     name = state["usuario"]
     opening = None
     for row in rows:
+        state["esperando_id"], state["ultimo_agente_id"] = wait_after(state["esperando_id"], state["ultimo_agente_id"], row)
         if row["de_usuario"] != name:  # an agent's reply
-            if row["id"] > (state["ultimo_agente_id"] or 0):
-                state["ultimo_agente_id"] = row["id"]
-            if state["esperando_id"] and state["esperando_id"] < row["id"]:
-                state["esperando_id"] = None
             if cycle and not cycle["respondido"] and row["id"] > cycle["abierto_id"]:
                 session.execute(update(Ciclo).where(Ciclo.id == state["ciclo_id"], Ciclo.primera_respuesta_en.is_(None))
                                 .values(primera_respuesta_en=row["fecha"], primera_respuesta_por=row["de_usuario"]))
                 cycle["respondido"] = True
             continue
-        if row["id"] > (state["ultimo_agente_id"] or 0) and not (state["esperando_id"] and state["esperando_id"] < row["id"]):
-            state["esperando_id"] = row["id"]  # unanswered, and earlier than what was waiting (a late batch)
         reopened = state["estado"] == "resuelta" and row["id"] > (state["estado_id"] or 0)
         if reopened:  # not for a message older than the resolution
             state.update(estado="abierta", estado_por=name, estado_id=row["id"], ciclo_id=None)
@@ -84,6 +79,17 @@ def follow(session, state, cycle, rows):
             cycle = {"abierto_id": row["id"], "respondido": False}
             opening = (name, row["id"], reopened)
     return opening
+
+
+def wait_after(esperando_id, ultimo_agente_id, row):
+    """(esperando_id, ultimo_agente_id) once a message is known, in whatever order messages come."""
+    if row["de_usuario"] != row["conversacion"]:  # an agent's reply answers what was waiting before it
+        if esperando_id and esperando_id < row["id"]:
+            esperando_id = None
+        return esperando_id, max(ultimo_agente_id or 0, row["id"])
+    if row["id"] > (ultimo_agente_id or 0) and not (esperando_id and esperando_id < row["id"]):
+        esperando_id = row["id"]  # unanswered, and earlier than what was waiting (a late batch)
+    return esperando_id, ultimo_agente_id
 
 
 @functools.cache  # built once: a batch is stored every WRITER_INTERVAL
