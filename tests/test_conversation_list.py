@@ -66,6 +66,8 @@ def test_each_views_count(cookie_client, inbox, app):
                                                                "sin_asignar": 2}
     assert get_json(admin, "/api/conversaciones/recuento?estado=resuelta") == {
         "estado": "resuelta", "todas": 1, "mias": 1, "sin_asignar": 0}
+    assert get_json(admin, "/api/conversaciones/recuento?estado=todas") == {
+        "estado": "todas", "todas": 5, "mias": 2, "sin_asignar": 2}
 
 
 def test_unstored_rows_move_the_wait_and_the_preview(app, cookie_client, inbox):

@@ -27,7 +27,7 @@ from soporte.config import redis_url
 from soporte.extensions import db, socketio
 from soporte.models import Conversacion, Usuario, utc_now
 from soporte.presence.online import get_presence
-from soporte.protocol import NOT_YET_STORED, TOO_MANY, Invalid, refused
+from soporte.protocol import TOO_MANY, Invalid, refused
 from soporte.realtime import emitter
 from soporte.relay.chat import get_chat
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 ANY = object()  # a change that does not check who held the conversation before
 NOT_AN_AGENT = "{agente} no es un agente activo"
 TAKEN = "La conversación ya está asignada a otro agente"
+NOT_STORED_YET = "La conversación aún se está guardando; inténtalo en un momento"
 LOCK_MS = 10_000  # the assigners' Redis lock outlives a killed holder by this much at most
 WAKE_POLL = 0.1  # seconds between the assigner's looks at its wake flag
 
@@ -49,7 +50,7 @@ def on_asignar(sender, data):
         raise Invalid(NOT_AN_AGENT.format(agente=agente))
     outcome = assign(con, agente, sender.user, expected=antes)
     if outcome is None:
-        return refused(NOT_YET_STORED if get_chat().writer.pending_rows(con) else f"No hay ninguna conversación con {con}")
+        return refused(NOT_STORED_YET if get_chat().writer.pending_rows(con) else f"No hay ninguna conversación con {con}")
     changed, asignado = outcome
     if not changed:
         return {**refused(TAKEN), "asignado": asignado}

@@ -45,11 +45,13 @@ def conversaciones():
 @bp.route("/conversaciones/recuento")
 @admin_required
 def recuento():
-    """How many conversations each view holds in one status (agents only): {todas, mias, sin_asignar}."""
+    """How many conversations each view holds in one status, or in all (agents only): {todas, mias, sin_asignar}."""
     estado = request.args.get("estado") or "abierta"
-    if estado not in ESTADOS:
+    if estado not in (*ESTADOS, "todas"):
         raise BadParameter(BAD_ESTADO)
-    count = select(func.count()).select_from(Conversacion).where(Conversacion.estado == estado)
+    count = select(func.count()).select_from(Conversacion)
+    if estado != "todas":
+        count = count.where(Conversacion.estado == estado)
     return jsonify({
         "estado": estado,
         "todas": db.session.scalar(count),

@@ -4,6 +4,8 @@ import { UserList } from "./inbox.js";
 import { ExportLinks, SearchBox, arrivedAfterGap, loadAround, loadNewer } from "./search.js";
 import { isStale, seenUpTo, showStale } from "./stale.js";
 import { ConversationStatus } from "./status.js";
+import { Triage } from "./triage.js";
+import { AssignmentControl } from "./assignment.js";
 import { Notifier } from "./notifications.js";
 import { Seen, Unread } from "./reading.js";
 import { startPresence } from "./presence.js";
@@ -30,6 +32,7 @@ const page = {
     buscar: root.dataset.urlBuscar,
     exportar: root.dataset.urlExportar,
     conversaciones: root.dataset.urlConversaciones,
+    recuento: root.dataset.urlRecuento,
     lecturas: root.dataset.urlLecturas,
     visto: root.dataset.urlVisto,
     preferencias: root.dataset.urlPreferencias,
@@ -166,7 +169,10 @@ function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
     }
     // the server's reasons are Spanish (the protocol's); the catalog translates the known ones
     else if (!ack || !ack.ok) conv.failed(cid, (ack && ack.error && t(ack.error)) || t("Mensaje rechazado"));
-    else box.newer(conv, () => conv.sent(cid, ack.id, ack.fecha));
+    else {
+      box.newer(conv, () => conv.sent(cid, ack.id, ack.fecha));
+      view.sent?.(para, text, ack);
+    }
   });
 }
 
@@ -231,7 +237,11 @@ class AgentView {
       document.getElementById("usuarios-vacio"),
       (name) => this.open(name),
     );
-    this.status = new ConversationStatus({ getJSON, url: page.urls.conversaciones, me: page.me });
+    this.status = new ConversationStatus({ me: page.me });
+    this.triage = new Triage({ list: document.getElementById("usuarios"), getJSON, urls: page.urls, me: page.me });
+    this.assignment = new AssignmentControl({
+      triage: this.triage, agents: JSON.parse(root.dataset.agentes || "{}"), me: page.me,
+    });
     this.setFormEnabled(false);
     this.search = new SearchBox({
       input: document.getElementById("buscar"),
@@ -290,6 +300,7 @@ class AgentView {
     this.layout.dataset.vista = "conversacion";
     this.users.setActive(name);
     this.status.opened(name);
+    this.assignment.opened(name);
     this.showTitle(name);
     box.show(conv);
     this.exports.show(name);
@@ -324,7 +335,9 @@ class AgentView {
   }
 
   async connected(first) {
-    this.status.refresh();
+    this.status.beginRefresh();
+    // every row's status, wait, assignee and latest message (the list's order comes below)
+    this.triage.refresh().then((rows) => this.status.refresh(rows)).catch(() => {});
     // unread counts are the server's (per agent); live messages meanwhile are added to them
     const counts = this.reading.refresh().catch(() => {});
     await this.refreshList(first);
@@ -359,6 +372,11 @@ class AgentView {
     if (added && this.reading.received(name, message) && event === "mensaje_recibido") {
       this.notifier.notify(name, message);
     }
+  }
+
+  /** This agent's reply was acknowledged: the customer no longer waits. */
+  sent(name, text, ack) {
+    this.triage.replied(name, text, ack.id, ack.fecha);
   }
 
   submit(text) {

@@ -24,3 +24,10 @@ export function formatFecha(fecha) {
   if (!d) return "";
   return dateOnly.format(d) + DATE_FORMAT.glue + timeOnly.format(d);
 }
+
+/** A list's short date: the time for today, else the date (the full date and time in `title`). */
+export function formatShort(fecha, now = new Date()) {
+  const d = parseFecha(fecha);
+  if (!d) return "";
+  return d.toDateString() === now.toDateString() ? timeOnly.format(d) : dateOnly.format(d);
+}

@@ -1,10 +1,20 @@
 // The agents' list of conversations: latest activity first, active and unread marks.
+// triage.js fills each item's lines; status.js and triage.js mark what the tabs and views hide.
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { nameOf, onNameLearned } from "./names.js";
 
 const ACTIVE = ["bg-light", "text-success", "fw-bold"];
 const UNREAD = ["text-danger", "fw-bold"];
+
+/** Whether the list's status tab (data-filtro) and view by assignee (data-vista) show an item. */
+export function isShown(list, item) {
+  const filtro = list.dataset.filtro || "todas";
+  const vista = list.dataset.vista || "todas";
+  const asignacion = item.dataset.asignacion || "ninguna";
+  return (filtro === "todas" || (item.dataset.estado || "abierta") === filtro)
+    && (vista === "todas" || (vista === "mias" ? asignacion === "mia" : asignacion === "ninguna"));
+}
 
 export class UserList {
   constructor(list, emptyNote, onSelect) {
@@ -36,12 +46,23 @@ export class UserList {
   item(name) {
     let item = this.items.get(name);
     if (!item) {
-      const button = el("button", "list-group-item list-group-item-action d-flex align-items-center gap-2");
+      // three lines: the name, its time and unread count; the latest message; the wait, the
+      // assignee and the status (filled by triage.js and status.js)
+      const button = el("button", "list-group-item list-group-item-action fila");
       button.type = "button";
       button.dataset.user = name;
       const badge = el("span", "badge rounded-pill text-bg-danger unread-count");
       badge.hidden = true;
-      button.append(el("span", "user-name flex-grow-1 text-truncate", nameOf(name)), badge);
+      const head = el("span", "fila-cabecera d-flex align-items-center gap-2");
+      head.append(el("span", "user-name flex-grow-1 text-truncate", nameOf(name)),
+        el("small", "fila-hora text-body-secondary text-nowrap"), badge);
+      const preview = el("span", "fila-ultimo d-block small text-body-secondary text-truncate");
+      preview.hidden = true;
+      const meta = el("span", "fila-meta d-flex flex-wrap gap-1 mt-1");
+      const wait = el("span", "badge rounded-pill text-warning-emphasis bg-warning-subtle fila-espera");
+      wait.hidden = true;
+      meta.append(wait, el("span", "badge rounded-pill fila-asignado"));
+      button.append(head, preview, meta);
       item = { button, badge, unread: 0 };
       this.items.set(name, item);
       this.list.append(button);

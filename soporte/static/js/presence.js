@@ -48,11 +48,11 @@ class AgentPresence {
   }
 
   paint(item) {
-    let dot = item.querySelector(":scope > .presence-dot");
+    let dot = item.querySelector(".presence-dot");
     if (!dot) {
       dot = el("span", "presence-dot d-inline-block rounded-circle p-1 flex-shrink-0");
       dot.setAttribute("role", "img");
-      item.prepend(dot);
+      (item.querySelector(".fila-cabecera") || item).prepend(dot); // before the name, on its line
     }
     dot.classList.toggle("invisible", !this.known); // its d-inline-block wins over `hidden`
     const online = this.users.has(item.dataset.user);

@@ -4,6 +4,7 @@
 // The list items belong to inbox.js; this module only marks them (data-estado and a
 // badge) as they appear, and the stylesheet hides the ones the active tab leaves out.
 import { el } from "./dom.js";
+import { isShown } from "./inbox.js";
 import { t } from "./i18n.js";
 import { learnName, nameOf } from "./names.js";
 import { on, request } from "./socket.js";
@@ -11,13 +12,8 @@ import { on, request } from "./socket.js";
 const FILTERS = ["abierta", "resuelta", "todas"];
 
 export class ConversationStatus {
-  /**
-   * getJSON(url): the page's fetch;
-   * url: GET /api/conversaciones; me: this agent's username.
-   */
-  constructor({ getJSON, url, me }) {
-    this.getJSON = getJSON;
-    this.url = url;
+  /** me: this agent's username. */
+  constructor({ me }) {
     this.me = me;
     this.list = document.getElementById("usuarios");
     this.tabs = document.getElementById("filtro-estado");
@@ -40,18 +36,17 @@ export class ConversationStatus {
     on("mensaje_recibido", (data) => {
       if (data.de !== me && this.states.get(data.de)?.estado === "resuelta") this.set(data.de, "abierta", data.de);
     });
+    this.list.addEventListener("vista", () => this.refreshEmpty());
     this.filter("abierta");
   }
 
-  /** Fetch every conversation's status (on each connect: changes may have been missed). */
-  async refresh() {
+  /** Start fetching every conversation's status (on each connect: changes may have been missed). */
+  beginRefresh() {
     this.changedLive.clear();
-    let conversations;
-    try {
-      conversations = await this.getJSON(this.url);
-    } catch (error) {
-      return; // the marks stay as they were; live events still change them
-    }
+  }
+
+  /** The fetched list's statuses (GET /api/conversaciones), under what changed live meanwhile. */
+  refresh(conversations) {
     for (const c of conversations) {
       learnName(c.usuario, c.nombre); // the list shows customers by their display names
       if (!this.changedLive.has(c.usuario)) this.set(c.usuario, c.estado, c.estado_por, { live: false });
@@ -87,7 +82,7 @@ export class ConversationStatus {
     let badge = item.querySelector(".estado-conv");
     if (!badge) {
       badge = el("span", "badge rounded-pill estado-conv");
-      item.append(badge);
+      (item.querySelector(".fila-meta") || item).append(badge);
     }
     const resolved = estado === "resuelta";
     badge.className = `badge rounded-pill estado-conv ${resolved ? "text-bg-secondary" : "text-success-emphasis bg-success-subtle"}`;
@@ -105,16 +100,17 @@ export class ConversationStatus {
       tab.setAttribute("aria-selected", String(on));
     }
     this.refreshEmpty();
+    this.list.dispatchEvent(new Event("filtro")); // the views' counts are per status
   }
 
   /** Say so when the active tab hides every conversation there is. */
   refreshEmpty() {
     const which = this.list.dataset.filtro;
     const items = [...this.list.children];
-    const shown = items.filter((b) => which === "todas" || (b.dataset.estado || "abierta") === which);
-    this.emptyNote.hidden = items.length === 0 || shown.length > 0;
-    this.emptyNote.textContent = which === "resuelta"
-      ? t("No hay conversaciones resueltas.") : t("No hay conversaciones abiertas.");
+    this.emptyNote.hidden = items.length === 0 || items.some((b) => isShown(this.list, b));
+    this.emptyNote.textContent = this.list.dataset.vista === "mias" ? t("No tienes conversaciones en esta pestaña.")
+      : this.list.dataset.vista === "sin_asignar" ? t("No hay conversaciones sin asignar en esta pestaña.")
+        : which === "resuelta" ? t("No hay conversaciones resueltas.") : t("No hay conversaciones abiertas.");
   }
 
   /** The conversation on screen changed: its button follows its status. */
