@@ -114,8 +114,9 @@ class Conversacion(db.Model):
         Index("ix_conversaciones_estado_ultimo_id", "estado", "ultimo_id"),  # one status tab
         # one agent's conversations (Mías) and the pool (asignado NULL), in one status tab
         Index("ix_conversaciones_asignado_estado_ultimo_id", "asignado", "estado", "ultimo_id"),
-        # longest waiting first
+        # longest waiting first, of all or of one agent (or of the pool)
         Index("ix_conversaciones_estado_esperando_id", "estado", "esperando_id"),
+        Index("ix_conversaciones_asignado_estado_esperando_id", "asignado", "estado", "esperando_id"),
         MYSQL_TABLE,
     )
 

@@ -50,6 +50,8 @@ def upgrade():
     op.create_index("ix_conversaciones_asignado_estado_ultimo_id", "conversaciones",
                     ["asignado", "estado", "ultimo_id"])
     op.create_index("ix_conversaciones_estado_esperando_id", "conversaciones", ["estado", "esperando_id"])
+    op.create_index("ix_conversaciones_asignado_estado_esperando_id", "conversaciones",
+                    ["asignado", "estado", "esperando_id"])
     ciclos = op.create_table(
         "ciclos",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -103,6 +105,7 @@ def fill(ciclos):
 
 def downgrade():
     op.drop_table("ciclos")
+    op.drop_index("ix_conversaciones_asignado_estado_esperando_id", "conversaciones")
     op.drop_index("ix_conversaciones_estado_esperando_id", "conversaciones")
     op.drop_index("ix_conversaciones_asignado_estado_ultimo_id", "conversaciones")
     with op.batch_alter_table("conversaciones") as conversaciones:
