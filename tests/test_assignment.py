@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from conftest import live_socket, make_users
 from soporte.extensions import db
 from soporte.inbox.conversations import change_status
-from soporte.models import Conversacion, Usuario, utc_now
+from soporte.models import Ciclo, Conversacion, Usuario, utc_now
 from test_api import add_messages
 from test_events import events
 
@@ -59,6 +59,8 @@ def test_take_give_and_return_to_the_pool_reach_every_agent(app, team):
 
     assert assign(team["admin"], "ana", "agente2", antes="admin") == {"ok": True, "asignado": "agente2"}
     assert assignments(team["agente2"]) == [{"usuario": "ana", "asignado": "agente2", "por": "admin", "anterior": "admin"}]
+    with app.app_context():  # the open cycle follows its owner (reports count it for them)
+        assert db.session.scalar(select(Ciclo.asignado)) == "agente2"
     assert assign(team["agente2"], "ana", None, antes="agente2") == {"ok": True, "asignado": None}
     assert owners(app) == {"ana": None}
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from soporte import redis_client
 from soporte.config import redis_url
 from soporte.extensions import db, socketio
-from soporte.models import Conversacion, Usuario, utc_now
+from soporte.models import Ciclo, Conversacion, Usuario, utc_now
 from soporte.presence.online import get_presence
 from soporte.protocol import TOO_MANY, Invalid, refused
 from soporte.realtime import emitter
@@ -90,6 +90,9 @@ def assign(con, agente, por, expected=ANY):
         where.append(Conversacion.estado == "abierta")
     before = db.session.scalar(select(Conversacion.asignado).where(Conversacion.usuario == con))
     changed = db.session.execute(update(Conversacion).where(*where).values(asignado=agente)).rowcount == 1
+    if changed:  # its open cycle is this agent's too (reports count it for them)
+        db.session.execute(update(Ciclo).where(Ciclo.id == select(Conversacion.ciclo_id).where(
+            Conversacion.usuario == con).scalar_subquery()).values(asignado=agente))
     db.session.commit()
     if not changed:
         row = db.session.execute(select(Conversacion.asignado).where(Conversacion.usuario == con)).first()
