@@ -150,12 +150,12 @@ function countsChart(data) {
     data: {
       labels,
       datasets: [
-        { label: t("Abiertas"), data: data.dias.map((d) => d.abiertas), backgroundColor: COLORS.abiertas },
+        { label: t("Nuevas"), data: data.dias.map((d) => d.abiertas), backgroundColor: COLORS.abiertas },
         { label: t("Resueltas"), data: data.dias.map((d) => d.resueltas), backgroundColor: COLORS.resueltas },
       ],
     },
     options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
-  }, t("Conversaciones por día, del {desde} al {hasta}: {abiertas} abiertas y {resueltas} resueltas en total. Cada día está en la tabla «Por día».", {
+  }, t("Conversaciones por día, del {desde} al {hasta}: {abiertas} nuevas y {resueltas} resueltas en total. Cada día está en la tabla «Por día».", {
     desde: dayLong.format(asDate(data.desde)), hasta: dayLong.format(asDate(data.hasta)),
     abiertas: count(data.total.abiertas), resueltas: count(data.total.resueltas),
   }));
