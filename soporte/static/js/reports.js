@@ -19,6 +19,8 @@ const dayLong = new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeri
 const dayShort = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" });
 const COLORS = { abiertas: "#0d6efd", resueltas: "#198754", mediana: "#6f42c1", p90: "#d63384" };
 const charts = {};
+window.Chart.defaults.font.size = 13;
+window.Chart.defaults.color = "#495057"; // Bootstrap's secondary text: readable on white
 
 function browserZone() {
   try {
@@ -150,8 +152,8 @@ function countsChart(data) {
     data: {
       labels,
       datasets: [
-        { label: t("Nuevas"), data: data.dias.map((d) => d.abiertas), backgroundColor: COLORS.abiertas },
-        { label: t("Resueltas"), data: data.dias.map((d) => d.resueltas), backgroundColor: COLORS.resueltas },
+        { label: t("Nuevas"), data: data.dias.map((d) => d.abiertas), backgroundColor: COLORS.abiertas, maxBarThickness: 48 },
+        { label: t("Resueltas"), data: data.dias.map((d) => d.resueltas), backgroundColor: COLORS.resueltas, maxBarThickness: 48 },
       ],
     },
     options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
@@ -168,7 +170,7 @@ function agentsChart(data) {
     type: "bar",
     data: {
       labels: agents.map(agentName),
-      datasets: [{ label: t("Resueltas"), data: agents.map((a) => a.resueltas), backgroundColor: COLORS.resueltas }],
+      datasets: [{ label: t("Resueltas"), data: agents.map((a) => a.resueltas), backgroundColor: COLORS.resueltas, maxBarThickness: 32 }],
     },
     options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
   }, agents.length ? t("Resueltas por agente: {lista}.", { lista: list }) : t("Ninguna conversación resuelta en estos días."));
@@ -183,7 +185,7 @@ function timeChart(id, data, key, title) {
   const scaled = (values) => values.map((s) => (s === null ? null : s / unit));
   const line = (label, values, color, dash) => ({
     label, data: scaled(values), seconds: values, borderColor: color, backgroundColor: color,
-    borderDash: dash, pointRadius: 3, spanGaps: false,
+    borderDash: dash, borderWidth: 2, pointRadius: 3, spanGaps: false,
   });
   const overall = data.total[key];
   draw(id, {
@@ -193,8 +195,9 @@ function timeChart(id, data, key, title) {
       datasets: [line(t("Mediana"), medians, COLORS.mediana, []), line(t("Percentil 90"), p90s, COLORS.p90, [6, 4])],
     },
     options: {
-      scales: { y: { beginAtZero: true, title: { display: true, text: unitName } } },
+      scales: { x: { offset: true }, y: { beginAtZero: true, title: { display: true, text: unitName } } },
       plugins: {
+        legend: { position: "bottom", labels: { usePointStyle: true, pointStyle: "line" } }, // dashed p90 in the key too
         tooltip: {
           callbacks: {
             label: (item) => `${item.dataset.label}: ${formatDuration(item.dataset.seconds[item.dataIndex])}`,
