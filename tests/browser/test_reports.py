@@ -6,13 +6,14 @@ Europe/Madrid (pages.TIMEZONE), so the page asks for Madrid's days.
 import re
 
 from playwright.sync_api import expect
+from sqlalchemy import update
 
 from conftest import password_hash
 from soporte.extensions import db
 from soporte.models import Usuario
 from test_reports import HISTORY, seed
 
-from .pages import SCREENSHOTS
+from .pages import PHONE, SCREENSHOTS
 
 # what each row must show, from test_reports.EXPECTED_*: new, resolved, then first response and
 # resolution (median, p90), as people say times
@@ -124,6 +125,8 @@ def test_the_report_in_english_and_a_range_the_server_refuses(app, open_chat, li
     pick(page, "2025-01-01", "2026-03-28")
     expect(page.locator("#inf-estado")).to_have_text("The range cannot be longer than 366 days")
     pick(page, "2026-01-01", "2026-01-02")  # nothing happened then
+    expect(page.locator("#inf-estado")).to_have_text(
+        "Days from Thu, 1 Jan 2026 to Fri, 2 Jan 2026, in the time zone Europe/Madrid.")
     expect(page.locator("#inf-agentes td")).to_have_text("No conversations on these days.")
     expect(page.locator("#inf-grafico-agentes")).to_have_attribute(
         "aria-label", "No conversations resolved on these days.")
@@ -137,3 +140,23 @@ def test_an_agent_who_does_not_supervise_has_no_link_and_no_page(app, open_chat,
     expect(agent.page.get_by_role("link", name="Informes")).to_have_count(0)
     response = agent.page.goto(live_server.url + "/informes")
     assert response.status == 403
+
+
+def test_on_a_phone_the_page_fits_and_names_stay_text(app, open_chat, live_server):
+    """A narrow screen scrolls the tables, not the page; an agent's display name is shown as typed, never run."""
+    seed_history(app)
+    with app.app_context():
+        db.session.execute(update(Usuario).where(Usuario.usuario == "agente2")
+                           .values(nombre='<img src=x onerror="alert(1)">'))
+        db.session.commit()
+    jefa = open_chat("jefa", viewport=PHONE)
+    page = jefa.page
+    page.goto(live_server.url + "/informes?desde=2026-03-28&hasta=2026-03-30")
+    expect(page.locator('#inf-agentes tr[data-agente="agente2"] th')).to_have_text('<img src=x onerror="alert(1)">')
+    expect(page.locator("#inf-agentes img")).to_have_count(0)
+    jefa.screenshot("informes-movil")
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter((e) => !e.parentElement.closest('.table-responsive') && e.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map((e) => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)""")
+    sizes = page.evaluate("[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth, window.innerWidth]")
+    assert sizes[0] <= sizes[1], (sizes, wide)

@@ -89,6 +89,12 @@ function agentName(agent) {
   return agent.agente === null ? t("Sin agente") : (agent.nombre || agent.agente);
 }
 
+/** A name short enough for a chart's axis. */
+function shortened(name, most = 20) {
+  const chars = Array.from(name); // by character, not UTF-16 unit: no emoji cut in half
+  return chars.length > most ? `${chars.slice(0, most - 1).join("")}…` : name;
+}
+
 function tables(data) {
   const agents = data.agentes.map((a) => {
     const tr = row(agentName(a), a);
@@ -169,7 +175,7 @@ function agentsChart(data) {
   draw("inf-grafico-agentes", {
     type: "bar",
     data: {
-      labels: agents.map(agentName),
+      labels: agents.map((a) => shortened(agentName(a))), // the whole name is in the table and the summary
       datasets: [{ label: t("Resueltas"), data: agents.map((a) => a.resueltas), backgroundColor: COLORS.resueltas, maxBarThickness: 32 }],
     },
     options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
