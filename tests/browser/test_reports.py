@@ -93,6 +93,14 @@ def test_a_supervisor_reads_the_seeded_history_in_tables_and_charts(app, open_ch
         canvas.locator("xpath=ancestor::section[1]").screenshot(path=str(SCREENSHOTS / f"informes-grafico-{chart}.png"))
     jefa.screenshot("informes")
 
+    # times as people say them, at each unit's edges (the page's own module, in Spanish)
+    said = page.evaluate("""async (seconds) => {
+        const { formatDuration } = await import("/static/js/durations.js");
+        return seconds.map(formatDuration);
+    }""", [0, 44.6, 59, 60, 89, 90, 3569, 3570, 4800, 86369, 86400, 2 * 86400 + 3 * 3600])
+    assert said == ["0 s", "45 s", "59 s", "1 min", "1 min", "2 min", "59 min", "1 h", "1 h 20 min",
+                    "23 h 59 min", "1 d", "2 d 3 h"]
+
     # the CSV of the same days, in the same zone
     csv_link = page.get_by_role("link", name="Descargar CSV")
     expect(csv_link).to_have_attribute(
