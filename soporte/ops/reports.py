@@ -41,7 +41,7 @@ MARGIN = timedelta(days=1)
 
 
 class BadRange(ValueError):
-    """A report's dates or time zone are missing a rule (answered with 400 and this text)."""
+    """A report's dates or time zone break a rule (answered with 400 and this text)."""
 
 
 @dataclass(frozen=True)
