@@ -6,6 +6,8 @@ set -euo pipefail
 
 BOOTSTRAP_VERSION=5.3.9
 SOCKETIO_VERSION=4.8.4
+# the reports page's charts: the UMD build bundles its one dependency (@kurkle/color)
+CHARTJS_VERSION=4.6.2
 
 # Work from the repo root, whatever the caller's cwd.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,12 +23,16 @@ fetch() { # fetch NAME VERSION DIR
 }
 fetch bootstrap "$BOOTSTRAP_VERSION" bs
 fetch socket.io-client "$SOCKETIO_VERSION" sio
+fetch chart.js "$CHARTJS_VERSION" chart
+KURKLE_VERSION=$(cd "$TMP/chart/package" && node -p 'require("./package.json").dependencies["@kurkle/color"].replace(/^\^/, "")')
+fetch @kurkle/color "$KURKLE_VERSION" color
 BS=$TMP/bs/package
 SIO=$TMP/sio/package
+CHART=$TMP/chart/package
 
 # Recreate our subdirs so stale files do not linger (other vendor dirs are kept).
-rm -rf "$VENDOR/bootstrap" "$VENDOR/socket.io"
-mkdir -p "$VENDOR/bootstrap" "$VENDOR/socket.io"
+rm -rf "$VENDOR/bootstrap" "$VENDOR/socket.io" "$VENDOR/chart.js"
+mkdir -p "$VENDOR/bootstrap" "$VENDOR/socket.io" "$VENDOR/chart.js"
 
 cp "$BS"/dist/css/bootstrap.min.css{,.map} "$VENDOR/bootstrap/"
 cp "$BS"/dist/js/bootstrap.bundle.min.js{,.map} "$VENDOR/bootstrap/"
@@ -35,9 +41,14 @@ cp "$BS/LICENSE" "$VENDOR/bootstrap/LICENSE"
 cp "$SIO"/dist/socket.io.min.js{,.map} "$VENDOR/socket.io/"
 cp "$SIO/LICENSE" "$VENDOR/socket.io/LICENSE"
 
+cp "$CHART"/dist/chart.umd.min.js{,.map} "$VENDOR/chart.js/"
+cp "$CHART/LICENSE.md" "$VENDOR/chart.js/LICENSE"
+cp "$TMP/color/package/LICENSE" "$VENDOR/chart.js/LICENSE.kurkle-color"  # bundled inside the UMD build
+
 cat > "$VENDOR/VERSIONS" <<VERSIONS
 bootstrap $BOOTSTRAP_VERSION
 socket.io-client $SOCKETIO_VERSION
+chart.js $CHARTJS_VERSION
 VERSIONS
 
-echo "Vendored bootstrap $BOOTSTRAP_VERSION and socket.io-client $SOCKETIO_VERSION into $VENDOR"
+echo "Vendored bootstrap $BOOTSTRAP_VERSION, socket.io-client $SOCKETIO_VERSION and chart.js $CHARTJS_VERSION into $VENDOR"

@@ -44,7 +44,7 @@ def create_app(test_config=None, instance_path=None):
     from soporte.accounts import demo, directory, revocation
     from soporte.event_table import EVENTS
     from soporte.inbox import assignment, routes
-    from soporte.ops import cli, health, operations, stalls
+    from soporte.ops import cli, health, operations, reports_page, stalls
     from soporte.presence import online, typing
     from soporte.realtime import binder, sessions
     from soporte.realtime.compression import without_websocket_compression
@@ -70,6 +70,7 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(routes.bp)  # every route under /api, with its JSON errors
     app.register_blueprint(health.bp)
     operations.init_app(app, serving=live)  # the agents' operations page and its JSON
+    app.register_blueprint(reports_page.bp)  # the supervisors' reports page (its JSON is on /api)
     cli.register(app)
     error_pages.init_app(app)  # HTML error pages in the reader's language; JSON under /api/
 

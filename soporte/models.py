@@ -144,6 +144,7 @@ class Ciclo(db.Model):
         Index("ix_ciclos_conversacion_id", "conversacion", "id"),  # a customer's earlier conversations
         Index("ix_ciclos_abierta_en", "abierta_en"),  # opened per day, over a range
         Index("ix_ciclos_resuelta_en", "resuelta_en"),  # resolved per day, times to resolve
+        Index("ix_ciclos_primera_respuesta_en", "primera_respuesta_en"),  # first-response times per day
         MYSQL_TABLE,
     )
 
