@@ -4,6 +4,7 @@ The REST routes with the Flask test clients; the live event with python-socketio
 against a real server process (two agents and a customer).
 """
 import re
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -281,6 +282,31 @@ def test_live_event_reaches_a_second_agent_on_a_real_server(app, live_server):
     finally:
         for client in (admin, agente2, ana):
             client.disconnect()
+
+
+def test_two_processes_on_redis_share_the_event_and_the_allowance(app, redis_servers):
+    """Created on process A, heard by an agent on process B; the per-agent allowance is counted
+    in Redis, so the agent's third change on B is refused after two on A."""
+    a, b = redis_servers(2, 14, CANNED_RATE_LIMIT="2 per minute", RATELIMIT_KEY_PREFIX=f"canned-{uuid.uuid4().hex}")
+    on_b = live_socket(b, "agente2")
+    try:
+        http = a.login("admin")
+        token = CSRF_META.search(http.get(a.url + "/soporte").text).group(1)
+        created = http.post(a.url + "/api/respuestas", headers={"X-CSRFToken": token},
+                            json={"codigo": "saludo", "texto": "Hola"})
+        assert created.status_code == 201
+        event = next(e for e in iter(lambda: on_b.receive(timeout=5), None) if e[0] == "respuestas_cambiadas")
+        assert event[1] == {"accion": "creada", "respuesta": created.json(), "por": "admin"}
+        assert http.post(a.url + "/api/respuestas", headers={"X-CSRFToken": token},
+                         json={"codigo": "adios", "texto": "Adiós"}).status_code == 201
+        http_b = b.login("admin")
+        token_b = CSRF_META.search(http_b.get(b.url + "/soporte").text).group(1)
+        refused = http_b.post(b.url + "/api/respuestas", headers={"X-CSRFToken": token_b},
+                              json={"codigo": "otra", "texto": "x"})
+        assert refused.status_code == 429
+        assert [r["codigo"] for r in http_b.get(b.url + "/api/respuestas").json()] == ["adios", "saludo"]
+    finally:
+        on_b.disconnect()
 
 
 def test_the_customers_page_has_none_of_it(app, cookie_client):
