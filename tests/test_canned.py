@@ -160,6 +160,17 @@ def test_a_lone_surrogate_is_refused(app, agent):
     assert response.status_code == 400 and response.get_json()["error"] == canned.BAD_TEXT
 
 
+@pytest.mark.parametrize("path", ["/api/respuestas/0", "/api/respuestas/2147483648",
+                                  "/api/respuestas/99999999999999999999999", "/api/respuestas/-1",
+                                  "/api/respuestas/abc", "/api/respuestas/1.5"])
+def test_ids_that_are_no_reply_are_404(app, agent, path):
+    """Any id that names no reply (too large for the column, negative, not a number): 404 JSON, never a 500."""
+    admin = agent("admin")
+    for response in (admin.http.put(path, json={"codigo": "x", "texto": "y"}, headers=admin.headers),
+                     admin.http.delete(path, headers=admin.headers)):
+        assert response.status_code == 404 and "error" in response.get_json()
+
+
 def test_limits_and_what_is_kept(app, agent):
     """Exactly 32 characters of code and MAX of text are taken; the text is trimmed, its line breaks
     kept (CRLF as LF); a leading / is not part of the code; markup is stored as typed."""
@@ -195,6 +206,12 @@ def test_customers_get_403_and_strangers_401(app, client, cookie_client, agent):
     assert [(r.status_code, r.get_json()) for r in answers] == [(403, {"error": "Solo para agentes de soporte"})] * 4
     assert client.get("/api/respuestas").status_code == 401
     assert client.get("/api/respuestas").get_json() == {"error": "No autenticado"}
+    # a stranger with a valid CSRF token (the login page's) still gets 401, before any rate limit
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    for method in ("post", "put", "delete"):
+        url = "/api/respuestas" if method == "post" else f"/api/respuestas/{made['id']}"
+        response = getattr(client, method)(url, json={"codigo": "x", "texto": "y"}, headers={"X-CSRFToken": token})
+        assert (response.status_code, response.get_json()) == (401, {"error": "No autenticado"}), method
     assert stored_codes(app) == {"saludo": "Hola"}
 
 

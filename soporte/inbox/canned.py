@@ -14,6 +14,7 @@ from soporte.models import Respuesta, iso_utc, utc_now
 from soporte.relay.validation import encodable
 
 CODE_MAX_LENGTH = 32
+MAX_ID = 2**31 - 1  # the id column's range: a larger id names no reply (404), never a database error
 MAX_REPLIES = 500  # the list every agent's page holds stays small
 CODE = re.compile(r"[\w-]+")  # \w on str: letters and digits of any script, and _
 
@@ -129,7 +130,7 @@ def delete(respuesta_id):
 
 def the_reply(respuesta_id):
     """The stored reply with that id, or Refused(404)."""
-    respuesta = db.session.get(Respuesta, respuesta_id)
+    respuesta = db.session.get(Respuesta, respuesta_id) if 0 < respuesta_id <= MAX_ID else None
     if respuesta is None:
         raise Refused(404, NOT_FOUND)
     return respuesta
