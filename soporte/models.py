@@ -164,7 +164,8 @@ class Respuesta(db.Model):
     __tablename__ = "respuestas"
     __table_args__ = (
         UniqueConstraint("codigo_canonico", name="uq_respuestas_codigo_canonico"),
-        MYSQL_TABLE,
+        # an id is never given again, on SQLite too: a page that heard of a deletion may ignore the id
+        {**MYSQL_TABLE, "sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -86,6 +86,16 @@ def test_agents_create_list_edit_and_delete(app, agent):
     assert admin.edit(created["id"], {"codigo": "x", "texto": "y"}).get_json() == {"error": canned.NOT_FOUND}
 
 
+def test_an_id_is_never_given_twice(app, agent):
+    """Deleting the newest reply and creating another gives a new id (pages ignore a deleted id)."""
+    admin = agent("admin")
+    first = admin.create("uno", "1").get_json()
+    second = admin.create("dos", "2").get_json()
+    admin.delete(second["id"])
+    third = admin.create("tres", "3").get_json()
+    assert first["id"] < second["id"] < third["id"]
+
+
 def test_codes_are_unique_without_regard_to_case(app, agent):
     """"SALUDO" after "saludo" is refused (409, campo codigo), on create and on edit; a reply keeps its own code."""
     admin = agent("admin")

@@ -164,3 +164,40 @@ def test_the_customer_has_no_picker(app, open_chat):
     assert not [name for name in loaded if "canned" in name or "bootstrap.bundle" in name]
     box.press("Enter")
     expect(ana.message("/sal")).to_have_attribute("data-state", "sent")
+
+
+def test_the_picker_rules_in_the_page(app, open_chat):
+    """The page's own functions: matching (code prefix, code, then text; no case, no accents),
+    placeholders, and a list that ignores events out of order (an older version, a deleted id)."""
+    admin = open_chat("admin")
+    found = admin.page.evaluate("""async () => {
+        const { matching, fill } = await import("/static/js/canned_picker.js");
+        const { CannedReplies } = await import("/static/js/canned.js");
+        const replies = [
+            { id: 1, codigo: "envio", texto: "Tu pedido está en camino" },
+            { id: 2, codigo: "reenvío", texto: "Lo enviamos de nuevo" },
+            { id: 3, codigo: "Canción", texto: "La ENVIAMOS mañana" },
+            { id: 4, codigo: "otro", texto: "nada que ver" },
+        ];
+        const codes = (query) => matching(replies, query).map((r) => r.codigo);
+        const list = new CannedReplies({ url: "/api/respuestas", getJSON: async () => [], csrf: "" });
+        const at = (id, texto, when) => ({ id, codigo: `c${id}`, texto, actualizado_en: when });
+        list.apply({ accion: "creada", respuesta: at(1, "v1", "2026-01-01T00:00:01.000000Z") });
+        list.apply({ accion: "editada", respuesta: at(1, "v3", "2026-01-01T00:00:03.000000Z") });
+        list.apply({ accion: "editada", respuesta: at(1, "v2", "2026-01-01T00:00:02.000000Z") });
+        list.apply({ accion: "borrada", respuesta: { id: 2, codigo: "c2" } });
+        list.apply({ accion: "creada", respuesta: at(2, "late", "2026-01-01T00:00:01.000000Z") });
+        return {
+            env: codes("ENV"), cancion: codes("cancion"), all: codes(""), none: codes("zzz"),
+            filled: fill("Hola {{nombre}}, soy {{ agente }}. {{pedido}} {{nombre}}", { nombre: "Lucía", agente: "Ana" }),
+            unknownName: fill("Hola {{nombre}}", { nombre: undefined }),
+            kept: list.all().map((r) => r.texto),
+        };
+    }""")
+    assert found["env"] == ["envio", "reenvío", "Canción"]  # prefix, then inside the code, then the text
+    assert found["cancion"] == ["Canción"]
+    assert found["all"] == ["envio", "reenvío", "Canción", "otro"]
+    assert found["none"] == []
+    assert found["filled"] == "Hola Lucía, soy Ana. {{pedido}} Lucía"
+    assert found["unknownName"] == "Hola {{nombre}}"
+    assert found["kept"] == ["v3"]

@@ -32,6 +32,7 @@ def upgrade():
         sa.Column("actualizado_por", sa.String(64), nullable=False),
         sa.Column("actualizado_en", UTC_DATETIME, nullable=False),
         sa.UniqueConstraint("codigo_canonico", name="uq_respuestas_codigo_canonico"),
+        sqlite_autoincrement=True,  # ids never given twice (InnoDB keeps its counter too)
         **MYSQL_TABLE,
     )
 

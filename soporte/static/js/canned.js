@@ -14,6 +14,7 @@ export class CannedReplies {
   constructor({ url, getJSON, csrf }) {
     Object.assign(this, { url, getJSON, csrf });
     this.byId = new Map();
+    this.deleted = new Set(); // ids heard deleted: the server never gives an id twice
     this.listeners = [];
     this.loading = null; // the GET in flight
     this.changedWhileLoading = false;
@@ -44,7 +45,7 @@ export class CannedReplies {
     this.changedWhileLoading = false;
     this.loading = this.getJSON(this.url)
       .then((replies) => {
-        this.byId = new Map(replies.map((reply) => [reply.id, reply]));
+        this.byId = new Map(replies.filter((reply) => !this.deleted.has(reply.id)).map((reply) => [reply.id, reply]));
         this.changed();
       })
       .finally(() => {
@@ -54,12 +55,22 @@ export class CannedReplies {
     return this.loading;
   }
 
-  /** A `respuestas_cambiadas` event (or this page's own answer): {accion, respuesta}. */
+  /**
+   * A `respuestas_cambiadas` event (or this page's own answer): {accion, respuesta}.
+   * Events from different processes may come out of order: an older version of a reply, or a
+   * change to one already deleted, is ignored.
+   */
   apply({ accion, respuesta }) {
     if (!respuesta || respuesta.id === undefined) return;
     if (this.loading) this.changedWhileLoading = true;
-    if (accion === "borrada") this.byId.delete(respuesta.id);
-    else this.byId.set(respuesta.id, respuesta);
+    if (accion === "borrada") {
+      this.deleted.add(respuesta.id);
+      this.byId.delete(respuesta.id);
+    } else {
+      const known = this.byId.get(respuesta.id);
+      if (this.deleted.has(respuesta.id) || (known && known.actualizado_en > respuesta.actualizado_en)) return;
+      this.byId.set(respuesta.id, respuesta);
+    }
     this.changed();
   }
 
