@@ -201,3 +201,46 @@ def test_the_picker_rules_in_the_page(app, open_chat):
     assert found["filled"] == "Hola Lucía, soy Ana. {{pedido}} Lucía"
     assert found["unknownName"] == "Hola {{nombre}}"
     assert found["kept"] == ["v3"]
+
+
+def test_in_english(app, open_chat):
+    """An English page: the modal, its validation and the picker speak English; placeholders still fill."""
+    ana = open_chat("ana")
+    ana.send("Hello?")
+    admin = open_chat("admin")
+    page = admin.page
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url("**/soporte")
+    expect(page.locator("#estado")).to_have_attribute("data-state", "connected")
+    page.get_by_role("button", name="Canned replies").click()
+    dialog = modal(admin)
+    expect(dialog.get_by_role("heading", name="Canned replies")).to_be_visible()
+    dialog.get_by_role("button", name="Create reply").click()
+    expect(dialog.locator("#respuesta-codigo-error")).to_have_text("The code is missing")
+    expect(dialog.locator("#respuesta-texto-error")).to_have_text("The text is missing")
+    dialog.get_by_label("Code").fill("hi")
+    dialog.get_by_label("Text").fill("Hi {{nombre}}, this is {{agente}}")
+    dialog.get_by_role("button", name="Create reply").click()
+    expect(dialog.locator("#respuestas-aviso")).to_have_text("Reply /hi created.")
+    dialog.get_by_label("Code").fill("HI")
+    dialog.get_by_label("Text").fill("again")
+    dialog.get_by_role("button", name="Create reply").click()
+    expect(dialog.locator("#respuesta-codigo-error")).to_have_text("A canned reply with that code already exists")
+    admin.screenshot("canned-modal-en")
+    dialog.get_by_role("button", name="Close").first.click()
+    expect(dialog).to_be_hidden()
+    admin.user_item("ana").click()
+    box = composer(admin)
+    box.press_sequentially("/zz")
+    expect(page.locator("#respuestas-sin-coincidencias")).to_have_text("No canned reply matches /zz")
+    picker(admin).get_by_role("button", name="Manage replies").click()  # nothing matched: a new /zz
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Code")).to_have_value("zz")
+    expect(dialog.get_by_label("Code")).to_be_focused()  # shown (Bootstrap ignores Esc while it fades in)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(box).to_be_focused()  # back where the agent was typing
+    box.fill("")
+    box.press_sequentially("/h")
+    box.press("Enter")  # no arrow: the first match
+    expect(box).to_have_value("Hi Ana, this is Admin")
