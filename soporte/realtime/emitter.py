@@ -8,9 +8,9 @@ import logging
 import socketio as python_socketio
 
 from soporte.extensions import socketio
-from soporte.protocol import (AGENTS_ROOM, CANNED_CHANGED, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE, PRESENCE_ROOM,
-                              READ, RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING,
-                              user_room)
+from soporte.protocol import (AGENTS_ROOM, CANNED_CHANGED, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE,
+                              PRESENCE_ROOM, READ, RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE,
+                              TYPING, user_room)
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,13 @@ const CONFIRM_MS = 5000; // how long "Confirmar" waits for the second click of a
 export function problems(codigo, texto, maxLength) {
   const found = {};
   const code = codigo.trim().replace(/^\//, "").normalize("NFC");
-  if (!code) found.codigo = t("Falta el código");
-  else if ([...code].length > CODE_MAX) found.codigo = t("El código no puede tener más de {n} caracteres", { n: CODE_MAX });
-  else if (!CODE.test(code)) found.codigo = t("El código solo puede tener letras, números, guiones (-) y guiones bajos (_)");
+  if (!code) {
+    found.codigo = t("Falta el código");
+  } else if ([...code].length > CODE_MAX) {
+    found.codigo = t("El código no puede tener más de {n} caracteres", { n: CODE_MAX });
+  } else if (!CODE.test(code)) {
+    found.codigo = t("El código solo puede tener letras, números, guiones (-) y guiones bajos (_)");
+  }
   const text = texto.trim();
   if (!text) found.texto = t("Falta el texto");
   else if ([...text].length > maxLength) found.texto = t("El texto supera los {n} caracteres", { n: maxLength });
