@@ -159,6 +159,30 @@ class Ciclo(db.Model):
     asignado: Mapped[str | None] = mapped_column(String(64), nullable=True)  # its assignee when resolved
 
 
+class Respuesta(db.Model):
+    """A canned reply the whole team shares: a short code to find it, and its text.
+
+    Codes are unique without regard to case ("Saludo" and "saludo" are one code):
+    `codigo_canonico` holds the folded form the unique index is checked on.
+    """
+
+    __tablename__ = "respuestas"
+    __table_args__ = (
+        UniqueConstraint("codigo_canonico", name="uq_respuestas_codigo_canonico"),
+        # an id is never given again, on SQLite too: a page that heard of a deletion may ignore the id
+        {**MYSQL_TABLE, "sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    codigo: Mapped[str] = mapped_column(String(32))  # as its author wrote it
+    codigo_canonico: Mapped[str] = mapped_column(String(96))  # casefolded: may grow ("ß" -> "ss")
+    texto: Mapped[str] = mapped_column(Text)
+    creado_por: Mapped[str] = mapped_column(String(64))  # the agent's username
+    creado_en = mapped_column(UTC_DATETIME, nullable=False)
+    actualizado_por: Mapped[str] = mapped_column(String(64))  # the last to change it (the author at first)
+    actualizado_en = mapped_column(UTC_DATETIME, nullable=False)
+
+
 class Lectura(db.Model):
     """How far one agent has read one conversation (the id of the last message read)."""
 

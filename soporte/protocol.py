@@ -26,6 +26,7 @@ PRESENCE = "presencia"
 SUPPORT_ONLINE = "soporte_en_linea"
 SESSION_ENDED = "sesion_terminada"
 RESYNCHRONISE = "resincronizar"
+CANNED_CHANGED = "respuestas_cambiadas"  # a canned reply created, edited or deleted (REST /api/respuestas)
 # TYPING ("escribiendo") goes both ways
 
 # rooms

@@ -11,6 +11,12 @@ bp.register_error_handler(BadParameter, bad_parameter)
 bp.register_error_handler(SQLAlchemyError, database_error)
 
 
+@bp.errorhandler(429)
+def too_many_requests(error):
+    """A write over its rate limit (Flask-Limiter): 429 JSON, with Retry-After, nothing done."""
+    return error_response(429, "Demasiadas peticiones; espera un momento")
+
+
 @bp.errorhandler(CSRFError)
 def csrf_refused(error):
     """A state-changing API call without the page's CSRF token (X-CSRFToken): 400, nothing done."""

@@ -1,5 +1,5 @@
 """Every route of the /api blueprint: importing this module puts them all on soporte.inbox.api.bp."""
-from soporte.inbox import (conversation_list, conversations, export, history, preferences,  # noqa: F401
+from soporte.inbox import (canned_api, conversation_list, conversations, export, history, preferences,  # noqa: F401
                            presence_api, reading_api, reports_api, search)
 from soporte.inbox.api import bp
 

@@ -8,9 +8,9 @@ import logging
 import socketio as python_socketio
 
 from soporte.extensions import socketio
-from soporte.protocol import (AGENTS_ROOM, ASSIGNED, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE, PRESENCE_ROOM,
-                              READ, RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING,
-                              user_room)
+from soporte.protocol import (AGENTS_ROOM, ASSIGNED, CANNED_CHANGED, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT,
+                              PRESENCE, PRESENCE_ROOM, READ, RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED,
+                              SUPPORT_ONLINE, TYPING, user_room)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,11 @@ def announce_reopened(reopened):
     """Conversations the writer reopened (a customer wrote again): each one's new status, to every agent."""
     for customer, message_id in reopened:
         announce_status(customer, "abierta", customer, message_id)
+
+
+def announce_canned(accion, respuesta, por):
+    """A canned reply created, edited or deleted (accion), to every agent: no picker goes stale."""
+    socketio.server.emit(CANNED_CHANGED, {"accion": accion, "respuesta": respuesta, "por": por}, to=AGENTS_ROOM)
 
 
 def tell_read(agent, state):

@@ -36,6 +36,7 @@ const page = {
     lecturas: root.dataset.urlLecturas,
     visto: root.dataset.urlVisto,
     preferencias: root.dataset.urlPreferencias,
+    respuestas: root.dataset.urlRespuestas, // agents only
   },
   csrf: document.querySelector('meta[name="csrf-token"]')?.content,
 };
@@ -417,6 +418,13 @@ on("mensaje_recibido", (data) => view.received(data, "mensaje_recibido"));
 on("mensaje_enviado", (data) => view.received(data, "mensaje_enviado"));
 // the server's queue missed messages (a gap in its Redis subscription): catch up as after a reconnect
 on("resincronizar", () => view.connected(false));
+
+if (page.rol === "admin") {
+  // canned replies are the agents': a customer's page never loads their module
+  import("./canned.js")
+    .then(({ startCanned }) => startCanned({ page, input, composer, getJSON, active: () => view.active }))
+    .catch((error) => console.error("canned replies not started:", error));
+}
 
 connection.set("connecting");
 connect();
