@@ -24,6 +24,9 @@ PRESENCE = "presencia"
 SUPPORT_ONLINE = "soporte_en_linea"
 SESSION_ENDED = "sesion_terminada"
 RESYNCHRONISE = "resincronizar"
+LABELS = "etiquetas"  # the label catalogue changed (agents only)
+CONVERSATION_LABELS = "etiquetas_conversacion"  # a conversation's labels changed (agents only)
+CUSTOMER_PROFILE = "perfil_cliente"  # the agents' note on a customer changed (agents only)
 # TYPING ("escribiendo") goes both ways
 
 # rooms
