@@ -10,7 +10,7 @@ For the conversation list:
 import re
 import unicodedata
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from soporte.extensions import db
@@ -22,7 +22,7 @@ MAX_PER_CONVERSATION = 20  # labels on one conversation
 # the palette the page offers: each reads (4.5:1 or more) with the text colour text_colour() gives it
 PALETTE = ("#c62828", "#ef6c00", "#f9a825", "#2e7d32", "#00838f", "#1565c0", "#6a1b9a", "#ad1457",
            "#6d4c41", "#546e7a")
-COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+COLOR = re.compile(r"#[0-9a-fA-F]{6}")  # fullmatch: "$" would let a final newline through
 _SPACES = re.compile(r"\s+")
 
 NAME_REQUIRED = "Falta el nombre de la etiqueta"
@@ -64,7 +64,7 @@ def canonical_name(name):
 
 def clean_color(color):
     """A colour as stored ("#rrggbb", lower case); LabelError unless it is one."""
-    if not isinstance(color, str) or not COLOR.match(color):
+    if not isinstance(color, str) or not COLOR.fullmatch(color):
         raise LabelError(COLOR_INVALID)
     return color.lower()  # any: its text colour reads on it (text_colour)
 
@@ -222,4 +222,6 @@ def labels_of(customers):
 def with_label(etiqueta_id):
     """A WHERE clause on Conversacion: the conversations that carry this label (index etiqueta_id, conversacion)."""
     table = ConversacionEtiqueta.__table__
-    return exists().where(table.c.etiqueta_id == etiqueta_id, table.c.conversacion == Conversacion.usuario)
+    # IN (subquery), not a correlated EXISTS: the planner starts from the label's index range
+    # instead of probing every conversation of the list
+    return Conversacion.usuario.in_(select(table.c.conversacion).where(table.c.etiqueta_id == etiqueta_id))
