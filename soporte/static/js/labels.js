@@ -161,7 +161,8 @@ class ConversationLabels {
       return option;
     });
     const previous = this.choice.value;
-    const placeholder = el("option", "", options.length ? t("Elige una etiqueta…") : t("No hay más etiquetas"));
+    const placeholder = el("option", "", options.length ? t("Elige una etiqueta…")
+      : this.store.catalogue.size ? t("No hay más etiquetas") : t("Aún no hay etiquetas"));
     placeholder.value = "";
     this.choice.replaceChildren(placeholder, ...options);
     if (options.some((o) => o.value === previous)) this.choice.value = previous;
