@@ -173,7 +173,8 @@ class Etiqueta(db.Model):
     __table_args__ = (
         # "Urgente" and "URGENTE" are one label: the name's folded form is unique (utf8mb4_bin compares exactly)
         UniqueConstraint("nombre_canonico", name="uq_etiquetas_nombre_canonico"),
-        MYSQL_TABLE,
+        # a deleted label's id is never given to a new one (a page that held it must not show the new one)
+        {**MYSQL_TABLE, "sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -289,3 +289,11 @@ def test_events_reach_every_agent_and_no_customer(app, agent, connect):
     admin.create("x", "bad")  # refused: nothing announced
     assert agente2_socket.get_received() == []
     assert ana_socket.get_received() == []
+
+
+def test_a_deleted_labels_id_is_never_given_again(app, agent):
+    """A page that missed a deletion must not show a new label in its place: ids only grow."""
+    admin = agent()
+    first = admin.create("Uno").get_json()["id"]
+    admin.write("DELETE", f"/api/etiquetas/{first}")
+    assert admin.create("Dos").get_json()["id"] > first

@@ -34,6 +34,7 @@ def upgrade():
         sa.Column("creada_por", sa.String(64), nullable=True),
         sa.Column("creada_en", UTC_DATETIME, nullable=True),
         sa.UniqueConstraint("nombre_canonico", name="uq_etiquetas_nombre_canonico"),
+        sqlite_autoincrement=True,  # a deleted label's id is never reused
         **MYSQL_TABLE,
     )
     op.create_table(

@@ -44,6 +44,7 @@ export class LabelStore {
     this.catalogue = new Map(); // id -> {id, nombre, color, texto}
     this.palette = Object.keys(COLOUR_NAMES);
     this.conversations = new Map(); // customer -> [label ids]
+    this.loaded = false; // whether the catalogue has come
     this.listeners = [];
   }
 
@@ -66,6 +67,7 @@ export class LabelStore {
   /** The whole catalogue (an answer or `etiquetas`): ids no longer in it leave every conversation. */
   setCatalogue(list) {
     this.catalogue = new Map(list.map((label) => [label.id, label]));
+    this.loaded = true;
     for (const [name, ids] of this.conversations) this.conversations.set(name, ids.filter((id) => this.catalogue.has(id)));
     this.changed({ catalogue: true });
   }
@@ -78,7 +80,8 @@ export class LabelStore {
 
   /** One conversation's label ids (an answer, `etiquetas_conversacion`, or the list's rows). */
   setConversation(name, ids) {
-    this.conversations.set(name, ids.filter((id) => this.catalogue.has(id)));
+    // before the catalogue came every id is kept: setCatalogue drops the ones it does not have
+    this.conversations.set(name, this.loaded ? ids.filter((id) => this.catalogue.has(id)) : ids);
     this.changed({ usuario: name });
   }
 
