@@ -45,7 +45,10 @@ def test_create_put_on_and_the_other_agent_sees_it_live(app, open_chat):
     removal by keyboard, a rename, a recolour and a deletion follow live too."""
     seed_conversation(app, "ana", "admin", 4)
     admin, agente2 = open_chat("admin"), open_chat("agente2")
+    expect(admin.page.locator("#etiquetas-conversacion")).to_be_hidden()  # no conversation open yet
+    expect(admin.page.locator("#panel-cliente")).to_be_hidden()
     admin.open("ana")
+    expect(admin.page.locator("#etiquetas-chips")).to_be_hidden()  # an empty row takes no room
     agente2.open("ana")
     expect(chips(agente2)).to_have_count(0)
 
