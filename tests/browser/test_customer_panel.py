@@ -107,3 +107,42 @@ def test_an_old_account_and_a_narrow_screen(app, open_chat):
     expect(phone.page.locator("#cliente-nombre")).to_have_text("Ana López")
     phone.page.locator("#panel-cliente").scroll_into_view_if_needed()
     phone.screenshot("panel-cliente-movil")
+
+
+def test_labels_and_the_panel_in_english(app, open_chat):
+    """The English page: the panel's words, dates and refusals from the server, translated."""
+    seed_history(app)
+    with app.app_context():
+        db.session.execute(update(Usuario).where(Usuario.usuario == "bob").values(idioma="en"))
+        db.session.commit()
+    seed_conversation(app, "bob", "admin", 2)
+    admin = open_chat("admin")
+    page = admin.page
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url("**/soporte")
+    expect(page.locator("#estado")).to_have_text("Connected")
+    admin.user_item("bob").click()
+    toggle = page.get_by_role("button", name="Customer details")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    box = panel(admin)
+    expect(box.locator("#cliente-registro")).to_have_text("unknown")
+    expect(box.locator("#cliente-idioma")).to_have_text("English")
+    expect(box.locator("#cliente-estado")).to_have_text("Offline")
+    expect(box.locator("#cliente-etiquetas")).to_have_text("None")
+    expect(box.get_by_text("None resolved yet.")).to_be_visible()
+
+    page.get_by_role("button", name="Manage labels").click()
+    dialog = page.get_by_role("dialog", name="Labels")
+    dialog.get_by_label("Name", exact=True).fill("Urgent")
+    dialog.get_by_label("Colour", exact=True).select_option(label="Red")
+    dialog.get_by_role("button", name="Create label").click()
+    expect(dialog.get_by_label("Name of the label Urgent")).to_have_value("Urgent")
+    dialog.get_by_label("Name", exact=True).fill("URGENT")
+    dialog.get_by_role("button", name="Create label").click()
+    expect(dialog.get_by_role("alert")).to_have_text("A label with that name already exists")
+    dialog.get_by_role("button", name="Close").click()
+    page.get_by_label("Label to add").select_option(label="Urgent")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("button", name="Remove the label Urgent")).to_be_visible()
+    expect(box.locator("#cliente-etiquetas .etiqueta-chip")).to_have_text(["Urgent"])
+    admin.screenshot("panel-cliente-english")
