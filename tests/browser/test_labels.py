@@ -111,10 +111,18 @@ def test_hostile_label_names_are_text(app, open_chat):
     admin.open("ana")
     dialog = manage(admin)
     hostile = "<img src=x onerror=alert(1)>"
-    create(dialog, hostile, "Azul")
+    dialog.get_by_label("Nombre", exact=True).fill(hostile)
+    dialog.get_by_label("Color", exact=True).select_option(label="Otro color…")  # any colour, from the picker
+    dialog.get_by_label("Otro color").fill("#ffd54f")
+    dialog.get_by_role("button", name="Crear etiqueta").click()
+    expect(dialog.get_by_label(f"Color de la etiqueta {hostile}")).to_have_value("#ffd54f")
+    expect(dialog.get_by_label(f"Color de la etiqueta {hostile}").locator("option:checked")).to_have_text(
+        "Personalizado (#ffd54f)")
     dialog.get_by_role("button", name="Cerrar").click()
     put_on(admin, hostile)
     expect(chips(admin)).to_have_text([hostile + "×"])
+    expect(chips(admin).first).to_have_css("background-color", "rgb(255, 213, 79)")
+    expect(chips(admin).first).to_have_css("color", "rgb(0, 0, 0)")  # black reads on a light colour
     expect(admin.page.locator("#etiquetas-conversacion img, #dialogo-etiquetas img")).to_have_count(0)
 
 
