@@ -68,3 +68,21 @@ def test_the_panel_says_who_is_online_on_a_real_server(app, live_server):
         assert admin.http.get(url).json()["en_linea"] is False
     finally:
         admin.disconnect()
+
+
+def test_label_events_cross_processes_on_redis(app, redis_servers):
+    """Two processes sharing Redis: a label put on through one reaches an agent connected to the other."""
+    one, two = redis_servers(2, 3)
+    admin, agente2 = live_socket(one, "admin"), live_socket(two, "agente2")
+    try:
+        write = writer(admin, one)
+        label = write("POST", "/api/etiquetas", {"nombre": "VIP", "color": "#6a1b9a"}).json()
+        write("PUT", f"/api/conversaciones/bob/etiquetas/{label['id']}")
+        write("PUT", "/api/clientes/bob/nota", {"nota": "Habla catalán"})
+        events = drain(agente2, timeout=1.0)
+        assert named(events, "etiquetas") == [{"etiquetas": [label]}]
+        assert named(events, "etiquetas_conversacion") == [{"usuario": "bob", "etiquetas": [label["id"]]}]
+        assert [n["nota"]["texto"] for n in named(events, "perfil_cliente")] == ["Habla catalán"]
+    finally:
+        admin.disconnect()
+        agente2.disconnect()
