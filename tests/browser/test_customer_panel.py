@@ -146,3 +146,24 @@ def test_labels_and_the_panel_in_english(app, open_chat):
     expect(page.get_by_role("button", name="Remove the label Urgent")).to_be_visible()
     expect(box.locator("#cliente-etiquetas .etiqueta-chip")).to_have_text(["Urgent"])
     admin.screenshot("panel-cliente-english")
+
+
+def test_more_earlier_conversations(app, open_chat):
+    """Ten at first, newest first; "Ver más" brings the older ones, and then goes."""
+    seed_conversation(app, "ana", "admin", 30)
+    rows = stored(app)
+    with app.app_context():
+        for n in range(12):  # the n-th opened at message n+1
+            db.session.add(Ciclo(conversacion="ana", abierto_id=rows[n]["id"], abierta_en=rows[n]["fecha"],
+                                 resuelta_en=rows[n + 1]["fecha"], resuelta_por="admin"))
+        db.session.commit()
+    admin = open_chat("admin")
+    admin.open("ana")
+    earlier = panel(admin).locator(".conversacion-anterior")
+    expect(earlier).to_have_count(10)
+    expect(earlier.first).to_have_attribute("data-abierto", str(rows[11]["id"]))
+    more = admin.page.get_by_role("button", name="Ver más")
+    more.click()
+    expect(earlier).to_have_count(12)
+    expect(earlier.last).to_have_attribute("data-abierto", str(rows[0]["id"]))
+    expect(more).to_be_hidden()
