@@ -34,7 +34,7 @@ DEFAULTS = {
     "TOKEN_SWEEP_INTERVAL": 5.0,  # seconds between closing sockets whose token expired, was revoked or lost its role
     "LOGIN_RATE_LIMIT": "10 per minute",  # failed POST /login per client address (Flask-Limiter syntax)
     "REGISTRATION_RATE_LIMIT": "10 per hour",  # POST /registro per client address
-    "CANNED_RATE_LIMIT": "30 per minute",  # changes to canned replies (/api/respuestas) per agent
+    "INBOX_WRITE_RATE_LIMIT": "60 per minute",  # an agent's REST writes per account, each area one allowance (canned replies, labels, customer notes)
     "RATELIMIT_STORAGE_URI": None,  # None: the Redis of SOCKETIO_MESSAGE_QUEUE if any, else memory://
     "TRUSTED_PROXIES": 0,  # proxies in front that append X-Forwarded-For (1 behind deploy/nginx.conf)
     "MESSAGE_RATE": 5.0,  # messages per second one socket may send, sustained (a token bucket)

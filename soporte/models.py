@@ -4,7 +4,8 @@ The schema is managed by migrations (soporte/migrations): a change here needs a 
 """
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint, event, false, true
+from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event,
+                        false, true)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -192,6 +193,54 @@ class Lectura(db.Model):
     agente: Mapped[str] = mapped_column(String(64), primary_key=True)
     conversacion: Mapped[str] = mapped_column(String(64), primary_key=True)
     ultimo_leido: Mapped[int] = mapped_column(BigInteger)
+
+
+class Etiqueta(db.Model):
+    """A label agents put on conversations (soporte/inbox/labels.py): a name and a colour."""
+
+    __tablename__ = "etiquetas"
+    __table_args__ = (
+        # "Urgente" and "URGENTE" are one label: the name's folded form is unique (utf8mb4_bin compares exactly)
+        UniqueConstraint("nombre_canonico", name="uq_etiquetas_nombre_canonico"),
+        # a deleted label's id is never given to a new one (a page that held it must not show the new one)
+        {**MYSQL_TABLE, "sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    nombre: Mapped[str] = mapped_column(String(40))
+    nombre_canonico: Mapped[str] = mapped_column(String(160))  # labels.canonical_name(nombre); casefold may lengthen it
+    color: Mapped[str] = mapped_column(String(7))  # "#rrggbb", lower case
+    creada_por: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    creada_en = mapped_column(UTC_DATETIME, nullable=True, default=lambda: utc_now())
+
+
+class ConversacionEtiqueta(db.Model):
+    """One label on one customer's conversation."""
+
+    __tablename__ = "conversacion_etiquetas"
+    __table_args__ = (
+        # the list filtered by a label: every conversation with it, from the index alone
+        Index("ix_conversacion_etiquetas_etiqueta_conversacion", "etiqueta_id", "conversacion"),
+        MYSQL_TABLE,
+    )
+
+    conversacion: Mapped[str] = mapped_column(String(64), primary_key=True)  # the customer
+    # MariaDB removes it with its label; SQLite (no foreign keys enforced) has labels.delete_label do it
+    etiqueta_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("etiquetas.id", name="fk_conversacion_etiquetas_etiqueta", ondelete="CASCADE"),
+        primary_key=True)
+
+
+class PerfilCliente(db.Model):
+    """The agents' shared note on a customer (the customer panel); never shown to the customer."""
+
+    __tablename__ = "perfiles_cliente"
+    __table_args__ = (MYSQL_TABLE,)
+
+    usuario: Mapped[str] = mapped_column(String(64), primary_key=True)  # the customer
+    nota: Mapped[str] = mapped_column(Text)
+    editado_por: Mapped[str] = mapped_column(String(64))
+    editado_en = mapped_column(UTC_DATETIME, nullable=False)
 
 
 def utc_now():

@@ -27,6 +27,9 @@ SUPPORT_ONLINE = "soporte_en_linea"
 SESSION_ENDED = "sesion_terminada"
 RESYNCHRONISE = "resincronizar"
 CANNED_CHANGED = "respuestas_cambiadas"  # a canned reply created, edited or deleted (REST /api/respuestas)
+LABELS = "etiquetas"  # the label catalogue changed (agents only)
+CONVERSATION_LABELS = "etiquetas_conversacion"  # a conversation's labels changed (agents only)
+CUSTOMER_PROFILE = "perfil_cliente"  # the agents' note on a customer changed (agents only)
 # TYPING ("escribiendo") goes both ways
 
 # rooms

@@ -243,13 +243,13 @@ def test_changes_need_the_csrf_token(app, agent, cookie_client, token):
 
 
 def test_changes_are_rate_limited_per_agent(app, agent):
-    """Past CANNED_RATE_LIMIT an agent's changes get 429 JSON with Retry-After; another agent still may."""
-    app.config["CANNED_RATE_LIMIT"] = "3 per minute"
+    """Past INBOX_WRITE_RATE_LIMIT an agent's changes get 429 JSON with Retry-After; another agent still may."""
+    app.config["INBOX_WRITE_RATE_LIMIT"] = "3 per minute"
     admin, agente2 = agent("admin"), agent("agente2")
     answers = [admin.create(f"r{n}", "t").status_code for n in range(3)]
     refused = admin.create("r3", "t")
     assert answers == [201] * 3 and refused.status_code == 429
-    assert refused.get_json() == {"error": "Demasiadas peticiones; espera un momento"}
+    assert refused.get_json() == {"error": "Demasiados cambios seguidos; espera un momento"}
     assert int(refused.headers["Retry-After"]) > 0
     assert admin.delete(1).status_code == 429  # every kind of change counts
     assert admin.list() != []  # reading is not limited
@@ -309,7 +309,7 @@ def test_live_event_reaches_a_second_agent_on_a_real_server(app, live_server):
 def test_two_processes_on_redis_share_the_event_and_the_allowance(app, redis_servers):
     """Created on process A, heard by an agent on process B; the per-agent allowance is counted
     in Redis, so the agent's third change on B is refused after two on A."""
-    a, b = redis_servers(2, 14, CANNED_RATE_LIMIT="2 per minute", RATELIMIT_KEY_PREFIX=f"canned-{uuid.uuid4().hex}")
+    a, b = redis_servers(2, 14, INBOX_WRITE_RATE_LIMIT="2 per minute", RATELIMIT_KEY_PREFIX=f"canned-{uuid.uuid4().hex}")
     on_b = live_socket(b, "agente2")
     try:
         http = a.login("admin")

@@ -6,6 +6,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from soporte.inbox.params import BadParameter
 from soporte.web.errors import bad_parameter, database_error, error_response
 
+TOO_MANY_WRITES = "Demasiados cambios seguidos; espera un momento"
+
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.register_error_handler(BadParameter, bad_parameter)
 bp.register_error_handler(SQLAlchemyError, database_error)
@@ -13,8 +15,8 @@ bp.register_error_handler(SQLAlchemyError, database_error)
 
 @bp.errorhandler(429)
 def too_many_requests(error):
-    """A write over its rate limit (Flask-Limiter): 429 JSON, with Retry-After, nothing done."""
-    return error_response(429, "Demasiadas peticiones; espera un momento")
+    """A write over its rate limit (soporte/inbox/limits.py): 429 JSON, with Retry-After, nothing done."""
+    return error_response(429, TOO_MANY_WRITES)
 
 
 @bp.errorhandler(CSRFError)

@@ -1,26 +1,14 @@
 """/api/respuestas: the team's canned replies, listed and changed by agents, every change told to all of them."""
 from flask import current_app, g, jsonify, request
 
-from soporte.extensions import limiter
 from soporte.inbox import canned
 from soporte.inbox.api import bp
+from soporte.inbox.limits import agent_writes
 from soporte.realtime import emitter
 from soporte.web.auth import admin_required
 
 
-def write_limit():
-    """How many changes one agent may make (CANNED_RATE_LIMIT, Flask-Limiter syntax)."""
-    return current_app.config["CANNED_RATE_LIMIT"]
-
-
-def per_agent():
-    """Changes count per agent, whatever address they come from (admin_required has set g.usuario)."""
-    return g.usuario["user"]
-
-
-# one allowance for creating, editing and deleting; under admin_required, so it is checked
-# once the caller is known to be an agent
-limited = limiter.shared_limit(write_limit, scope="respuestas", key_func=per_agent)
+limited = agent_writes("respuestas")  # under admin_required: checked once the caller is known to be an agent
 
 
 @bp.errorhandler(canned.Refused)

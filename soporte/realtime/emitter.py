@@ -8,9 +8,9 @@ import logging
 import socketio as python_socketio
 
 from soporte.extensions import socketio
-from soporte.protocol import (AGENTS_ROOM, ASSIGNED, CANNED_CHANGED, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT,
-                              PRESENCE, PRESENCE_ROOM, READ, RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED,
-                              SUPPORT_ONLINE, TYPING, user_room)
+from soporte.protocol import (AGENTS_ROOM, ASSIGNED, CANNED_CHANGED, CONVERSATION_LABELS, CUSTOMER_PROFILE, CUSTOMERS_ROOM,
+                              LABELS, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE, PRESENCE_ROOM, READ, RESYNCHRONISE, SEEN,
+                              SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,21 @@ def announce_reopened(reopened):
 def announce_canned(accion, respuesta, por):
     """A canned reply created, edited or deleted (accion), to every agent: no picker goes stale."""
     socketio.server.emit(CANNED_CHANGED, {"accion": accion, "respuesta": respuesta, "por": por}, to=AGENTS_ROOM)
+
+
+def announce_labels(catalogue):
+    """The whole label catalogue after a label was created, renamed, recoloured or deleted, to every agent."""
+    socketio.server.emit(LABELS, {"etiquetas": catalogue}, to=AGENTS_ROOM)
+
+
+def announce_conversation_labels(customer, label_ids):
+    """A conversation's labels after one was put on or taken off, to every agent."""
+    socketio.server.emit(CONVERSATION_LABELS, {"usuario": customer, "etiquetas": label_ids}, to=AGENTS_ROOM)
+
+
+def announce_customer_note(customer, nota):
+    """The agents' note on a customer after an agent edited it (None: cleared), to every agent."""
+    socketio.server.emit(CUSTOMER_PROFILE, {"usuario": customer, "nota": nota}, to=AGENTS_ROOM)
 
 
 def tell_read(agent, state):

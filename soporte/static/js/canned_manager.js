@@ -220,7 +220,7 @@ function askToConfirm(button, reply, asking) {
 /** A refusal's text for the agent: the server's, translated, or what its status means. */
 function statusText(status, body) {
   if (status === 401) return t("Tu sesión ha caducado; vuelve a entrar");
-  if (status === 429) return t("Demasiadas peticiones; espera un momento");
+  if (status === 429) return t("Demasiados cambios seguidos; espera un momento");
   if (body && body.error) return t(body.error);
   return t("No se pudo guardar; inténtalo de nuevo");
 }

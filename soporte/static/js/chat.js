@@ -10,6 +10,9 @@ import { Notifier } from "./notifications.js";
 import { Seen, Unread } from "./reading.js";
 import { startPresence } from "./presence.js";
 import { startTyping } from "./typing.js";
+import { startLabels } from "./labels.js";
+import { LabelManager } from "./label_manager.js";
+import { CustomerPanel } from "./customer_panel.js";
 import { learnName, nameOf, onNameLearned } from "./names.js";
 import { Composer } from "./composer.js";
 import { newCid } from "./ids.js";
@@ -37,6 +40,9 @@ const page = {
     visto: root.dataset.urlVisto,
     preferencias: root.dataset.urlPreferencias,
     respuestas: root.dataset.urlRespuestas, // agents only
+    etiquetas: root.dataset.urlEtiquetas,
+    conversacionEtiquetas: root.dataset.urlConversacionEtiquetas,
+    cliente: root.dataset.urlCliente,
   },
   csrf: document.querySelector('meta[name="csrf-token"]')?.content,
 };
@@ -270,6 +276,14 @@ class AgentView {
     onNameLearned((name) => {
       if (name === this.active) this.showTitle(name);
     });
+    this.labels = startLabels({
+      urls: { etiquetas: page.urls.etiquetas, conversacion: page.urls.conversacionEtiquetas }, csrf: page.csrf, getJSON,
+    });
+    new LabelManager({ store: this.labels.store, opener: document.getElementById("gestionar-etiquetas") });
+    this.panel = new CustomerPanel({
+      url: page.urls.cliente, csrf: page.csrf, getJSON, labels: this.labels.store,
+      onOpenAt: (name, id) => this.openAt(name, id),
+    });
   }
 
   /** The open conversation's header: the customer's display name. */
@@ -308,6 +322,8 @@ class AgentView {
     typing.opened(name);
     this.setFormEnabled(true);
     this.unreadButton.hidden = false;
+    this.labels.opened(name);
+    this.panel.opened(name);
     const loaded = around !== null
       ? loadAround(conv, around, { getJSON, box, page: PAGE }).catch(() => loadLatest(conv))
       : conv.loaded ? Promise.resolve() : loadLatest(conv);
