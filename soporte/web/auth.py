@@ -30,7 +30,8 @@ def current_account(privileged=False):
     if claims is None:
         return None
     try:
-        rol = get_directory().role_of(claims["user"], max_age=current_app.config["ROLE_CACHE_TTL"])
+        rol = get_directory().role_of(claims["user"], max_age=current_app.config["ROLE_CACHE_TTL"],
+                                      generacion=claims["gen"])
     except SQLAlchemyError:
         if privileged:
             raise
