@@ -197,7 +197,8 @@ class Auditoria(db.Model):
     __tablename__ = "auditoria"
     __table_args__ = (
         Index("ix_auditoria_cuando", "cuando"),  # the log, newest first
-        Index("ix_auditoria_objetivo_cuando", "objetivo", "cuando"),  # one agent's entries
+        Index("ix_auditoria_objetivo_cuando", "objetivo", "cuando"),  # one agent's entries: done to them
+        Index("ix_auditoria_actor_cuando", "actor", "cuando"),  # and done by them
         MYSQL_TABLE,
     )
 

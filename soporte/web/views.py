@@ -24,7 +24,13 @@ def soporte():
         inbox=current_app.config["SUPPORT_INBOX"],
         max_length=current_app.config["MAX_MESSAGE_LENGTH"],
         agent_names=agent_names() if g.usuario["rol"] == "admin" else {},
+        supervisor=g.usuario["rol"] == "admin" and is_supervisor(g.usuario["user"]),
     )
+
+
+def is_supervisor(username):
+    """Whether an agent manages the team (the header links to the team page)."""
+    return bool(db.session.scalar(db.select(Usuario.supervisor).filter_by(usuario=username)))
 
 
 def agent_names():

@@ -6,7 +6,7 @@ Create Date: 2026-12-07
 
 - usuarios: `generacion` (0 for every account: tokens signed before it carry none and count as 0).
 - invitaciones: a link's token hash (SHA-256), its account, kind, expiry and use.
-- auditoria: who changed what in the team, and when (indexed by time, and by account and time).
+- auditoria: who changed what in the team, and when (indexed by time, and by the account changed or changing, and time).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -50,6 +50,7 @@ def upgrade():
     )
     op.create_index("ix_auditoria_cuando", "auditoria", ["cuando"])
     op.create_index("ix_auditoria_objetivo_cuando", "auditoria", ["objetivo", "cuando"])
+    op.create_index("ix_auditoria_actor_cuando", "auditoria", ["actor", "cuando"])
 
 
 def downgrade():
