@@ -101,7 +101,8 @@ def create_user_command(username, admin, supervisor, nombre, password, update):
     if admin:
         audit(None, "crear_cuenta", username, rol=role_name(usuario.supervisor))
     db.session.commit()
-    click.echo(_("Cuenta creada: %(name)s (%(rol)s)", name=username, rol=role_label(usuario)))
+    click.echo(_("Cuenta creada: %(name)s (%(rol)s)", name=username, rol=usuario.rol))
+    echo_supervisor(usuario)
 
 
 def has_active_supervisor():
@@ -115,9 +116,12 @@ def role_name(supervisor):
     return "supervisor" if supervisor else "agente"
 
 
-def role_label(usuario):
-    """The role as the command prints it: admin, admin + supervisor, or user."""
-    return f"{usuario.rol}, supervisor" if usuario.rol == "admin" and usuario.supervisor else usuario.rol
+def echo_supervisor(usuario):
+    """Say whether an agent manages the team (nothing for a customer)."""
+    if usuario.rol != "admin":
+        return
+    click.echo(_("%(name)s es supervisor: gestiona el equipo en /equipo", name=usuario.usuario) if usuario.supervisor
+               else _("%(name)s no es supervisor", name=usuario.usuario))
 
 
 def update_account(usuario, admin, nombre, password, supervisor=None):
@@ -146,7 +150,9 @@ def update_account(usuario, admin, nombre, password, supervisor=None):
         audit(None, "rol", usuario.usuario, de=was, a=now)
     db.session.commit()
     get_directory().forget(usuario.usuario)
-    click.echo(_("Cuenta actualizada: %(name)s (%(rol)s)", name=usuario.usuario, rol=role_label(usuario)))
+    click.echo(_("Cuenta actualizada: %(name)s (%(rol)s)", name=usuario.usuario, rol=usuario.rol))
+    if supervisor is not None or was != now:
+        echo_supervisor(usuario)
 
 
 @click.command("reset-password")
