@@ -87,10 +87,13 @@ def end_session(sid, reason):
 def end_account(username, reason):
     """Close every socket of an account on every process: this one's at once, the others' when the queue brings it.
 
-    A process of an earlier version ignores the queue's message; its sweep closes them
-    within TOKEN_SWEEP_INTERVAL, once the role directory says the login has ended.
+    Other processes also forget the account's cached role; reason None closes nothing and only
+    does that (an account reactivated). A process of an earlier version ignores the queue's
+    message; its sweep closes the sockets within TOKEN_SWEEP_INTERVAL, once the role directory
+    says the login has ended.
     """
-    end_account_here(username, reason)
+    if reason is not None:
+        end_account_here(username, reason)
     tell_others = getattr(socketio.server.manager, "end_account", None)  # only the Redis queue has it
     if tell_others is not None:
         tell_others(username, reason)

@@ -45,6 +45,7 @@ class ResyncingRedisManager(socketio.RedisManager):
         self._publisher = None
         self._outbox = None  # made with the first publish, in the server's async mode
         self._dropped = 0  # messages refused by a full outbox since the last log of it
+        self.on_end_account = []  # f(username) before an account's sockets here close: the role cache forgets it
 
     def _new_client(self):
         """A client of its own, made by the library's connect (every URL scheme, sentinel too)."""
@@ -111,7 +112,7 @@ class ResyncingRedisManager(socketio.RedisManager):
                     yield one
 
     def end_account(self, username, reason):
-        """Ask the other processes to close an account's sockets (emitter.end_account closes this one's)."""
+        """Ask the other processes to forget an account's role and close its sockets (reason None: only forget)."""
         self._publish({"method": END_ACCOUNT, "user": username, "motivo": reason, "host_id": self.host_id})
 
     def _handle_end_account(self, message):
@@ -119,9 +120,12 @@ class ResyncingRedisManager(socketio.RedisManager):
         if message.get("host_id") == self.host_id:
             return  # its sender closed them already
         user, reason = message.get("user"), message.get("motivo")
-        if isinstance(user, str) and isinstance(reason, str):
+        if isinstance(user, str):
             try:
-                emitter.end_account_here(user, reason)
+                for forget in self.on_end_account:
+                    forget(user)  # a new socket or page of the ended login is refused here at once, too
+                if isinstance(reason, str):  # None: the account changed (reactivated), no login ended
+                    emitter.end_account_here(user, reason)
             except Exception:  # the listener must go on
                 log.exception("closing the sockets of %s failed", user)
 

@@ -8,6 +8,7 @@ from flask import current_app
 from soporte.accounts.directory import get_directory
 from soporte.accounts.revocation import get_revocations
 from soporte.background import every
+from soporte.extensions import socketio
 from soporte.protocol import ENDED, NO_LONGER_AGENT, TOO_MANY_REFUSED, Invalid, refused, token_room
 from soporte.realtime import emitter
 from soporte.realtime.throttle import TokenBucket
@@ -72,11 +73,12 @@ class Sessions:
         for sid in emitter.local_sockets(token_room(claims["jti"])):
             emitter.end_session(sid, "logout")
 
-    def end_account(self, username, reason):
+    def end_account(self, username, reason=None):
         """End every login of an account whose generation or activity changed: its sockets close on every process.
 
-        The caller has committed the change; this process forgets the cached role at once
-        (other processes within ROLE_CACHE_TTL, and their sockets through the queue now).
+        The caller has committed the change. Every process forgets the cached role: this one at
+        once, the others when the Redis queue brings it (without Redis there are no others;
+        with an unreachable Redis, within ROLE_CACHE_TTL). reason None: only that (reactivated).
         """
         get_directory().forget(username)
         emitter.end_account(username, reason)
@@ -163,6 +165,10 @@ def refusal(usuario, error):
 def init_app(app):
     """Give the app its Sessions, and start the sweep where a real server runs."""
     app.extensions["soporte.sessions"] = sessions = Sessions()
+    # an account ended on another process (deactivated, reset): the Redis queue tells this one's role cache
+    listeners = getattr(socketio.server.manager, "on_end_account", None)
+    if listeners is not None:
+        listeners.append(app.extensions["soporte.directory"].forget)
     if not app.testing:
         sessions.start(app)
     return sessions

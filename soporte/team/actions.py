@@ -136,7 +136,7 @@ def reactivate(actor, username):
     usuario.activo = True
     audit(actor, "reactivar", usuario.usuario)
     db.session.commit()
-    get_directory().forget(usuario.usuario)
+    get_sessions().end_account(usuario.usuario)  # no login to end: every process forgets "no role"
     return True
 
 
