@@ -287,7 +287,7 @@ def test_link_page_is_rate_limited(app, supervisor):
 
 def test_role_changes_are_applied_and_audited(app, supervisor, as_user):
     response = post(supervisor, "/equipo/agente2/rol", {"supervisor": "1"}, follow_redirects=True)
-    assert response.status_code == 200 and "agente2 es ahora supervisor" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "Agente2 es ahora supervisor" in response.get_data(as_text=True)
     assert account(app, "agente2").supervisor is True
     assert as_user("agente2").get("/equipo").status_code == 200
     post(supervisor, "/equipo/agente2/rol", {"supervisor": "0"})
@@ -333,7 +333,7 @@ def test_deactivation_closes_sockets_refuses_login_and_the_old_token(app, superv
     tab = sock("agente2", client=browser)
     other = sock("bob")
     response = post(supervisor, "/equipo/agente2/desactivar", follow_redirects=True)
-    assert "agente2 está desactivado" in response.get_data(as_text=True)
+    assert "Agente2 está desactivado" in response.get_data(as_text=True)
     received = tab.get_received() if tab.is_connected() else None
     assert not tab.is_connected()
     assert other.is_connected()

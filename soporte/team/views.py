@@ -63,13 +63,17 @@ def invitar():
 
 
 def change(action, username, done, unchanged):
-    """Run one change from a button (CSRF checked by CSRFProtect), then back to the team page with its message."""
+    """Run one change from a button (CSRF checked by CSRFProtect), then back to the team page with its message.
+
+    done and unchanged are texts with %(name)s, filled with the agent's display name.
+    """
     try:
         changed = action(g.usuario["user"], username)
     except actions.TeamError as refused:
         flash(str(refused), "danger")
     else:
-        flash(done if changed else unchanged, "success" if changed else "info")
+        nombre = display_names([username])[username]
+        flash((done if changed else unchanged) % {"name": nombre}, "success" if changed else "info")
     return redirect(url_for("equipo.pagina"))
 
 
@@ -83,8 +87,7 @@ def rol(usuario):
         return redirect(url_for("equipo.pagina"))
     supervisor = value == "1"
     return change(lambda actor, name: actions.set_role(actor, name, supervisor), usuario,
-                  _("%(name)s es ahora supervisor", name=usuario) if supervisor
-                  else _("%(name)s es ahora agente", name=usuario),
+                  _("%(name)s es ahora supervisor") if supervisor else _("%(name)s es ahora agente"),
                   _("Nada que cambiar"))
 
 
@@ -92,16 +95,15 @@ def rol(usuario):
 @supervisor_required
 def desactivar(usuario):
     """Deactivate an agent: logins refused, tokens and sockets ended at once."""
-    return change(actions.deactivate, usuario, _("%(name)s está desactivado; sus sesiones se han cerrado", name=usuario),
-                  _("%(name)s ya estaba desactivado", name=usuario))
+    return change(actions.deactivate, usuario, _("%(name)s está desactivado; sus sesiones se han cerrado"),
+                  _("%(name)s ya estaba desactivado"))
 
 
 @bp.route("/<usuario>/reactivar", methods=("POST",))
 @supervisor_required
 def reactivar(usuario):
     """Let a deactivated agent log in again."""
-    return change(actions.reactivate, usuario, _("%(name)s puede volver a entrar", name=usuario),
-                  _("%(name)s ya estaba activo", name=usuario))
+    return change(actions.reactivate, usuario, _("%(name)s puede volver a entrar"), _("%(name)s ya estaba activo"))
 
 
 @bp.route("/<usuario>/restablecer", methods=("POST",))

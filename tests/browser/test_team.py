@@ -103,10 +103,10 @@ def test_supervisor_deactivates_an_agent_and_reads_the_audit_log(app, open_chat,
     page = admin.page
     page.goto(admin.base_url + "/equipo")
     page.locator('tr[data-usuario="agente2"]').get_by_role("button", name="Hacer supervisor").click()
-    expect(page.get_by_role("status").first).to_have_text("agente2 es ahora supervisor")
+    expect(page.get_by_role("status").first).to_have_text("Agente2 es ahora supervisor")
     page.locator('tr[data-usuario="agente2"]').get_by_role("button", name="Hacer agente").click()
     page.locator('tr[data-usuario="agente2"]').get_by_role("button", name="Desactivar").click()
-    expect(page.get_by_role("status").first).to_contain_text("agente2 está desactivado")
+    expect(page.get_by_role("status").first).to_contain_text("Agente2 está desactivado")
     assert asked == ["¿Desactivar a Agente2? Sus sesiones se cerrarán."]
     expect(page.locator('tr[data-usuario="agente2"] .estado')).to_have_text("Desactivado")
 
