@@ -40,6 +40,11 @@ def audit(actor, accion, objetivo, **detalle):
     return entry
 
 
+def role_code(supervisor):
+    """How an agent's role is written in an entry's detail: "supervisor" or "agente"."""
+    return "supervisor" if supervisor else "agente"
+
+
 def action_label(accion):
     """The words for an accion code, in the reader's language (an unknown code shows as itself)."""
     label = ACTIONS.get(accion)

@@ -9,10 +9,8 @@ import re
 from datetime import timedelta
 
 import pytest
-import socketio as socketio_client  # noqa: F401  (the live tests share this module's helpers)
 
 from conftest import CSRF_FIELD, PASSWORD, account, login
-from soporte.accounts.links import token_hash
 from soporte.audit import ACTIONS, audit
 from soporte.extensions import db, socketio
 from soporte.models import Auditoria, Invitacion, Usuario, utc_now
@@ -297,6 +295,9 @@ def test_role_changes_are_applied_and_audited(app, supervisor, as_user):
     for name in ("ana", "nadie"):  # a customer or no account is no agent to change
         page = post(supervisor, f"/equipo/{name}/rol", {"supervisor": "1"}, follow_redirects=True)
         assert f"No hay ningún agente «{name}»" in page.get_data(as_text=True)
+    hostile = post(supervisor, "/equipo/<img src=x onerror=alert(1)>/desactivar", follow_redirects=True)
+    text = hostile.get_data(as_text=True)
+    assert hostile.status_code == 200 and "&lt;img src=x onerror=alert(1)&gt;" in text and "<img src=x" not in text
     assert account(app, "ana").supervisor is False
     with app.app_context():
         details = [r.detalle for r in db.session.scalars(db.select(Auditoria).order_by(Auditoria.id))]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from soporte.accounts.directory import get_directory
 from soporte.accounts.lookup import customer_display_name_error, find_account, reserved_for_support
 from soporte.accounts.names import canonical_username, password_error, username_format_error
-from soporte.audit import audit
+from soporte.audit import audit, role_code
 from soporte.extensions import db
 from soporte.models import Usuario
 
@@ -99,7 +99,7 @@ def create_user_command(username, admin, supervisor, nombre, password, update):
     usuario.set_password(checked_password(password))
     db.session.add(usuario)
     if admin:
-        audit(None, "crear_cuenta", username, rol=role_name(usuario.supervisor))
+        audit(None, "crear_cuenta", username, rol=role_code(usuario.supervisor))
     db.session.commit()
     click.echo(_("Cuenta creada: %(name)s (%(rol)s)", name=username, rol=usuario.rol))
     echo_supervisor(usuario)
@@ -109,11 +109,6 @@ def has_active_supervisor():
     """Whether an active agent already manages the team."""
     return db.session.scalar(select(Usuario.id).where(
         Usuario.rol == "admin", Usuario.supervisor.is_(True), Usuario.activo.is_(True)).limit(1)) is not None
-
-
-def role_name(supervisor):
-    """The audit log's word for an agent's role."""
-    return "supervisor" if supervisor else "agente"
 
 
 def echo_supervisor(usuario):
@@ -139,13 +134,13 @@ def update_account(usuario, admin, nombre, password, supervisor=None):
     if password is not None:
         usuario.set_password(checked_password(password))
     usuario.nombre = nombre if nombre is not None else usuario.nombre
-    was = role_name(usuario.supervisor) if usuario.rol == "admin" else "cliente"
+    was = role_code(usuario.supervisor) if usuario.rol == "admin" else "cliente"
     usuario.rol = rol
     if rol != "admin":
         usuario.supervisor = False  # a customer manages nothing
     elif supervisor is not None:
         usuario.supervisor = supervisor
-    now = role_name(usuario.supervisor) if rol == "admin" else "cliente"
+    now = role_code(usuario.supervisor) if rol == "admin" else "cliente"
     if now != was:
         audit(None, "rol", usuario.usuario, de=was, a=now)
     db.session.commit()

@@ -15,7 +15,7 @@ from soporte.accounts import links
 from soporte.accounts.directory import get_directory
 from soporte.accounts.lookup import find_account, reserved_for_support, username_taken
 from soporte.accounts.names import username_format_error
-from soporte.audit import audit
+from soporte.audit import audit, role_code
 from soporte.extensions import db
 from soporte.models import Usuario
 from soporte.realtime.sessions import get_sessions
@@ -66,7 +66,7 @@ def invite(actor, username, nombre, supervisor=False):
     usuario.set_password(random_password())
     db.session.add(usuario)
     token = links.new_link(username, links.INVITE, actor)
-    audit(actor, "invitar", username, nombre=nombre, rol=role_name(supervisor))
+    audit(actor, "invitar", username, nombre=nombre, rol=role_code(supervisor))
     try:
         db.session.commit()
     except IntegrityError:  # someone took the name meanwhile
@@ -74,11 +74,6 @@ def invite(actor, username, nombre, supervisor=False):
         raise TeamError(_("Ese nombre de usuario ya existe"))
     get_directory().forget(username)  # a cached "no such account" goes
     return token
-
-
-def role_name(supervisor):
-    """The audit log's word for an agent's role."""
-    return "supervisor" if supervisor else "agente"
 
 
 def active_supervisors(locked=False):
@@ -103,7 +98,7 @@ def set_role(actor, username, supervisor):
         return False
     if not supervisor:
         keep_a_supervisor(usuario)
-    audit(actor, "rol", usuario.usuario, de=role_name(usuario.supervisor), a=role_name(supervisor))
+    audit(actor, "rol", usuario.usuario, de=role_code(usuario.supervisor), a=role_code(supervisor))
     usuario.supervisor = supervisor
     db.session.commit()
     return True

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-MAX_NAME = 128
+from soporte.team.actions import MAX_NAME
 
 
 class InviteForm(FlaskForm):
