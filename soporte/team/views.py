@@ -140,4 +140,4 @@ def auditoria():
 
 def role_word(code):
     """A role as stored in the audit detail, in the reader's language."""
-    return {"agente": _("agente"), "supervisor": _("supervisor")}.get(code, code)
+    return {"agente": _("agente"), "supervisor": _("supervisor"), "cliente": _("cliente")}.get(code, code)
