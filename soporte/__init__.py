@@ -51,6 +51,7 @@ def create_app(test_config=None, instance_path=None):
     from soporte.realtime.devserver_websocket import websocket_ends_quietly
     from soporte.relay import freshness
     from soporte.relay.chat import Chat
+    from soporte.team import invitation, views as team_views
     from soporte.web import auth, error_pages, i18n, security, views
 
     init_socketio(app)
@@ -69,6 +70,8 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(views.bp)
     app.register_blueprint(routes.bp)  # every route under /api, with its JSON errors
     app.register_blueprint(health.bp)
+    app.register_blueprint(team_views.bp)  # the supervisors' team page and audit log
+    app.register_blueprint(invitation.bp)  # the one-time link to set a password
     operations.init_app(app, serving=live)  # the agents' operations page and its JSON
     app.register_blueprint(reports_page.bp)  # the supervisors' reports page (its JSON is on /api)
     cli.register(app)

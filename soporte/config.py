@@ -35,6 +35,10 @@ DEFAULTS = {
     "LOGIN_RATE_LIMIT": "10 per minute",  # failed POST /login per client address (Flask-Limiter syntax)
     "REGISTRATION_RATE_LIMIT": "10 per hour",  # POST /registro per client address
     "INBOX_WRITE_RATE_LIMIT": "60 per minute",  # an agent's REST writes per account, each area one allowance (canned replies, labels, customer notes)
+    # agent management (see soporte/team/): how long a link to set a password works, and how often
+    # one client address may open or post the link's page
+    "INVITATION_TTL": 72,  # hours
+    "INVITATION_RATE_LIMIT": "30 per hour",
     "RATELIMIT_STORAGE_URI": None,  # None: the Redis of SOCKETIO_MESSAGE_QUEUE if any, else memory://
     "TRUSTED_PROXIES": 0,  # proxies in front that append X-Forwarded-For (1 behind deploy/nginx.conf)
     "MESSAGE_RATE": 5.0,  # messages per second one socket may send, sustained (a token bucket)

@@ -50,6 +50,9 @@ class Usuario(db.Model):
     creado_en = mapped_column(UTC_DATETIME, nullable=True, default=lambda: utc_now())  # None: older than 0005
     # an agent owning open conversations seen offline since then (soporte.inbox.assignment's sweep)
     ausente_desde = mapped_column(UTC_DATETIME, nullable=True)
+    # the login generation: tokens signed with an older one are refused (a password reset or a
+    # deactivation ends every login of the account, on every process); see accounts/tokens.py
+    generacion: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @validates("usuario")
     def _keep_canonical(self, _key, usuario):
@@ -241,6 +244,46 @@ class PerfilCliente(db.Model):
     nota: Mapped[str] = mapped_column(Text)
     editado_por: Mapped[str] = mapped_column(String(64))
     editado_en = mapped_column(UTC_DATETIME, nullable=False)
+class Invitacion(db.Model):
+    """A one-time link for an agent to set a password: an invitation or a supervisor's reset.
+
+    Only the SHA-256 of the link's token is kept: a copy of the database opens no account.
+    """
+
+    __tablename__ = "invitaciones"
+    __table_args__ = (
+        UniqueConstraint("token_hash", name="uq_invitaciones_token_hash"),
+        Index("ix_invitaciones_usuario", "usuario"),  # an account's links, to retire the older ones
+        MYSQL_TABLE,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the link's token
+    usuario: Mapped[str] = mapped_column(String(64))  # the agent who sets the password
+    tipo: Mapped[str] = mapped_column(String(16))  # "invitacion" or "restablecer"
+    creada_por: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the supervisor
+    creada_en = mapped_column(UTC_DATETIME, nullable=False)
+    expira_en = mapped_column(UTC_DATETIME, nullable=False)
+    usada_en = mapped_column(UTC_DATETIME, nullable=True)  # set once: the link works once
+
+
+class Auditoria(db.Model):
+    """One change to the team, for the supervisors' audit log: who did what to whom, and when."""
+
+    __tablename__ = "auditoria"
+    __table_args__ = (
+        Index("ix_auditoria_cuando", "cuando"),  # the log, newest first
+        Index("ix_auditoria_objetivo_cuando", "objetivo", "cuando"),  # one agent's entries: done to them
+        Index("ix_auditoria_actor_cuando", "actor", "cuando"),  # and done by them
+        MYSQL_TABLE,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cuando = mapped_column(UTC_DATETIME, nullable=False)
+    actor: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: the command line
+    accion: Mapped[str] = mapped_column(String(32))  # a code of soporte.audit.ACTIONS
+    objetivo: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the account changed
+    detalle: Mapped[str | None] = mapped_column(Text, nullable=True)  # small JSON object
 
 
 def utc_now():

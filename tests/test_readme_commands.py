@@ -58,4 +58,6 @@ def test_the_readme_cli_lines_run_as_printed(tmp_path):
         assert (accounts["ana"].rol, accounts["ana"].nombre) == ("user", "Ana")
         assert accounts["ana"].check_password("clave-tecleada")
         assert (accounts["maria"].rol, accounts["maria"].nombre) == ("admin", "María García")  # --update kept the role
+        assert accounts["maria"].supervisor is True  # the first agent supervises
+        assert (accounts["luis"].rol, accounts["luis"].supervisor) == ("admin", True)  # --update --supervisor
         db.engine.dispose()

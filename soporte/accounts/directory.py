@@ -45,22 +45,24 @@ class Directory:
         self._gathering = None  # the Batch that names join until its query goes out
         self._gather_lock = threading.Lock()  # threading mode (flask run): real threads join batches
 
-    def role_of(self, username, max_age=None, wait=None):
-        """The role of an account ('admin', 'user') or None when there is none.
+    def role_of(self, username, max_age=None, wait=None, generacion=None):
+        """The role of an account ('admin', 'user') or None when there is none, or it is deactivated.
 
         max_age: seconds a cached answer may have; None: FOUND_TTL, or MISSING_TTL for no account.
         wait: when a stale answer is cached, wait at most this long for a fresh one and
         otherwise answer with the stale one (None: wait as long as the database takes).
+        generacion: a login token's generation; None too when the account has ended the
+        logins of that generation since (a password reset, a deactivation).
         """
         now = time.monotonic()
         cached = self._roles.get(username)
         if cached:
             limit = max_age if max_age is not None else (FOUND_TTL if cached[1] else MISSING_TTL)
             if now - cached[0] < limit or now < self._failed_until:
-                return cached[1]
+                return _for_login(cached, generacion)
             if wait is not None:
-                return self._refresh_within(username, wait)
-        return self._lookup(username)
+                return _for_login(self._refresh_within(username, wait), generacion)
+        return _for_login(self._lookup(username), generacion)
 
     def _lookup(self, username):
         """Ask the database; on failure fall back to the cached answer, or raise if there is none.
@@ -84,8 +86,8 @@ class Directory:
             if cached is None:
                 raise batch.error
             log.warning("directory: database failed, using the last known role of %r", username)
-            return cached[1]
-        return self._roles[username][1]
+            return cached
+        return self._roles[username]
 
     def _run(self, batch):
         """Let the others join this batch for one turn of the event loop, then answer every name in one query."""
@@ -95,7 +97,8 @@ class Directory:
             names = sorted(batch.names)
             try:
                 found = db.session.execute(
-                    db.select(Usuario.usuario, Usuario.rol).where(Usuario.usuario.in_(names))
+                    db.select(Usuario.usuario, Usuario.rol, Usuario.activo, Usuario.generacion)
+                    .where(Usuario.usuario.in_(names))
                 ).all()
                 db.session.commit()  # end the read transaction: no snapshot kept open
             except Exception as error:
@@ -104,10 +107,11 @@ class Directory:
                 batch.error = error
                 return
             # MariaDB's PAD SPACE collations find "ana" for "ana ": only the exact name is that account
-            roles = {row.usuario: row.rol for row in found}
+            # a deactivated account is no account: no page, API call or socket lets it in
+            roles = {row.usuario: (row.rol if row.activo else None, row.generacion) for row in found}
             now = time.monotonic()
             for name in names:
-                self._roles[name] = (now, roles.get(name))
+                self._roles[name] = (now, *roles.get(name, (None, 0)))
             batch.error = None
         finally:
             self._close(batch)  # even when this greenthread was killed: the next lookup starts afresh
@@ -126,7 +130,7 @@ class Directory:
             done = self._refreshing[username] = socketio.server.eio.create_event()
             socketio.start_background_task(self._refresh, current_app._get_current_object(), username, done)
         done.wait(wait)
-        return self._roles[username][1]  # the fresh answer, or still the stale one
+        return self._roles[username]  # the fresh answer, or still the stale one
 
     def _refresh(self, app, username, done):
         """The background half of _refresh_within."""
@@ -142,6 +146,13 @@ class Directory:
     def forget(self, username):
         """Drop a cached role after the account changes."""
         self._roles.pop(username, None)
+
+
+def _for_login(cached, generacion):
+    """A cached (looked up at, rol, generacion) as the role a login of `generacion` has (None: ended)."""
+    if generacion is not None and generacion < cached[2]:
+        return None
+    return cached[1]
 
 
 def init_app(app):

@@ -21,6 +21,8 @@ def issue_token(usuario):
         "iat": now,
         "exp": now + timedelta(seconds=current_app.config["JWT_EXPIRES"]),
         "jti": secrets.token_urlsafe(16),  # names this login, so logout can revoke it
+        # the account's login generation: a password reset or a deactivation raises it, ending this login
+        "gen": usuario.generacion or 0,
     }
     return jwt.encode(claims, current_app.config["JWT_SECRET"], algorithm=ALGORITHM)
 
@@ -42,6 +44,8 @@ def read_token(token):
     if not isinstance(claims["jti"], str) or not all(
             isinstance(claims[k], (int, float)) and not isinstance(claims[k], bool) for k in ("exp", "iat")):
         return None
+    if not isinstance(claims.setdefault("gen", 0), int) or isinstance(claims["gen"], bool):
+        return None  # a token older than generations carries none: it is generation 0
     if get_revocations().is_revoked(claims["jti"]):
         return None
     return claims

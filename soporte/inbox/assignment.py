@@ -23,8 +23,9 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from soporte import redis_client
+from soporte.background import every
 from soporte.config import redis_url
-from soporte.extensions import db, socketio
+from soporte.extensions import db
 from soporte.models import Ciclo, Conversacion, Usuario, utc_now
 from soporte.presence.online import get_presence
 from soporte.protocol import TOO_MANY, Invalid, refused
@@ -32,7 +33,6 @@ from soporte.realtime import emitter
 from soporte.relay.chat import get_chat
 
 log = logging.getLogger(__name__)
-
 ANY = object()  # a change that does not check who held the conversation before
 NOT_AN_AGENT = "{agente} no es un agente activo"
 TAKEN = "La conversación ya está asignada a otro agente"
@@ -189,29 +189,24 @@ class Assigner:
         self.redis = redis_client.connect(url) if url else None
         self.lock_key = f"soporte:asignacion:{app.config['SOCKETIO_CHANNEL']}"
         self._started = False
+        self._last = 0.0  # when the last round started (monotonic)
 
     def start(self):
-        """Run the loop in the background (a serving process)."""
+        """Run the rounds in the background (a serving process): a look at the wake flag every WAKE_POLL."""
         if not self._started:
             self._started = True
-            socketio.start_background_task(self._forever)
+            every(WAKE_POLL, self.tick, name="assignment", app=self.app)
 
-    def _forever(self):
-        """Sweep when woken (or every ASSIGN_INTERVAL); a failure is logged and the next round tries again."""
-        with self.app.app_context():
-            last = 0.0
-            while True:
-                if self.due or time.monotonic() - last >= self.app.config["ASSIGN_INTERVAL"]:
-                    self.due = False
-                    last = time.monotonic()
-                    try:
-                        self.sweep()
-                    except Exception:
-                        log.exception("assignment: the sweep failed")
-                        db.session.rollback()
-                    finally:
-                        db.session.remove()
-                socketio.sleep(WAKE_POLL)
+    def tick(self):
+        """Sweep when woken, or every ASSIGN_INTERVAL anyway (what other processes saw)."""
+        if not self.due and time.monotonic() - self._last < self.app.config["ASSIGN_INTERVAL"]:
+            return
+        self.due = False
+        self._last = time.monotonic()
+        try:
+            self.sweep()
+        finally:
+            db.session.remove()
 
     def sweep(self):
         """One round: release absent assignees, then fill agents up to capacity, under the assigners' lock."""

@@ -57,7 +57,8 @@ def dispatch(app, event, sid, *args):
             if event.limited:
                 check_refusals(sender)  # refused too often: answered before any check costs a lookup
             check_login(sender)  # expired or logged out: the sweep closes the socket soon
-            if event.agents_only and role_now(sender.user, fallback=sender.rol) != "admin":
+            if event.agents_only and role_now(sender.user, fallback=sender.rol,
+                                              generacion=sender.generacion) != "admin":
                 raise Invalid(event.agents_only)
             return event.handler(sender, data)
         except Invalid as error:

@@ -32,15 +32,16 @@ def authenticate(environ, auth):
 def on_connect(sid, environ, auth=None):
     """Authenticate the socket and join its rooms: user:<name>, token:<jti>, and admins for agents."""
     claims = authenticate(environ, auth)
-    rol = role_now(claims["user"], fallback=claims["rol"])  # a demoted agent comes back as what they are
+    # a demoted agent comes back as what they are
+    rol = role_now(claims["user"], fallback=claims["rol"], generacion=claims["gen"])
     if rol is None:
-        raise ConnectionRefusedError("Token inválido")  # the account was deleted
+        raise ConnectionRefusedError("Token inválido")  # the account was deleted or deactivated, or the login ended
     config = current_app.config
     usuario = SocketSession(
         sid=sid, user=claims["user"], rol=rol, jti=claims["jti"], exp=claims["exp"],
         nombre=claims.get("name") or claims["user"],  # shown as "Ana está escribiendo..."
         bucket=TokenBucket(config["MESSAGE_RATE"], config["MESSAGE_BURST"]),
-        refusals=TokenBucket(config["REFUSAL_RATE"], config["REFUSAL_BURST"]))
+        refusals=TokenBucket(config["REFUSAL_RATE"], config["REFUSAL_BURST"]), generacion=claims["gen"])
     rooms = [user_room(usuario.user), token_room(usuario.jti)]  # logout closes the sockets of its token
     emitter.join(sid, *rooms, *([AGENTS_ROOM] if rol == "admin" else []))
     get_sessions().add(usuario)

@@ -110,6 +110,27 @@ def end_session(sid, reason):
     socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
 
 
+def end_account(username, reason):
+    """Close every socket of an account on every process: this one's at once, the others' when the queue brings it.
+
+    Other processes also forget the account's cached role; reason None closes nothing and only
+    does that (an account reactivated). A process of an earlier version ignores the queue's
+    message; its sweep closes the sockets within TOKEN_SWEEP_INTERVAL, once the role directory
+    says the login has ended.
+    """
+    if reason is not None:
+        end_account_here(username, reason)
+    tell_others = getattr(socketio.server.manager, "end_account", None)  # only the Redis queue has it
+    if tell_others is not None:
+        tell_others(username, reason)
+
+
+def end_account_here(username, reason):
+    """Close this process's sockets of an account, each told why (sesion_terminada)."""
+    for sid in local_sockets(user_room(username)):
+        end_session(sid, reason)
+
+
 def resynchronise_local(manager):
     """Ask this process's sockets (only: the others missed nothing) to catch up over REST."""
     python_socketio.Manager.emit(manager, RESYNCHRONISE, {}, namespace="/")

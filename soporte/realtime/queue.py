@@ -15,6 +15,9 @@ BATCH_LIMIT = 500  # messages in one PUBLISH at most: a batch is one JSON text e
 # here, reading and decoding in each listener) then serves several messages; only sockets on
 # other processes wait it (this one's are reached at once)
 PUBLISH_GATHER = 0.002
+# our own message on the channel: close every socket of an account (python-socketio ignores
+# a method it does not know, so a process of an earlier version drops it)
+END_ACCOUNT = "soporte_end_account"
 
 
 class ResyncingRedisManager(socketio.RedisManager):
@@ -42,6 +45,7 @@ class ResyncingRedisManager(socketio.RedisManager):
         self._publisher = None
         self._outbox = None  # made with the first publish, in the server's async mode
         self._dropped = 0  # messages refused by a full outbox since the last log of it
+        self.on_end_account = []  # f(username) before an account's sockets here close: the role cache forgets it
 
     def _new_client(self):
         """A client of its own, made by the library's connect (every URL scheme, sentinel too)."""
@@ -90,15 +94,40 @@ class ResyncingRedisManager(socketio.RedisManager):
                                          "... retrying" if attempt == 1 else "; giving up")
 
     def _listen(self):
-        """The library's messages, a published list unpacked into its messages (decoded: the library takes dicts)."""
+        """The library's messages, a published list unpacked into its messages (decoded: the library takes dicts).
+
+        END_ACCOUNT messages are ours: handled here, as the library handles its disconnects.
+        """
         for message in super()._listen():
             try:
                 data = self.json.loads(message)
             except ValueError:  # not ours: the library ignores what it cannot decode, too
                 continue
             for one in data if isinstance(data, list) else [data]:
-                if isinstance(one, dict):
+                if not isinstance(one, dict):
+                    continue
+                if one.get("method") == END_ACCOUNT:
+                    self._handle_end_account(one)
+                else:
                     yield one
+
+    def end_account(self, username, reason):
+        """Ask the other processes to forget an account's role and close its sockets (reason None: only forget)."""
+        self._publish({"method": END_ACCOUNT, "user": username, "motivo": reason, "host_id": self.host_id})
+
+    def _handle_end_account(self, message):
+        """Close this process's sockets of the account another process ended."""
+        if message.get("host_id") == self.host_id:
+            return  # its sender closed them already
+        user, reason = message.get("user"), message.get("motivo")
+        if isinstance(user, str):
+            try:
+                for forget in self.on_end_account:
+                    forget(user)  # a new socket or page of the ended login is refused here at once, too
+                if isinstance(reason, str):  # None: the account changed (reactivated), no login ended
+                    emitter.end_account_here(user, reason)
+            except Exception:  # the listener must go on
+                log.exception("closing the sockets of %s failed", user)
 
     def _redis_listen_with_retries(self):
         """The library's listener loop (same retries) on a client of its own, announcing every gap."""

@@ -8,6 +8,7 @@ from flask import current_app
 from soporte.accounts.directory import get_directory
 from soporte.accounts.revocation import get_revocations
 from soporte.background import every
+from soporte.extensions import socketio
 from soporte.protocol import ENDED, NO_LONGER_AGENT, TOO_MANY_REFUSED, Invalid, refused, token_room
 from soporte.realtime import emitter
 from soporte.realtime.throttle import TokenBucket
@@ -29,6 +30,7 @@ class SocketSession:
     nombre: str  # the display name, shown as "Ana está escribiendo..."
     bucket: TokenBucket  # messages (and other writes) per second
     refusals: TokenBucket  # refused payloads per second
+    generacion: int = 0  # the token's login generation: a reset or deactivation of the account ends it
 
 
 class Sessions:
@@ -71,6 +73,16 @@ class Sessions:
         for sid in emitter.local_sockets(token_room(claims["jti"])):
             emitter.end_session(sid, "logout")
 
+    def end_account(self, username, reason=None):
+        """End every login of an account whose generation or activity changed: its sockets close on every process.
+
+        The caller has committed the change. Every process forgets the cached role: this one at
+        once, the others when the Redis queue brings it (without Redis there are no others;
+        with an unreachable Redis, within ROLE_CACHE_TTL). reason None: only that (reactivated).
+        """
+        get_directory().forget(username)
+        emitter.end_account(username, reason)
+
     def sweep(self):
         """Close sockets whose token expired or was revoked, and agents who are agents no more."""
         now = time.time()
@@ -82,7 +94,7 @@ class Sessions:
                 emitter.end_session(sid, "expirado")
             elif usuario.jti in revoked:
                 emitter.end_session(sid, "logout")
-            elif usuario.rol == "admin" and not still_agent(usuario.user, agents):
+            elif usuario.rol == "admin" and not still_agent(usuario, agents):
                 emitter.end_session(sid, "permisos")
 
     def start(self, app):
@@ -92,27 +104,29 @@ class Sessions:
             every(lambda _: app.config["TOKEN_SWEEP_INTERVAL"], self.sweep, name="token sweep", app=app, wait_first=True)
 
 
-def role_now(username, fallback, max_age=None, wait=None):
+def role_now(username, fallback, max_age=None, wait=None, generacion=None):
     """The role the database gives `username` (cached up to ROLE_CACHE_TTL); `fallback` if it cannot say.
 
+    generacion: the login's; None as the role when the account ended that login since.
     Sockets go on during a database outage: the sweep checks again once it is back.
     """
     if max_age is None:
         max_age = current_app.config["ROLE_CACHE_TTL"]
     try:
-        return get_directory().role_of(username, max_age=max_age, wait=wait)
+        return get_directory().role_of(username, max_age=max_age, wait=wait, generacion=generacion)
     except Exception:
         log.warning("could not check the role of %s: the database failed", username, exc_info=True)
         return fallback
 
 
-def still_agent(username, answers):
-    """Whether `username` is still an agent, asked once per sweep."""
-    if username not in answers:
+def still_agent(usuario, answers):
+    """Whether a socket's agent is still an agent, with a login still valid, asked once per sweep."""
+    key = (usuario.user, usuario.generacion)
+    if key not in answers:
         # half the TTL: live agents' roles stay fresh, so sending rarely waits on the database
         max_age = current_app.config["ROLE_CACHE_TTL"] / 2
-        answers[username] = role_now(username, "admin", max_age) == "admin"
-    return answers[username]
+        answers[key] = role_now(usuario.user, "admin", max_age, generacion=usuario.generacion) == "admin"
+    return answers[key]
 
 
 def check_login(usuario):
@@ -127,7 +141,8 @@ def check_login(usuario):
 def check_still_agent(usuario):
     """Raise Invalid when the socket's agent lost the role (customers pass)."""
     # a bounded wait: a demotion counts at once, a dead database does not hold up the reply
-    if usuario.rol == "admin" and role_now(usuario.user, "admin", wait=SEND_ROLE_WAIT) != "admin":
+    if usuario.rol == "admin" and role_now(usuario.user, "admin", wait=SEND_ROLE_WAIT,
+                                           generacion=usuario.generacion) != "admin":
         raise Invalid(NO_LONGER_AGENT)
 
 
@@ -150,6 +165,10 @@ def refusal(usuario, error):
 def init_app(app):
     """Give the app its Sessions, and start the sweep where a real server runs."""
     app.extensions["soporte.sessions"] = sessions = Sessions()
+    # an account ended on another process (deactivated, reset): the Redis queue tells this one's role cache
+    listeners = getattr(socketio.server.manager, "on_end_account", None)
+    if listeners is not None:
+        listeners.append(app.extensions["soporte.directory"].forget)
     if not app.testing:
         sessions.start(app)
     return sessions

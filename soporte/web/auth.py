@@ -30,7 +30,8 @@ def current_account(privileged=False):
     if claims is None:
         return None
     try:
-        rol = get_directory().role_of(claims["user"], max_age=current_app.config["ROLE_CACHE_TTL"])
+        rol = get_directory().role_of(claims["user"], max_age=current_app.config["ROLE_CACHE_TTL"],
+                                      generacion=claims["gen"])
     except SQLAlchemyError:
         if privileged:
             raise
@@ -115,6 +116,9 @@ def login():
         return render_template("auth/login.html", error=_("Servicio no disponible, inténtalo más tarde"), user=username), 503
     if usuario is None or not usuario.check_password(password):
         return render_template("auth/login.html", error=_("Usuario o contraseña incorrectos"), user=username), 401
+    if not usuario.activo:  # told only to whoever knows the password
+        return render_template("auth/login.html", user=username,
+                               error=_("Esta cuenta está desactivada; habla con un supervisor del equipo")), 403
     response = redirect(url_for("views.soporte"))
     return remember_at_login(set_token_cookie(response, issue_token(usuario)), usuario)
 

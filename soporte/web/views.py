@@ -29,11 +29,11 @@ def soporte():
 
 
 def is_supervisor(username):
-    """Whether an account supervises the team now (its header then links to the reports)."""
+    """Whether an account supervises the team now (its header links to the team page and the reports)."""
     return bool(db.session.scalar(db.select(Usuario.supervisor).filter_by(usuario=username)))
 
 
 def agent_names():
-    """Every agent's display name by username: the colleagues-online line reads names, presence sends usernames."""
-    rows = db.session.execute(db.select(Usuario.usuario, Usuario.nombre).filter_by(rol="admin"))
+    """Every active agent's display name by username: presence sends usernames, the assignment menu lists them."""
+    rows = db.session.execute(db.select(Usuario.usuario, Usuario.nombre).filter_by(rol="admin", activo=True))
     return dict(rows.all())

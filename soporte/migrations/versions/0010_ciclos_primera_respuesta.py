@@ -1,7 +1,7 @@
 """Reports: the cycles' first replies by time.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07
 
 - ciclos: `ix_ciclos_primera_respuesta_en`. The reports count a cycle's first-response
@@ -11,7 +11,7 @@ Create Date: 2026-12-07
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
