@@ -13,6 +13,7 @@ FOLLOW_PRESENCE = "seguir_presencia"
 MARK_READ = "marcar_leido"
 MARK_UNREAD = "marcar_no_leido"
 CHANGE_STATUS = "cambiar_estado"
+PRIVATE_NOTE = "nota_interna"  # an agent's note in a conversation: agents only, never the customer
 
 # events the server sends (only soporte.realtime.emitter sends them)
 MESSAGE_RECEIVED = "mensaje_recibido"
@@ -24,6 +25,7 @@ PRESENCE = "presencia"
 SUPPORT_ONLINE = "soporte_en_linea"
 SESSION_ENDED = "sesion_terminada"
 RESYNCHRONISE = "resincronizar"
+NOTE_CREATED = "nota_creada"  # a stored private note, to the agents' room only
 # TYPING ("escribiendo") goes both ways
 
 # rooms
@@ -62,6 +64,7 @@ NOT_YET_STORED = "El mensaje aún no se ha podido guardar; vuelve a intentarlo e
 READ_NOT_SAVED = "No se pudo guardar la lectura; inténtalo de nuevo"  # marcar_leido, marcar_no_leido
 STATUS_AGENTS_ONLY = "Solo los agentes pueden cambiar el estado de una conversación"  # cambiar_estado
 STATUS_NOT_SAVED = "No se pudo cambiar el estado; inténtalo de nuevo"  # cambiar_estado
+NOTE_NOT_SAVED = "No se pudo guardar la nota; inténtalo de nuevo"  # nota_interna
 
 
 class Invalid(ValueError):

@@ -8,9 +8,9 @@ import logging
 import socketio as python_socketio
 
 from soporte.extensions import socketio
-from soporte.protocol import (AGENTS_ROOM, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE, PRESENCE_ROOM,
-                              READ, RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING,
-                              user_room)
+from soporte.protocol import (AGENTS_ROOM, CUSTOMERS_ROOM, MESSAGE_RECEIVED, MESSAGE_SENT, NOTE_CREATED, PRESENCE,
+                              PRESENCE_ROOM, READ, RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE,
+                              TYPING, user_room)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,11 @@ def announce_reopened(reopened):
     """Conversations the writer reopened (a customer wrote again): each one's new status, to every agent."""
     for customer, message_id in reopened:
         announce_status(customer, "abierta", customer, message_id)
+
+
+def announce_note(note, skip_sid=None):
+    """A stored private note, to the agents' room only: never to a customer's room."""
+    socketio.server.emit(NOTE_CREATED, note, to=AGENTS_ROOM, skip_sid=skip_sid)
 
 
 def tell_read(agent, state):
