@@ -8,7 +8,7 @@ from sqlalchemy import select
 from soporte.extensions import db
 from soporte.models import Nota
 
-from .pages import classes, stored, wait_until
+from .pages import PHONE, classes, stored, wait_until
 
 SECRET = "Cliente moroso: no ofrecer descuento (nota 7f3q)"
 NOTE_BACKGROUND = "rgb(255, 243, 205)"  # soporte.css .msg-nota
@@ -162,3 +162,22 @@ def test_notes_while_offline_wait_go_as_notes_and_are_caught_up(app, open_chat):
     assert [row["mensaje"] for row in stored(app)] == ["¿Hay alguien?"]  # neither went as a message
     expect(ana.page.locator("#mensajes .msg")).to_have_count(1)
     expect(ana.page.locator("#mensajes")).not_to_contain_text("Nota")
+
+
+def test_a_phone_has_room_for_the_switch_and_the_box(app, open_chat):
+    """On a phone the switch, the box and the button share the line, and the box stays usable."""
+    ana = open_chat("ana")
+    ana.send("Hola desde el móvil")
+    admin = open_chat("admin", viewport=PHONE)
+    admin.open("ana")
+    admin.page.locator("#modo-nota").click()
+    admin.page.locator("#mensaje").fill("Nota desde el móvil")
+    admin.page.locator("#form-mensaje button[type=submit]").click()
+    expect_note(admin.message("Nota desde el móvil"), "Tú")
+    box = admin.page.locator("#mensaje").bounding_box()
+    toggle = admin.page.locator("#modo-nota").bounding_box()
+    submit = admin.page.locator("#form-mensaje button[type=submit]").bounding_box()
+    assert box["width"] >= 120, box
+    assert box["y"] == toggle["y"] == submit["y"]  # one line
+    assert submit["x"] + submit["width"] <= PHONE["width"]
+    admin.screenshot("notas-5-movil")
