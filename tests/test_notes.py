@@ -284,10 +284,25 @@ def test_export_has_notes_only_when_an_agent_asks(app, team, cookie_client):
     assert admin.get("/api/mensajes/exportar?con=ana&notas=2").status_code == 400
 
 
-def test_search_does_not_find_notes(app, team, cookie_client):
-    """Customers cannot search at all; an agent's search finds messages, and a note's words find nothing."""
+def test_search_finds_notes_only_for_agents_who_ask(app, team, cookie_client):
+    """Customers cannot search at all; an agent's search has no note among the messages, and with
+    notas=1 a group of its own, each marked, case and accents ignored, newest first."""
     add_messages(app, ("ana", "admin", "mensaje visible"))
-    assert note(team["admin"], "ana", SECRET)["ok"]
-    found = get_json(cookie_client("admin"), "/api/buscar?q=SECRETA")
+    first = note(team["admin"], "ana", SECRET)
+    second = note(team["agente2"], "bob", "Otra nota secreta: canción de cuna")
+    admin = cookie_client("admin")
+    plain = get_json(admin, "/api/buscar?q=SECRETA")
+    assert plain == {"usuarios": [], "mensajes": []}  # the answer as before: no notes, no new key
+    assert get_json(admin, "/api/buscar?q=visible")["mensajes"][0]["mensaje"] == "mensaje visible"
+    found = get_json(admin, "/api/buscar?q=secreta&notas=1")
     assert found["mensajes"] == []
-    assert get_json(cookie_client("admin"), "/api/buscar?q=visible")["mensajes"][0]["mensaje"] == "mensaje visible"
+    assert [(n["id"], n["conversacion"], n["nota"], n["de_nombre"]) for n in found["notas"]] == [
+        (second["id"], "bob", True, "Agente2"), (first["id"], "ana", True, "Admin")]
+    assert [n["id"] for n in get_json(admin, "/api/buscar?q=CANCION%20secr&notas=1")["notas"]] == [second["id"]]
+    assert get_json(admin, "/api/buscar?q=cliente%20cuna&notas=1")["notas"] == []  # every word must be there
+    assert get_json(admin, "/api/buscar?q=%25%25&notas=1")["notas"] == []  # no words: nothing, not everything
+    assert get_json(admin, "/api/buscar?q=secreta&notas=1&limite=1")["notas"][0]["id"] == second["id"]
+    assert get_json(admin, "/api/buscar?q=secreta&notas=x", status=400) == {"error": "notas debe ser 0 o 1"}
+    ana = cookie_client("ana")
+    response = ana.get("/api/buscar?q=secreta&notas=1")
+    assert response.status_code == 403 and "secreta" not in response.get_data(as_text=True).lower()

@@ -19,7 +19,7 @@ from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
 from soporte.inbox.api import bp
 from soporte.inbox.note_history import all_notes
-from soporte.inbox.params import BadParameter, con_param
+from soporte.inbox.params import BadParameter, con_param, flag_param
 from soporte.models import Mensaje, iso_utc, message_json
 from soporte.relay import pending
 from soporte.web.auth import admin_required
@@ -41,14 +41,12 @@ def exportar():
     formato = request.args.get("formato", "csv")
     if formato not in FORMATS:
         raise BadParameter("formato debe ser csv o json")
-    notes = request.args.get("notas", "0")
-    if notes not in ("0", "1"):
-        raise BadParameter("notas debe ser 0 o 1")
+    notes = flag_param("notas")
     now = datetime.now(timezone.utc)
-    rows = transcript(con, notes == "1")
+    rows = transcript(con, notes)
     first = next(rows, None)  # the first query runs here: a database failure is still a JSON 500
     rows = itertools.chain([first] if first else [], rows)
-    body = csv_body(rows, notes == "1") if formato == "csv" else json_body(con, now, rows)
+    body = csv_body(rows, notes) if formato == "csv" else json_body(con, now, rows)
     response = Response(stream_with_context(body), content_type=FORMATS[formato])
     name = f"conversacion-{re.sub(r'[^A-Za-z0-9._-]', '_', con)}-{now:%Y%m%d}.{formato}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

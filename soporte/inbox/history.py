@@ -9,7 +9,7 @@ from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
 from soporte.inbox.api import bp
 from soporte.inbox.note_history import notes_around, notes_page
-from soporte.inbox.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
+from soporte.inbox.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, flag_param, int_param
 from soporte.models import Mensaje, message_json
 from soporte.protocol import MAX_ID
 from soporte.relay import pending
@@ -24,7 +24,7 @@ MESSAGE_COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje
 @admin_required
 def mensajes():
     """One customer's conversation with support, oldest first; with notas=1 the agents' notes too (agents only)."""
-    return jsonify(with_author_names(conversation_page(con_param(), notes=notes_param())))
+    return jsonify(with_author_names(conversation_page(con_param(), notes=flag_param("notas"))))
 
 
 @bp.route("/mensajes/mios")
@@ -40,14 +40,6 @@ def usuarios_conversaciones():
     """Customers with a conversation, most recent activity first (agents only)."""
     chat = get_chat()
     return jsonify(chat.conversations.names(db.session, pending.unstored()))
-
-
-def notes_param():
-    """Whether an agents' history request asks for the private notes too (notas=1)."""
-    notas = request.args.get("notas", "0")
-    if notas not in ("0", "1"):
-        raise BadParameter("notas debe ser 0 o 1")
-    return notas == "1"
 
 
 def conversation_page(conversacion, notes=False):

@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from soporte.extensions import db
 from soporte.models import Nota
+from soporte.relay.ids import MAX_NODE, IdGenerator
+from soporte.relay.writer import store
 
 from .pages import PHONE, classes, stored, wait_until
 
@@ -181,3 +183,48 @@ def test_a_phone_has_room_for_the_switch_and_the_box(app, open_chat):
     assert box["y"] == toggle["y"] == submit["y"]  # one line
     assert submit["x"] + submit["width"] <= PHONE["width"]
     admin.screenshot("notas-5-movil")
+
+
+def seed_with_a_note(app, note_text, at=150, count=300):
+    """count messages with ana and, after the at-th, a note by admin: ids from one generator, as in production."""
+    ids = IdGenerator(node=MAX_NODE)
+    rows, note = [], None
+    for n in range(1, count + 1):
+        message_id, fecha = ids.next()
+        de, para = ("ana", "admin") if n % 2 else ("admin", "ana")
+        rows.append({"id": message_id, "de_usuario": de, "para_usuario": para, "conversacion": "ana",
+                     "mensaje": f"mensaje {n:03d}", "fecha": fecha, "cid": None})
+        if n == at:
+            note_id, note_fecha = ids.next()
+            note = Nota(id=note_id, conversacion="ana", autor="admin", texto=note_text, fecha=note_fecha)
+    with app.app_context():
+        store(db.session, rows)
+        db.session.add(note)
+        db.session.commit()
+        db.session.remove()
+
+
+def test_search_finds_a_note_and_opens_the_conversation_at_it(app, open_chat):
+    """An agent's search lists notes in a group of their own; a result opens the conversation at
+    the note (far from the latest messages), highlighted and styled as a note."""
+    seed_with_a_note(app, "Cliente moroso desde marzo: pedir pago por adelantado")
+    agente2 = open_chat("agente2")
+    page = agente2.page
+    page.get_by_role("searchbox", name="Buscar usuarios y mensajes").fill("moroso")
+    results = page.locator("#buscar-resultados")
+    expect(results).to_be_visible()
+    expect(results).to_contain_text("Notas internas")
+    hit = results.locator(".resultado-nota")
+    expect(hit).to_have_count(1)
+    expect(hit).to_contain_text("Admin: Cliente moroso")
+    expect(hit.locator("mark")).to_have_text(["moroso"])
+    expect(results.locator(".resultado-mensaje")).to_have_count(0)
+    agente2.screenshot("notas-6-busqueda")
+    hit.click()
+    found = agente2.message("Cliente moroso desde marzo: pedir pago por adelantado")
+    expect(found).to_have_class(classes("msg", "msg-nota", "msg-encontrado"))
+    expect(found).to_be_in_viewport()
+    expect(agente2.message("mensaje 150")).to_be_visible()
+    texts = agente2.texts()
+    assert texts.index("Cliente moroso desde marzo: pedir pago por adelantado") == texts.index("mensaje 150") + 1
+    agente2.screenshot("notas-7-abierta-en-la-nota")
