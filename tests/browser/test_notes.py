@@ -228,3 +228,24 @@ def test_search_finds_a_note_and_opens_the_conversation_at_it(app, open_chat):
     texts = agente2.texts()
     assert texts.index("Cliente moroso desde marzo: pedir pago por adelantado") == texts.index("mensaje 150") + 1
     agente2.screenshot("notas-7-abierta-en-la-nota")
+
+
+def test_a_hostile_note_is_shown_as_text(app, open_chat):
+    """Markup in a note is its text on every agent's page: no element made, no script run (no dialog)."""
+    hostile = '<img src=x onerror=alert(1)> <b>negrita</b> <script>alert(2)</script>'
+    ana = open_chat("ana")
+    ana.send("hola")
+    admin = open_chat("admin")
+    agente2 = open_chat("agente2")
+    admin.open("ana")
+    agente2.open("ana")
+    admin.page.locator("#modo-nota").click()
+    admin.page.locator("#mensaje").fill(hostile)
+    admin.page.locator("#form-mensaje button[type=submit]").click()
+    for chat in (admin, agente2):
+        expect(chat.message(hostile)).to_have_count(1)
+        expect(chat.page.locator("#mensajes img, #mensajes b, #mensajes script")).to_have_count(0)
+    agente2.reload()
+    agente2.open("ana")
+    expect(agente2.message(hostile)).to_have_count(1)
+    expect(agente2.page.locator("#mensajes img, #mensajes b, #mensajes script")).to_have_count(0)
