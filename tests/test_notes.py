@@ -306,3 +306,21 @@ def test_search_finds_notes_only_for_agents_who_ask(app, team, cookie_client):
     ana = cookie_client("ana")
     response = ana.get("/api/buscar?q=secreta&notas=1")
     assert response.status_code == 403 and "secreta" not in response.get_data(as_text=True).lower()
+
+
+def test_a_database_failure_is_refused_as_not_saved(app, team):
+    """The notes table gone (the database failing): the clear refusal, nothing announced, no trace."""
+    drain_all(team)
+    with app.app_context():
+        db.session.remove()  # an open read would hold MariaDB's metadata lock
+        Nota.__table__.drop(db.engine)
+    try:
+        ack = note(team["admin"], "ana", SECRET, cid="sin-tabla")
+        assert ack == {"ok": False, "error": "No se pudo guardar la nota; inténtalo de nuevo"}
+        assert events(team["agente2"]) == []
+    finally:
+        with app.app_context():
+            db.session.remove()
+            Nota.__table__.create(db.engine)
+    assert note(team["admin"], "ana", SECRET, cid="sin-tabla")["ok"]  # the retry, once the database is back
+    assert stored_notes(app) == [("ana", "admin", SECRET, "sin-tabla")]

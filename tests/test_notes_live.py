@@ -195,3 +195,4 @@ def test_a_customer_cannot_see_the_notes_by_asking_an_agent_route_without_login(
     """No login at all: the agents' history with notas=1 is 401, and says nothing of notes."""
     response = requests.get(server.url + f"/api/mensajes?con={customer}&notas=1", timeout=5)
     assert response.status_code == 401
+
