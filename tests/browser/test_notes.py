@@ -66,6 +66,7 @@ def test_a_note_goes_to_the_agents_only(app, open_chat):
 
     own = admin.message(SECRET)
     expect(own).to_have_attribute("data-state", "sent")
+    expect(own.locator(".msg-state")).to_have_text("Guardada")  # a note is saved, not sent
     expect_note(own, "Tú")
     expect(box).to_have_value("")
     expect(toggle).to_have_attribute("aria-pressed", "true")  # still writing notes until switched off
@@ -151,6 +152,7 @@ def test_notes_while_offline_wait_go_as_notes_and_are_caught_up(app, open_chat):
     waiting = admin.message("Nota escrita sin conexión")
     expect(waiting).to_have_attribute("data-state", "waiting")
     expect(waiting.locator(".msg-error")).to_have_text("Sin conexión: se guardará al volver la conexión")
+    expect(waiting.locator(".msg-state")).to_have_text("No guardada")
     expect_note(waiting, "Tú")
     admin.page.context.set_offline(False)
     admin.expect_connected()

@@ -9,7 +9,7 @@ import { el } from "./dom.js";
 import { locale, t } from "./i18n.js";
 import { compareIds } from "./ids.js";
 import { learnName, nameOf } from "./names.js";
-import { decorateNote } from "./notes.js";
+import { NOTE_STATE_TEXT, decorateNote } from "./notes.js";
 
 /** A message from the REST history or from a socket event, in one shape. */
 export function normalize(m) {
@@ -219,7 +219,7 @@ function setTime(li, fecha) {
 function setState(li, state, reason) {
   li.dataset.state = state;
   const label = li.querySelector(".msg-state");
-  label.replaceChildren(STATE_TEXT[state]());
+  label.replaceChildren((li.dataset.nota === "true" ? NOTE_STATE_TEXT : STATE_TEXT)[state]());
   li.querySelector(".msg-error")?.remove();
   if (reason && (state === "failed" || state === "waiting")) li.append(el("div", "msg-error small", reason));
   if (state === "failed") {

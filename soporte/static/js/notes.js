@@ -9,6 +9,11 @@ import { t } from "./i18n.js";
 import { newCid } from "./ids.js";
 import { isConnected, on, request } from "./socket.js";
 
+// a note is saved, not sent (functions: the catalog is loaded after this module is evaluated)
+export const NOTE_STATE_TEXT = {
+  sending: () => t("Guardando…"), sent: () => t("Guardada"), failed: () => t("No guardada"), waiting: () => t("No guardada"),
+};
+
 /** Mark a rendered item as a note: its own look, and a label that says who can read it. */
 export function decorateNote(li) {
   li.classList.add("msg-nota");
