@@ -3,10 +3,11 @@
 The factory binds this table once per app (soporte.realtime.binder); no module registers a
 handler of its own. Adding an event is adding a row (docs/architecture.md).
 """
-from soporte.inbox import assignment, conversations, reading_events
+from soporte.inbox import assignment, conversations, notes, reading_events
 from soporte.presence import online, typing
-from soporte.protocol import (AGENTS_ONLY, ASSIGN, ASSIGN_NOT_SAVED, CHANGE_STATUS, CONNECT, DISCONNECT, FOLLOW_PRESENCE, MARK_READ, MARK_UNREAD,
-                              PRIVATE_MESSAGE, READ_NOT_SAVED, STATUS_AGENTS_ONLY, STATUS_NOT_SAVED, TYPING)
+from soporte.protocol import (AGENTS_ONLY, ASSIGN, ASSIGN_NOT_SAVED, CHANGE_STATUS, CONNECT, DISCONNECT, FOLLOW_PRESENCE,
+                              MARK_READ, MARK_UNREAD, NOTE_NOT_SAVED, PRIVATE_MESSAGE, PRIVATE_NOTE, READ_NOT_SAVED,
+                              STATUS_AGENTS_ONLY, STATUS_NOT_SAVED, TYPING)
 from soporte.realtime import connection
 from soporte.realtime.binder import Event
 from soporte.relay import accept
@@ -23,4 +24,6 @@ EVENTS = (
     Event(MARK_UNREAD, reading_events.marcar_no_leido, agents_only=AGENTS_ONLY, not_saved=READ_NOT_SAVED),
     Event(CHANGE_STATUS, conversations.on_cambiar_estado, agents_only=STATUS_AGENTS_ONLY, not_saved=STATUS_NOT_SAVED),
     Event(ASSIGN, assignment.on_asignar, agents_only=AGENTS_ONLY, not_saved=ASSIGN_NOT_SAVED),
+    # a private note: its own table, committed before the ack, never through the message writer
+    Event(PRIVATE_NOTE, notes.on_nota_interna, limited=True, agents_only=AGENTS_ONLY, not_saved=NOTE_NOT_SAVED),
 )

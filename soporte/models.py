@@ -1,4 +1,4 @@
-"""Database tables: accounts, messages, conversations and agents' read markers.
+"""Database tables: accounts, messages, conversations, agents' private notes and read markers.
 
 The schema is managed by migrations (soporte/migrations): a change here needs a revision.
 """
@@ -185,6 +185,29 @@ class Respuesta(db.Model):
     creado_en = mapped_column(UTC_DATETIME, nullable=False)
     actualizado_por: Mapped[str] = mapped_column(String(64))  # the last to change it (the author at first)
     actualizado_en = mapped_column(UTC_DATETIME, nullable=False)
+class Nota(db.Model):
+    """An agent's private note in a customer's conversation: read by agents only, never by the customer.
+
+    Its own table, written straight to the database (never through the message writer),
+    so a note can reach no customer path and cannot end the customer's wait. Its id comes
+    from the messages' generator, so notes and messages interleave by id.
+    """
+
+    __tablename__ = "notas"
+    __table_args__ = (
+        # one conversation's notes by id, merged with its messages page by page
+        Index("ix_notas_conversacion_id", "conversacion", "id"),
+        # an agent's retry of the same note (its `cid`) is stored once
+        UniqueConstraint("autor", "cid", name="uq_notas_autor_cid"),
+        MYSQL_TABLE,
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    conversacion: Mapped[str] = mapped_column(String(64))  # the customer
+    autor: Mapped[str] = mapped_column(String(64))  # the agent who wrote it
+    texto: Mapped[str] = mapped_column(Text)
+    fecha = mapped_column(UTC_DATETIME, nullable=False)  # UTC, naive
+    cid: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Lectura(db.Model):

@@ -14,6 +14,7 @@ MARK_READ = "marcar_leido"
 MARK_UNREAD = "marcar_no_leido"
 CHANGE_STATUS = "cambiar_estado"
 ASSIGN = "asignar_conversacion"
+PRIVATE_NOTE = "nota_interna"  # an agent's note in a conversation: agents only, never the customer
 
 # events the server sends (only soporte.realtime.emitter sends them)
 MESSAGE_RECEIVED = "mensaje_recibido"
@@ -30,6 +31,7 @@ CANNED_CHANGED = "respuestas_cambiadas"  # a canned reply created, edited or del
 LABELS = "etiquetas"  # the label catalogue changed (agents only)
 CONVERSATION_LABELS = "etiquetas_conversacion"  # a conversation's labels changed (agents only)
 CUSTOMER_PROFILE = "perfil_cliente"  # the agents' note on a customer changed (agents only)
+NOTE_CREATED = "nota_creada"  # a stored private note, to the agents' room only
 # TYPING ("escribiendo") goes both ways
 
 # rooms
@@ -69,6 +71,7 @@ READ_NOT_SAVED = "No se pudo guardar la lectura; inténtalo de nuevo"  # marcar_
 STATUS_AGENTS_ONLY = "Solo los agentes pueden cambiar el estado de una conversación"  # cambiar_estado
 STATUS_NOT_SAVED = "No se pudo cambiar el estado; inténtalo de nuevo"  # cambiar_estado
 ASSIGN_NOT_SAVED = "No se pudo asignar; inténtalo de nuevo"  # asignar_conversacion
+NOTE_NOT_SAVED = "No se pudo guardar la nota; inténtalo de nuevo"  # nota_interna
 
 
 class Invalid(ValueError):

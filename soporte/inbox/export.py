@@ -1,5 +1,11 @@
-"""Transcript export: a whole conversation as a CSV or JSON download, streamed page by page."""
+"""Transcript export: a whole conversation as a CSV or JSON download, streamed page by page.
+
+A transcript is what may be handed to the customer: the agents' private notes are in it
+only when asked for (notas=1), each marked as a note (the CSV's `nota` column, JSON's
+`"nota": true`).
+"""
 import csv
+import heapq
 import io
 import itertools
 import json
@@ -12,7 +18,8 @@ from sqlalchemy import select
 from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
 from soporte.inbox.api import bp
-from soporte.inbox.params import BadParameter, con_param
+from soporte.inbox.note_history import all_notes
+from soporte.inbox.params import BadParameter, con_param, flag_param
 from soporte.models import Mensaje, iso_utc, message_json
 from soporte.relay import pending
 from soporte.web.auth import admin_required
@@ -20,6 +27,7 @@ from soporte.web.auth import admin_required
 CHUNK = 1000  # rows per query and per piece of the response: memory stays flat for any length
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 CSV_HEADER = ("fecha", "de", "para", "mensaje", "id")
+NOTES_HEADER = CSV_HEADER + ("nota",)  # with notas=1: 1 for an agents' note, 0 for a message
 # a spreadsheet runs a cell that starts with one of these as a formula
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje, Mensaje.fecha)
@@ -28,16 +36,17 @@ COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje
 @bp.route("/mensajes/exportar")
 @admin_required
 def exportar():
-    """Download one customer's whole conversation, oldest first, as CSV or JSON (agents only)."""
+    """Download one customer's whole conversation, oldest first, as CSV or JSON; notas=1 adds the notes (agents only)."""
     con = con_param()
     formato = request.args.get("formato", "csv")
     if formato not in FORMATS:
         raise BadParameter("formato debe ser csv o json")
+    notes = flag_param("notas")
     now = datetime.now(timezone.utc)
-    rows = transcript(con)
+    rows = transcript(con, notes)
     first = next(rows, None)  # the first query runs here: a database failure is still a JSON 500
     rows = itertools.chain([first] if first else [], rows)
-    body = csv_body(rows) if formato == "csv" else json_body(con, now, rows)
+    body = csv_body(rows, notes) if formato == "csv" else json_body(con, now, rows)
     response = Response(stream_with_context(body), content_type=FORMATS[formato])
     name = f"conversacion-{re.sub(r'[^A-Za-z0-9._-]', '_', con)}-{now:%Y%m%d}.{formato}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -45,16 +54,17 @@ def exportar():
     return response
 
 
-def transcript(con):
-    """Every message of a conversation as protocol objects, in id order, each once.
+def transcript(con, notes=False):
+    """Every message of a conversation as protocol objects, in id order, each once; with notes, the notes too.
 
     Stored rows come a page at a time (by id, so no offset scans); the writer's
     pending rows, taken when the export starts, are merged in where their ids fall,
-    which is at the end unless the writer stores them meanwhile.
+    which is at the end unless the writer stores them meanwhile. Notes (their own
+    table, ids from the same generator) are merged in by id the same way.
     """
     unstored = pending.unstored(con)
-    for row in pending.interleave(stored_rows(con), unstored):
-        yield message_json(row)
+    messages = (message_json(row) for row in pending.interleave(stored_rows(con), unstored))
+    yield from heapq.merge(messages, all_notes(con), key=lambda m: m["id"]) if notes else messages
 
 
 def stored_rows(con):
@@ -75,16 +85,20 @@ def spreadsheet_safe(value):
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def csv_body(messages):
-    """The CSV file in pieces: a BOM (so spreadsheets read UTF-8), the header, then the rows."""
+def csv_body(messages, notes=False):
+    """The CSV file in pieces: a BOM (so spreadsheets read UTF-8), the header, then the rows.
+
+    notes: the notes are rows too, with no recipient and 1 in a last column, `nota`.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # RFC 4180: CRLF, quotes around commas, quotes and line breaks
     buffer.write("\ufeff")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(NOTES_HEADER if notes else CSV_HEADER)
     for batch in batched(messages):
         for m in batch:
-            writer.writerow((m["fecha"], spreadsheet_safe(m["de_usuario"]),
-                             spreadsheet_safe(m["para_usuario"]), spreadsheet_safe(m["mensaje"]), m["id"]))
+            row = (m["fecha"], spreadsheet_safe(m["de_usuario"]), spreadsheet_safe(m.get("para_usuario") or ""),
+                   spreadsheet_safe(m["mensaje"]), m["id"])
+            writer.writerow(row + (int(m.get("nota", False)),) if notes else row)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -1,11 +1,15 @@
-"""REST history: a conversation's messages (the latest, a catch-up, or the page around one) and the agents' list."""
+"""REST history: a conversation's messages (the latest, a catch-up, or the page around one) and the agents' list.
+
+Agents may ask for their private notes among the messages (notas=1); the customer's route never has them.
+"""
 from flask import g, jsonify, request
 from sqlalchemy import select
 
 from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
 from soporte.inbox.api import bp
-from soporte.inbox.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, int_param
+from soporte.inbox.note_history import notes_around, notes_page
+from soporte.inbox.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, flag_param, int_param
 from soporte.models import Mensaje, message_json
 from soporte.protocol import MAX_ID
 from soporte.relay import pending
@@ -19,14 +23,14 @@ MESSAGE_COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje
 @bp.route("/mensajes")
 @admin_required
 def mensajes():
-    """One customer's conversation with support, oldest first (agents only)."""
-    return jsonify(with_author_names(conversation_page(con_param())))
+    """One customer's conversation with support, oldest first; with notas=1 the agents' notes too (agents only)."""
+    return jsonify(with_author_names(conversation_page(con_param(), notes=flag_param("notas"))))
 
 
 @bp.route("/mensajes/mios")
 @token_required
 def mensajes_mios():
-    """The caller's own conversation with support, oldest first."""
+    """The caller's own conversation with support, oldest first (never a note, whatever is asked)."""
     return jsonify(with_author_names(conversation_page(g.usuario["user"])))
 
 
@@ -38,12 +42,16 @@ def usuarios_conversaciones():
     return jsonify(chat.conversations.names(db.session, pending.unstored()))
 
 
-def conversation_page(conversacion):
-    """A page of one conversation as the request's limite/antes/despues ask, oldest first."""
+def conversation_page(conversacion, notes=False):
+    """A page of one conversation as the request's limite/antes/despues ask, oldest first.
+
+    notes: the agents' private notes are items of the page too, by id: each side is asked
+    for a whole page, so the merged page is exact.
+    """
     limite = int_param("limite", maximum=MAX_LIMIT, default=DEFAULT_LIMIT)
     around = around_param()
     if around is not None:  # opening a search result: the page centred on that message
-        return page_around(conversacion, around, limite)
+        return page_around(conversacion, around, limite, notes)
     antes = int_param("antes", maximum=MAX_ID)
     despues = int_param("despues", minimum=0, maximum=MAX_ID)
     query = select(*MESSAGE_COLUMNS).where(Mensaje.conversacion == conversacion)
@@ -58,10 +66,12 @@ def conversation_page(conversacion):
     found = {m.id: message_json(m, viewer) for m in db.session.execute(query.limit(limite))}
     unstored = pending.matching(pending.unstored(conversacion), after=despues, before=antes)  # delivered already
     pending.merge(found, unstored, lambda row: message_json(row, viewer))
+    if notes:
+        found.update(notes_page(conversacion, viewer, limite, antes=antes, despues=despues))
     return pending.in_id_order(found, limite, newest=despues is None)
 
 
-def page_around(conversacion, message_id, limite):
+def page_around(conversacion, message_id, limite, notes=False):
     """limite messages of a conversation centred on message_id, oldest first.
 
     Up to limite - limite // 2 messages up to and including it, and limite // 2 after
@@ -76,6 +86,8 @@ def page_around(conversacion, message_id, limite):
         found.update((m.id, message_json(m, viewer)) for m in db.session.scalars(
             base.where(Mensaje.id > message_id).order_by(Mensaje.id).limit(newer)))
     pending.merge(found, pending.unstored(conversacion), lambda row: message_json(row, viewer))  # delivered already
+    if notes:
+        found.update(notes_around(conversacion, viewer, message_id, older, newer))
     ids = sorted(found)
     before = [i for i in ids if i <= message_id][-older:]
     after = [i for i in ids if i > message_id][:newer]

@@ -30,3 +30,11 @@ def con_param():
     if not con:
         raise BadParameter("Falta el parámetro con")
     return con
+
+
+def flag_param(name):
+    """A 0/1 query parameter (absent: 0) as a bool, or BadParameter."""
+    value = request.args.get(name, "0")
+    if value not in ("0", "1"):
+        raise BadParameter(f"{name} debe ser 0 o 1")
+    return value == "1"

@@ -1,4 +1,4 @@
-"""Agents' search over customers and message texts, and the page of history around one message."""
+"""Agents' search over customers and message texts (and, asked with notas=1, their private notes)."""
 import re
 
 from flask import jsonify, request
@@ -7,8 +7,9 @@ from sqlalchemy import column, or_, select, table
 from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
 from soporte.inbox.api import bp
-from soporte.inbox.params import BadParameter, int_param
-from soporte.models import Mensaje, Usuario, message_json
+from soporte.inbox.note_history import NOTE_COLUMNS, note_json
+from soporte.inbox.params import BadParameter, flag_param, int_param
+from soporte.models import Mensaje, Nota, Usuario, message_json
 from soporte.search_index import FTS_TABLE, MYSQL_DIALECTS, fold, folded
 from soporte.web.auth import admin_required
 
@@ -30,12 +31,18 @@ fts = table(FTS_TABLE, column("rowid"), column("mensaje"))
 @bp.route("/buscar")
 @admin_required
 def buscar():
-    """Customers whose username or a word of whose name starts with q, and messages with q's words, newest first."""
+    """Customers whose username or a word of whose name starts with q, and messages with q's words, newest first.
+
+    notas=1 adds `notas`: the agents' private notes with q's words (agents only, as the route).
+    """
     q = request.args.get("q", "").strip()
     if not MIN_QUERY <= len(q) <= MAX_QUERY:
         raise BadParameter(f"q debe tener de {MIN_QUERY} a {MAX_QUERY} caracteres")
     limite = int_param("limite", maximum=MAX_RESULTS, default=DEFAULT_RESULTS)
-    return jsonify({"usuarios": find_customers(q, limite), "mensajes": find_messages(q, limite)})
+    found = {"usuarios": find_customers(q, limite), "mensajes": find_messages(q, limite)}
+    if flag_param("notas"):
+        found["notas"] = find_notes(q, limite)
+    return jsonify(found)
 
 
 def find_customers(q, limite):
@@ -78,3 +85,22 @@ def find_messages(q, limite):
                  .order_by(fts.c.rowid.desc()))
     return with_author_names([{**message_json(m), "conversacion": m.conversacion}
                               for m in db.session.scalars(query.limit(limite))])
+
+
+def find_notes(q, limite):
+    """Private notes containing every word of q (anywhere, case and accents ignored), newest first.
+
+    No full-text index: notes are few beside messages, so the newest are scanned by
+    primary key until limite match. WORD's words are letters and digits: no LIKE wildcard in them.
+    """
+    words = WORD.findall(q)[:MAX_TERMS]
+    if not words:
+        return []
+    dialect = db.engine.dialect.name
+    texto = folded(Nota.texto, dialect)
+    query = select(*NOTE_COLUMNS, Nota.conversacion)
+    for word in words:
+        pattern = f"%{word}%"
+        query = query.where(texto.like(pattern if dialect in MYSQL_DIALECTS else fold(pattern)))
+    rows = db.session.execute(query.order_by(Nota.id.desc()).limit(limite))
+    return with_author_names([{**note_json(row), "conversacion": row.conversacion} for row in rows])

@@ -9,8 +9,8 @@ import socketio as python_socketio
 
 from soporte.extensions import socketio
 from soporte.protocol import (AGENTS_ROOM, ASSIGNED, CANNED_CHANGED, CONVERSATION_LABELS, CUSTOMER_PROFILE, CUSTOMERS_ROOM,
-                              LABELS, MESSAGE_RECEIVED, MESSAGE_SENT, PRESENCE, PRESENCE_ROOM, READ, RESYNCHRONISE, SEEN,
-                              SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
+                              LABELS, MESSAGE_RECEIVED, MESSAGE_SENT, NOTE_CREATED, PRESENCE, PRESENCE_ROOM, READ,
+                              RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,11 @@ def announce_conversation_labels(customer, label_ids):
 def announce_customer_note(customer, nota):
     """The agents' note on a customer after an agent edited it (None: cleared), to every agent."""
     socketio.server.emit(CUSTOMER_PROFILE, {"usuario": customer, "nota": nota}, to=AGENTS_ROOM)
+
+
+def announce_note(note, skip_sid=None):
+    """A stored private note, to the agents' room only: never to a customer's room."""
+    socketio.server.emit(NOTE_CREATED, note, to=AGENTS_ROOM, skip_sid=skip_sid)
 
 
 def tell_read(agent, state):

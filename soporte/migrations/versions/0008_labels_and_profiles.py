@@ -1,7 +1,7 @@
 """Labels on conversations and the agents' note on a customer (the customer panel).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07
 
 - etiquetas: a label (name, its case-folded form unique, colour "#rrggbb").
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

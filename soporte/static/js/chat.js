@@ -15,6 +15,7 @@ import { LabelManager } from "./label_manager.js";
 import { CustomerPanel } from "./customer_panel.js";
 import { learnName, nameOf, onNameLearned } from "./names.js";
 import { Composer } from "./composer.js";
+import { NoteMode, followNotes, sendNote } from "./notes.js";
 import { newCid } from "./ids.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
 import { connect, isConnected, isRetrying, on, request } from "./socket.js";
@@ -98,11 +99,17 @@ const composer = new Composer({
   max: page.maxLength,
 });
 const title = document.getElementById("chat-titulo");
+// agents only: the composer writes replies, or private notes for the other agents
+const noteMode = page.rol === "admin" ? new NoteMode({
+  toggle: document.getElementById("modo-nota"), form, input,
+  button: form.querySelector("button[type=submit]"), hint: document.getElementById("aviso-nota"),
+}) : null;
 
 startPresence(page);
 // before the view: view.open() tells it which conversation is open
 const typing = startTyping({
   page, input, active: () => view.active, listItem: (name) => view.users.appear(name),
+  quiet: () => Boolean(noteMode && noteMode.on), // a note is not for the customer: nor is its typing
 });
 
 /** Fetch and show the latest page of a conversation. */
@@ -189,14 +196,14 @@ function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
  */
 function resendWaiting() {
   for (const conv of view.conversations()) {
-    for (const [cid, text] of conv.waitingForConnection()) conv.onRetry(cid, text);
+    for (const [cid, text, nota] of conv.waitingForConnection()) conv.onRetry(cid, text, nota);
   }
 }
 
 function newConversation(url, emptyText, para) {
   const conv = new Conversation({ me: page.me, url, emptyText });
   conv.onNeedOlder = () => loadOlder(conv);
-  conv.onRetry = (cid, text) => send(conv, para, text, cid);
+  conv.onRetry = (cid, text, nota) => (nota ? sendNote(box, conv, para, text, cid) : send(conv, para, text, cid));
   return conv;
 }
 
@@ -261,7 +268,8 @@ class AgentView {
     this.exports = new ExportLinks(document.getElementById("exportar"), page.urls.exportar);
     this.reading = new Unread({
       users: this.users, me: page.me, url: page.urls.lecturas, getJSON,
-      current: () => (this.active ? { name: this.active, newestId: this.conversation(this.active).newestId } : null),
+      // notes aside: a read marker, and the customer's "Visto", count messages only
+      current: () => (this.active ? { name: this.active, newestId: this.conversation(this.active).newestMessageId } : null),
     });
     this.notifier = new Notifier({
       sound: document.getElementById("aviso-sonido"), desktop: document.getElementById("aviso-escritorio"),
@@ -284,6 +292,7 @@ class AgentView {
       url: page.urls.cliente, csrf: page.csrf, getJSON, labels: this.labels.store,
       onOpenAt: (name, id) => this.openAt(name, id),
     });
+    followNotes((name, note) => this.noteArrived(name, note));
   }
 
   /** The open conversation's header: the customer's display name. */
@@ -295,7 +304,7 @@ class AgentView {
     let conv = this.convs.get(name);
     if (!conv) {
       conv = newConversation(
-        (params) => withParams(page.urls.mensajes, { con: name, ...params }),
+        (params) => withParams(page.urls.mensajes, { con: name, notas: 1, ...params }), // the notes among them
         t("Aún no hay mensajes con {name}.", { name: nameOf(name) }),
         name,
       );
@@ -329,7 +338,7 @@ class AgentView {
       : conv.loaded ? Promise.resolve() : loadLatest(conv);
     // read once its messages are on screen (up to the newest shown, for a search result)
     loaded.then(() => {
-      if (this.active === name) this.reading.opened(name, conv.newestId);
+      if (this.active === name) this.reading.opened(name, conv.newestMessageId);
     });
     input.focus();
   }
@@ -348,7 +357,8 @@ class AgentView {
 
   setFormEnabled(enabled) {
     composer.setEnabled(enabled);
-    input.placeholder = enabled ? t("Escribe tu respuesta…") : t("Elige una conversación de la lista");
+    noteMode.setEnabled(enabled);
+    input.placeholder = enabled ? noteMode.placeholder() : t("Elige una conversación de la lista");
   }
 
   async connected(first) {
@@ -399,9 +409,20 @@ class AgentView {
   submit(text) {
     if (!this.active) return false;
     const name = this.active;
+    if (noteMode.on) {
+      sendNote(box, this.conversation(name), name, text); // not activity: the list stays as it is
+      return true;
+    }
     send(this.conversation(name), name, text);
     this.users.touch(name);
     return true;
+  }
+
+  /** Another agent's note (or this agent's, from another tab): shown in its place, never counted unread. */
+  noteArrived(name, note) {
+    const conv = this.conversation(name);
+    if (conv.hasNewer) arrivedAfterGap(conv, box);
+    else box.newer(conv, () => conv.add(note));
   }
 }
 

@@ -9,6 +9,7 @@ import { el } from "./dom.js";
 import { locale, t } from "./i18n.js";
 import { compareIds } from "./ids.js";
 import { learnName, nameOf } from "./names.js";
+import { NOTE_STATE_TEXT, decorateNote } from "./notes.js";
 
 /** A message from the REST history or from a socket event, in one shape. */
 export function normalize(m) {
@@ -20,6 +21,7 @@ export function normalize(m) {
     fecha: m.fecha,
     nombre: m.nombre ?? m.de_nombre, // the author's display name (live event, or REST)
     cid: m.cid, // on the viewer's own messages in history
+    nota: Boolean(m.nota), // an agents' private note (agents' history and nota_creada only)
   };
 }
 
@@ -40,7 +42,8 @@ export class Conversation {
     this.byId = new Map(); // String(id) -> element
     this.pending = new Map(); // cid -> {li, text}: own messages without an ack yet
     this.oldestId = null;
-    this.newestId = null;
+    this.newestId = null; // of every item shown, notes too: where paging and catch-up go on from
+    this.newestMessageId = null; // of the messages only: how far the agent has read, what a reply has seen
     this.loaded = false; // the latest page came
     this.complete = false; // nothing older on the server
     this.loadingOlder = false;
@@ -55,7 +58,7 @@ export class Conversation {
     this.list.addEventListener("click", (event) => {
       const button = event.target.closest(".msg-retry");
       const pending = button && this.pending.get(button.closest(".msg").dataset.cid);
-      if (pending && this.onRetry) this.onRetry(button.closest(".msg").dataset.cid, pending.text);
+      if (pending && this.onRetry) this.onRetry(button.closest(".msg").dataset.cid, pending.text, pending.nota);
     });
     this.setHistoryStatus("loading");
   }
@@ -76,7 +79,7 @@ export class Conversation {
     if (this.isOwn(m)) li.dataset.state = "sent";
     this.byId.set(key, li);
     this.place(li, key);
-    this.track(key);
+    this.track(key, m.nota);
     return true;
   }
 
@@ -91,13 +94,13 @@ export class Conversation {
     return m.de === this.me;
   }
 
-  /** Show an own message on its way out (again, for a retry). */
-  sending(cid, text) {
+  /** Show an own message (or, with nota, a note) on its way out (again, for a retry). */
+  sending(cid, text, { nota = false } = {}) {
     let pending = this.pending.get(cid);
     if (!pending) {
-      const li = renderMessage({ de: this.me, mensaje: text }, true);
+      const li = renderMessage({ de: this.me, mensaje: text, nota }, true);
       li.dataset.cid = cid;
-      pending = { li, text };
+      pending = { li, text, nota };
       this.pending.set(cid, pending);
       this.list.append(li); // after every acknowledged message
       this.refreshEmpty();
@@ -117,9 +120,9 @@ export class Conversation {
     if (pending) setState(pending.li, "waiting", reason);
   }
 
-  /** The [cid, text] of the own messages waiting for the connection, oldest first. */
+  /** The [cid, text, nota] of the own messages and notes waiting for the connection, oldest first. */
   waitingForConnection() {
-    return [...this.pending].filter(([, p]) => p.li.dataset.state === "waiting").map(([cid, p]) => [cid, p.text]);
+    return [...this.pending].filter(([, p]) => p.li.dataset.state === "waiting").map(([cid, p]) => [cid, p.text, p.nota]);
   }
 
   /** The server took an own message: give it its id and time, and its place. */
@@ -139,7 +142,7 @@ export class Conversation {
     setState(li, "sent");
     this.byId.set(key, li);
     this.place(li, key);
-    this.track(key);
+    this.track(key, pending.nota);
   }
 
   /** Put an element with an id in order: ids ascending, then the pending ones. */
@@ -156,9 +159,12 @@ export class Conversation {
     this.refreshEmpty();
   }
 
-  track(key) {
+  track(key, nota = false) {
     if (this.oldestId === null || compareIds(key, this.oldestId) < 0) this.oldestId = key;
     if (this.newestId === null || compareIds(key, this.newestId) > 0) this.newestId = key;
+    if (!nota && (this.newestMessageId === null || compareIds(key, this.newestMessageId) > 0)) {
+      this.newestMessageId = key;
+    }
   }
 
   refreshEmpty() {
@@ -196,6 +202,7 @@ function renderMessage(m, own) {
   meta.append(el("strong", "msg-author", own ? t("Tú") : m.nombre || nameOf(m.de)), el("time", "msg-time"));
   if (own) meta.append(el("span", "msg-state"));
   li.append(meta, el("div", "msg-text", m.mensaje));
+  if (m.nota) decorateNote(li);
   setTime(li, m.fecha);
   return li;
 }
@@ -212,7 +219,7 @@ function setTime(li, fecha) {
 function setState(li, state, reason) {
   li.dataset.state = state;
   const label = li.querySelector(".msg-state");
-  label.replaceChildren(STATE_TEXT[state]());
+  label.replaceChildren((li.dataset.nota === "true" ? NOTE_STATE_TEXT : STATE_TEXT)[state]());
   li.querySelector(".msg-error")?.remove();
   if (reason && (state === "failed" || state === "waiting")) li.append(el("div", "msg-error small", reason));
   if (state === "failed") {

@@ -1,4 +1,4 @@
-// Agents' search (users and message texts), opening a conversation at a message, and export links.
+// Agents' search (users, message texts and private notes), opening a conversation at a message, and export links.
 //
 // Results are built with textContent only; the words found are wrapped in <mark>
 // elements made here, never parsed from text.
@@ -105,6 +105,7 @@ export class SearchBox {
     }
     const url = new URL(this.url, window.location.href);
     url.searchParams.set("q", q);
+    url.searchParams.set("notas", "1"); // agents' notes too, as their own group
     let found;
     try {
       found = await this.getJSON(url.pathname + url.search);
@@ -124,6 +125,9 @@ export class SearchBox {
       for (const u of found.usuarios) items.push(userItem(u));
       if (found.mensajes.length) items.push(el("div", "list-group-item small fw-semibold text-body-secondary", t("Mensajes")));
       for (const m of found.mensajes) items.push(messageItem(m, q));
+      const notas = found.notas || [];
+      if (notas.length) items.push(el("div", "list-group-item small fw-semibold text-body-secondary", t("Notas internas")));
+      for (const m of notas) items.push(messageItem(m, q, { nota: true }));
       if (!items.length) items.push(el("div", "list-group-item text-body-secondary small", t("Sin resultados")));
     }
     this.results.replaceChildren(...items);
@@ -149,8 +153,8 @@ function userItem(u) {
   return button;
 }
 
-function messageItem(m, q) {
-  const button = el("button", "list-group-item list-group-item-action resultado-mensaje");
+function messageItem(m, q, { nota = false } = {}) {
+  const button = el("button", `list-group-item list-group-item-action ${nota ? "resultado-nota" : "resultado-mensaje"}`);
   button.type = "button";
   button.dataset.conversacion = m.conversacion;
   button.dataset.id = String(m.id);

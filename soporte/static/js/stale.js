@@ -4,9 +4,9 @@
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 
-/** The newest message id this conversation shows, for visto_hasta (undefined: none yet). */
+/** The newest message id this conversation shows (notes aside), for visto_hasta (undefined: none yet). */
 export function seenUpTo(conv) {
-  return conv.newestId === null ? undefined : Number(conv.newestId);
+  return conv.newestMessageId === null ? undefined : Number(conv.newestMessageId);
 }
 
 /** Whether an acknowledgement is the server's stale-reply refusal. */

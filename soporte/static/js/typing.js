@@ -14,9 +14,10 @@ const SHOW_FOR_MS = 4000;
 /**
  * page: as chat.js has it; input: the message box;
  * active(): the conversation the box writes to (the customer's name, or page.inbox for a customer);
- * listItem(con): for an agent, the list item of a conversation, made if the list lacks it.
+ * listItem(con): for an agent, the list item of a conversation, made if the list lacks it;
+ * quiet(): true while what is typed is not for the customer (an agent's private note).
  */
-export function startTyping({ page, input, active, listItem }) {
+export function startTyping({ page, input, active, listItem, quiet = () => false }) {
   const agent = page.rol === "admin";
   const lastSent = new Map(); // para -> ms
   const typists = new Map(); // conversation -> Map(typist -> {nombre, timer})
@@ -27,7 +28,7 @@ export function startTyping({ page, input, active, listItem }) {
 
   input.addEventListener("input", () => {
     const para = agent ? active() : page.inbox;
-    if (!para || !input.value.trim() || !isConnected()) return;
+    if (!para || !input.value.trim() || !isConnected() || quiet()) return;
     const now = Date.now();
     if (now - (lastSent.get(para) || 0) < SEND_EVERY_MS) return;
     lastSent.set(para, now);
