@@ -155,8 +155,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
+    # TESTING: no background tasks (the assigner, the writer's replay) beside what is measured
     app = create_app({"SQLALCHEMY_DATABASE_URI": DB_URL, "SECRET_KEY": SECRET, "JWT_SECRET": SECRET,
-                      "ROLE_CACHE_TTL": 60.0})
+                      "ROLE_CACHE_TTL": 60.0, "TESTING": True})
     with app.app_context():
         engine = sa.create_engine(sa.engine.make_url(DB_URL).set(database=""))
         with engine.begin() as conn:

@@ -105,3 +105,27 @@ def test_counts_are_for_agents_only(client, cookie_client):
     assert client.get("/api/conversaciones/recuento").status_code == 401
     assert cookie_client("ana").get("/api/conversaciones/recuento").status_code == 403
     assert cookie_client("admin").get("/api/conversaciones/recuento?estado=x").status_code == 400
+
+
+def test_rows_carry_their_labels_and_the_list_filters_by_one(app, cookie_client, inbox):
+    """?etiqueta= keeps the conversations with that label, in any view and order; each row lists its label ids."""
+    from soporte.models import ConversacionEtiqueta, Etiqueta
+
+    with app.app_context():
+        urgent, vip = Etiqueta(nombre="Urgente", nombre_canonico="urgente", color="#c62828"), \
+            Etiqueta(nombre="VIP", nombre_canonico="vip", color="#1565c0")
+        db.session.add_all([urgent, vip])
+        db.session.flush()
+        db.session.add_all([ConversacionEtiqueta(conversacion=c, etiqueta_id=urgent.id) for c in ("carla", "bob", "dario")]
+                           + [ConversacionEtiqueta(conversacion="bob", etiqueta_id=vip.id)])
+        db.session.commit()
+        urgent_id, vip_id = urgent.id, vip.id
+    admin = cookie_client("admin")
+    rows = {r["usuario"]: r["etiquetas"] for r in get_json(admin, "/api/conversaciones")}
+    assert rows == {"ana": [], "bob": sorted([urgent_id, vip_id]), "carla": [urgent_id], "dario": [urgent_id], "elena": []}
+    assert names(admin, f"?etiqueta={urgent_id}") == ["dario", "bob", "carla"]
+    assert names(admin, f"?etiqueta={urgent_id}&orden=espera") == ["carla", "dario", "bob"]
+    assert names(admin, f"?etiqueta={urgent_id}&vista=mias") == ["bob"]
+    assert names(admin, f"?etiqueta={vip_id}&limite=1") == ["bob"]
+    assert names(admin, "?etiqueta=999") == []
+    assert admin.get("/api/conversaciones?etiqueta=x").status_code == 400

@@ -1,7 +1,7 @@
 """The agents' list of conversations: views by assignee, two orders, each row's fields, and the views' counts.
 
 Each row: the customer's display name, the latest message (a preview, and whose), since
-when the customer has waited for a reply, the assignee and the status. Pages are index
+when the customer has waited for a reply, the assignee, the labels and the status. Pages are index
 ranges (conversaciones' indexes on estado, asignado, ultimo_id and esperando_id), merged
 with the writer's unstored rows so that a page is exact while the database catches up.
 """
@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from soporte.accounts.display_names import display_names
 from soporte.extensions import db
 from soporte.inbox.api import bp
+from soporte.inbox.labels import labels_of, with_label
 from soporte.inbox.params import MAX_LIMIT, BadParameter, int_param
 from soporte.models import ESTADOS, Conversacion, Mensaje, iso_utc
 from soporte.protocol import MAX_ID
@@ -23,13 +24,14 @@ BAD_ESTADO = "estado debe ser abierta o resuelta"
 VIEWS = ("todas", "mias", "sin_asignar")
 ORDERS = ("actividad", "espera")
 PREVIEW = 140  # characters of the latest message a row shows
+MAX_LABEL_ID = 2**31 - 1
 COLUMNS = ("usuario", "ultimo_id", "estado", "estado_por", "estado_id", "asignado", "esperando_id", "ultimo_agente_id")
 
 
 @bp.route("/conversaciones")  # on the API blueprint: its JSON errors and 401/403 answers
 @admin_required
 def conversaciones():
-    """One page of conversations (agents only): ?estado=, ?vista=todas|mias|sin_asignar, ?orden=actividad|espera."""
+    """One page of conversations (agents only): ?estado=, ?vista=todas|mias|sin_asignar, ?orden=actividad|espera, ?etiqueta=."""
     estado = request.args.get("estado") or None
     if estado is not None and estado not in ESTADOS:
         raise BadParameter(BAD_ESTADO)
@@ -38,8 +40,9 @@ def conversaciones():
     limite = int_param("limite", maximum=MAX_LIMIT)  # none: all of them, as the original list
     antes = int_param("antes", maximum=MAX_ID)
     esperando_despues = int_param("esperando_despues", minimum=0, maximum=MAX_ID)
+    etiqueta = int_param("etiqueta", maximum=MAX_LABEL_ID)
     return jsonify(list_conversations(estado, limite, antes, vista=vista, viewer=g.usuario["user"],
-                                      orden=orden, esperando_despues=esperando_despues))
+                                      orden=orden, esperando_despues=esperando_despues, etiqueta=etiqueta))
 
 
 @bp.route("/conversaciones/recuento")
@@ -69,7 +72,7 @@ def choice(name, allowed):
 
 
 def list_conversations(estado=None, limite=None, antes=None, vista="todas", viewer=None, orden="actividad",
-                       esperando_despues=None):
+                       esperando_despues=None, etiqueta=None):
     """One page of the list: stored conversations merged with the writer's unstored rows.
 
     Latest activity first; or (orden="espera") the waiting ones, longest first, then the
@@ -83,7 +86,8 @@ def list_conversations(estado=None, limite=None, antes=None, vista="todas", view
     for row in sorted(unstored, key=lambda r: r["id"]):
         by_conversation.setdefault(row["conversacion"], []).append(row)
     extra = None if limite is None else limite + len(by_conversation)
-    found = {row["usuario"]: row for row in stored_page(estado, extra, antes, vista, viewer, orden, esperando_despues)}
+    found = {row["usuario"]: row for row in stored_page(estado, extra, antes, vista, viewer, orden, esperando_despues,
+                                                        etiqueta)}
     missing = sorted(set(by_conversation) - set(found))
     if missing:  # their stored state, whatever the filter
         table = Conversacion.__table__
@@ -95,11 +99,14 @@ def list_conversations(estado=None, limite=None, antes=None, vista="todas", view
                                       "ultimo_agente_id": None})
         follow_unstored(row, rows)
     rows = [r for r in found.values() if in_view(r, estado, vista, viewer)]
+    labels = labels_of([r["usuario"] for r in rows])
+    if etiqueta is not None:  # the unstored ones' stored rows were read whatever their labels
+        rows = [r for r in rows if etiqueta in labels[r["usuario"]]]
     rows = ordered(rows, orden, antes, esperando_despues)[:limite]
-    return described(rows, {r["id"]: r for r in unstored})
+    return described(rows, {r["id"]: r for r in unstored}, labels)
 
 
-def stored_page(estado, limite, antes, vista, viewer, orden, esperando_despues):
+def stored_page(estado, limite, antes, vista, viewer, orden, esperando_despues, etiqueta=None):
     """The database's part of a page, by index range: a list of row dicts."""
     table = Conversacion.__table__
     base = select(*(table.c[c] for c in COLUMNS))
@@ -109,6 +116,8 @@ def stored_page(estado, limite, antes, vista, viewer, orden, esperando_despues):
         base = base.where(table.c.asignado == viewer)
     elif vista == "sin_asignar":
         base = base.where(table.c.asignado.is_(None))
+    if etiqueta is not None:
+        base = base.where(with_label(etiqueta))
     queries = []
     answered = base.order_by(table.c.ultimo_id.desc())
     if orden == "espera":
@@ -163,8 +172,8 @@ def ordered(rows, orden, antes, esperando_despues):
     return waiting + answered
 
 
-def described(rows, unstored):
-    """The rows as the API gives them: names, the latest message's preview, the wait's start."""
+def described(rows, unstored, labels):
+    """The rows as the API gives them: names, the latest message's preview, the wait's start, the labels."""
     ids = [r["ultimo_id"] for r in rows if r["ultimo_id"] not in unstored]
     latest = dict(unstored)
     if ids:
@@ -180,7 +189,7 @@ def described(rows, unstored):
             "usuario": r["usuario"], "nombre": names.get(r["usuario"], r["usuario"]),
             "ultimo_id": r["ultimo_id"], "estado": r["estado"], "estado_por": r["estado_por"],
             "asignado": r["asignado"], "asignado_nombre": names.get(r["asignado"], r["asignado"]),
-            "esperando_id": r["esperando_id"],
+            "esperando_id": r["esperando_id"], "etiquetas": labels.get(r["usuario"], []),
             "esperando_desde": iso_utc(id_time(r["esperando_id"]).replace(tzinfo=None)) if r["esperando_id"] else None,
             "ultimo": message and {"id": r["ultimo_id"], "de_usuario": message["de_usuario"],
                                    "de_nombre": names.get(message["de_usuario"], message["de_usuario"]),

@@ -101,3 +101,30 @@ def test_a_taker_who_was_too_late_is_told_and_sees_the_owner(app, open_chat):
     expect(agente2.page.locator("#asignado-a")).to_have_text("Asignada a Admin")
     expect(agente2.user_item("ana").locator(".fila-asignado")).to_have_text("Admin")
     agente2.screenshot("inbox-asignacion-rechazada")
+
+
+def test_labels_show_in_the_rows_and_filter_the_list(app, open_chat):
+    """A label put on in the conversation's header shows in every agent's row; the filter keeps only those."""
+    admin, agente2 = open_chat("admin"), open_chat("agente2")
+    open_chat("ana").send("Es urgente")
+    open_chat("bob").send("Una pregunta")
+    status, _ = agente2.page.evaluate("""async (csrf) => {
+        const r = await fetch('/api/etiquetas', {method: 'POST', headers: {'Content-Type': 'application/json',
+            'X-CSRFToken': csrf}, body: JSON.stringify({nombre: 'Urgente', color: '#c62828'})});
+        return [r.status, await r.text()];
+    }""", agente2.page.locator('meta[name="csrf-token"]').get_attribute("content"))
+    assert status == 201
+    admin.open("ana")
+    admin.page.locator("#etiqueta-elegir").select_option(label="Urgente")
+    admin.page.locator("#etiqueta-poner").click()
+    for agent in (admin, agente2):
+        expect(agent.user_item("ana").locator(".fila-etiquetas")).to_have_text("Urgente")
+        expect(agent.user_item("bob").locator(".fila-etiquetas")).to_be_hidden()
+    agente2.page.locator("#filtro-etiqueta").select_option(label="Urgente")
+    expect(agente2.user_item("ana")).to_be_visible()
+    expect(agente2.user_item("bob")).to_be_hidden()
+    agente2.screenshot("inbox-filtro-etiqueta")
+    agente2.page.locator("#filtro-etiqueta").select_option("")
+    expect(agente2.user_item("bob")).to_be_visible()
+    agente2.reload()  # the rows' labels come with the list
+    expect(agente2.user_item("ana").locator(".fila-etiquetas")).to_have_text("Urgente")

@@ -252,7 +252,12 @@ class AgentView {
       (name) => this.open(name),
     );
     this.status = new ConversationStatus({ me: page.me });
-    this.triage = new Triage({ list: document.getElementById("usuarios"), getJSON, urls: page.urls, me: page.me });
+    this.labels = startLabels({
+      urls: { etiquetas: page.urls.etiquetas, conversacion: page.urls.conversacionEtiquetas }, csrf: page.csrf, getJSON,
+    });
+    this.triage = new Triage({
+      list: document.getElementById("usuarios"), getJSON, urls: page.urls, me: page.me, labels: this.labels.store,
+    });
     this.assignment = new AssignmentControl({
       triage: this.triage, agents: JSON.parse(root.dataset.agentes || "{}"), me: page.me,
     });
@@ -283,9 +288,6 @@ class AgentView {
     this.unreadButton.addEventListener("click", () => this.reading.markUnread(this.active).catch(() => {}));
     onNameLearned((name) => {
       if (name === this.active) this.showTitle(name);
-    });
-    this.labels = startLabels({
-      urls: { etiquetas: page.urls.etiquetas, conversacion: page.urls.conversacionEtiquetas }, csrf: page.csrf, getJSON,
     });
     new LabelManager({ store: this.labels.store, opener: document.getElementById("gestionar-etiquetas") });
     this.panel = new CustomerPanel({

@@ -7,8 +7,9 @@ import { nameOf, onNameLearned } from "./names.js";
 const ACTIVE = ["bg-light", "text-success", "fw-bold"];
 const UNREAD = ["text-danger", "fw-bold"];
 
-/** Whether the list's status tab (data-filtro) and view by assignee (data-vista) show an item. */
+/** Whether the list's status tab (data-filtro), view by assignee (data-vista) and label filter show an item. */
 export function isShown(list, item) {
+  if (item.dataset.conEtiqueta === "false") return false;
   const filtro = list.dataset.filtro || "todas";
   const vista = list.dataset.vista || "todas";
   const asignacion = item.dataset.asignacion || "ninguna";
@@ -61,7 +62,9 @@ export class UserList {
       const meta = el("span", "fila-meta d-flex flex-wrap gap-1 mt-1");
       const wait = el("span", "badge rounded-pill text-warning-emphasis bg-warning-subtle fila-espera");
       wait.hidden = true;
-      meta.append(wait, el("span", "badge rounded-pill fila-asignado"));
+      const chips = el("ul", "fila-etiquetas list-unstyled d-flex flex-wrap gap-1 mb-0");
+      chips.hidden = true;
+      meta.append(wait, el("span", "badge rounded-pill fila-asignado"), chips);
       button.append(head, preview, meta);
       item = { button, badge, unread: 0 };
       this.items.set(name, item);

@@ -9,6 +9,7 @@ import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { formatFecha, formatShort, parseFecha } from "./dates.js";
 import { learnName, nameOf, onNameLearned } from "./names.js";
+import { chip } from "./labels.js";
 import { on } from "./socket.js";
 
 const VIEWS = ["mias", "sin_asignar", "todas"];
@@ -27,9 +28,14 @@ export function waited(since, now = Date.now()) {
 }
 
 export class Triage {
-  /** list: the #usuarios element; getJSON: the page's fetch; urls: {conversaciones, recuento}; me: this agent. */
-  constructor({ list, getJSON, urls, me }) {
+  /**
+   * list: the #usuarios element; getJSON: the page's fetch; urls: {conversaciones, recuento};
+   * me: this agent; labels: the LabelStore (labels.js), whose chips each row shows.
+   */
+  constructor({ list, getJSON, urls, me, labels }) {
     this.list = list;
+    this.labels = labels;
+    this.labelFilter = document.getElementById("filtro-etiqueta");
     this.getJSON = getJSON;
     this.urls = urls;
     this.me = me;
@@ -46,6 +52,13 @@ export class Triage {
     });
     this.order.addEventListener("change", () => this.sortBy(this.order.value));
     list.addEventListener("filtro", () => this.refreshCounts());
+    this.labelFilter.addEventListener("change", () => this.filterByLabel(this.labelFilter.value));
+    labels.onChange((change) => {
+      if (change.catalogue) {
+        this.fillLabelFilter();
+        this.decorateAll();
+      } else this.decorate(this.item(change.usuario));
+    });
     onNameLearned((name) => {
       for (const [customer, row] of this.rows) {
         if (row.asignado === name || row.ultimo?.de === name) this.decorate(this.item(customer));
@@ -79,6 +92,7 @@ export class Triage {
       learnName(c.usuario, c.nombre);
       if (c.asignado) learnName(c.asignado, c.asignado_nombre);
       if (c.ultimo) learnName(c.ultimo.de_usuario, c.ultimo.de_nombre);
+      this.labels.setConversation(c.usuario, c.etiquetas || []);
       this.rows.set(c.usuario, {
         asignado: c.asignado,
         esperandoId: c.esperando_id,
@@ -139,9 +153,16 @@ export class Triage {
     if (this.list.dataset.orden === "espera") this.sort();
   }
 
-  /** Fill one item's lines from its row: time, preview (whose), wait, assignee. */
+  /** Fill one item's lines from its row: time, preview (whose), wait, assignee, labels. */
   decorate(item) {
+    if (!item) return;
     const row = this.row(item.dataset.user);
+    const labels = this.labels.of(item.dataset.user);
+    const chips = item.querySelector(".fila-etiquetas");
+    chips.replaceChildren(...labels.map((label) => chip(label)));
+    chips.hidden = !labels.length;
+    const wanted = this.list.dataset.etiqueta;
+    item.dataset.conEtiqueta = String(!wanted || labels.some((label) => String(label.id) === wanted));
     item.dataset.asignacion = !row.asignado ? "ninguna" : row.asignado === this.me ? "mia" : "otro";
     const ultimo = row.ultimo;
     const hora = item.querySelector(".fila-hora");
@@ -174,6 +195,24 @@ export class Triage {
       tab.setAttribute("aria-selected", String(on));
     }
     this.list.dispatchEvent(new Event("vista")); // status.js says when nothing is left to show
+  }
+
+  /** Show only the conversations with one label ("" for all of them). */
+  filterByLabel(id) {
+    if (id) this.list.dataset.etiqueta = id;
+    else delete this.list.dataset.etiqueta;
+    this.decorateAll();
+    this.list.dispatchEvent(new Event("vista")); // status.js says when nothing is left to show
+  }
+
+  /** The label filter's options: every label of the catalogue, by name (a deleted one shows all again). */
+  fillLabelFilter() {
+    const chosen = this.labelFilter.value;
+    const options = [new Option(t("Todas las etiquetas"), "")];
+    for (const label of this.labels.sorted()) options.push(new Option(label.nombre, String(label.id)));
+    this.labelFilter.replaceChildren(...options);
+    this.labelFilter.value = options.some((o) => o.value === chosen) ? chosen : "";
+    if (this.labelFilter.value !== chosen) this.filterByLabel("");
   }
 
   /** Order the list by latest activity (inbox.js keeps it so) or by longest waiting. */
