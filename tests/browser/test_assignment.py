@@ -35,6 +35,7 @@ def test_rows_views_counts_and_assignment_live(app, open_chat):
         expect(count(agent, "mias")).to_have_text("0")
 
     # admin takes ana's: both pages see the owner at once
+    expect(admin.page.locator("#asignacion")).to_be_hidden()  # no conversation open yet
     admin.open("ana")
     expect(admin.page.locator("#asignado-a")).to_have_text("Sin asignar")
     admin.page.locator("#tomar").click()
@@ -128,3 +129,4 @@ def test_labels_show_in_the_rows_and_filter_the_list(app, open_chat):
     expect(agente2.user_item("bob")).to_be_visible()
     agente2.reload()  # the rows' labels come with the list
     expect(agente2.user_item("ana").locator(".fila-etiquetas")).to_have_text("Urgente")
+
