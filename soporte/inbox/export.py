@@ -18,9 +18,9 @@ from sqlalchemy import select
 from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
 from soporte.inbox.api import bp
-from soporte.inbox.note_history import all_notes
+from soporte.inbox.note_history import NOTE_COLUMNS, note_json
 from soporte.inbox.params import BadParameter, con_param, flag_param
-from soporte.models import Mensaje, iso_utc, message_json
+from soporte.models import Mensaje, Nota, iso_utc, message_json
 from soporte.relay import pending
 from soporte.web.auth import admin_required
 
@@ -63,16 +63,21 @@ def transcript(con, notes=False):
     table, ids from the same generator) are merged in by id the same way.
     """
     unstored = pending.unstored(con)
-    messages = (message_json(row) for row in pending.interleave(stored_rows(con), unstored))
-    yield from heapq.merge(messages, all_notes(con), key=lambda m: m["id"]) if notes else messages
+    stored = in_chunks(COLUMNS, Mensaje.id, Mensaje.conversacion == con)
+    messages = (message_json(row) for row in pending.interleave(stored, unstored))
+    if not notes:
+        yield from messages
+        return
+    stored_notes = (note_json(row) for row in in_chunks(NOTE_COLUMNS, Nota.id, Nota.conversacion == con))
+    yield from heapq.merge(messages, stored_notes, key=lambda m: m["id"])
 
 
-def stored_rows(con):
-    """Every stored message of a conversation in id order, read a page at a time."""
+def in_chunks(columns, id_column, where):
+    """Every row of a conversation (messages or notes) in id order, read a page at a time."""
     cursor = -1
     while True:
-        page = db.session.execute(select(*COLUMNS).where(Mensaje.conversacion == con, Mensaje.id > cursor)
-                                  .order_by(Mensaje.id).limit(CHUNK)).all()
+        page = db.session.execute(select(*columns).where(where, id_column > cursor)
+                                  .order_by(id_column).limit(CHUNK)).all()
         db.session.commit()  # no snapshot held open while a slow client downloads
         yield from page
         if len(page) < CHUNK:

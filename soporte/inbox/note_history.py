@@ -10,7 +10,6 @@ from soporte.extensions import db
 from soporte.models import Nota, iso_utc
 
 NOTE_COLUMNS = (Nota.id, Nota.autor, Nota.texto, Nota.fecha, Nota.cid)
-CHUNK = 1000  # notes per query when a whole conversation is read (export)
 
 
 def note_json(row, viewer=None):
@@ -46,17 +45,3 @@ def notes_around(con, viewer, note_id, older, newer):
     if newer:
         rows += db.session.execute(base.where(Nota.id > note_id).order_by(Nota.id).limit(newer))
     return {row.id: note_json(row, viewer) for row in rows}
-
-
-def all_notes(con):
-    """Every note of a conversation as history items, in id order, read a page at a time (export)."""
-    cursor = -1
-    while True:
-        page = db.session.execute(select(*NOTE_COLUMNS).where(Nota.conversacion == con, Nota.id > cursor)
-                                  .order_by(Nota.id).limit(CHUNK)).all()
-        db.session.commit()  # no snapshot held open while a slow client downloads
-        for row in page:
-            yield note_json(row)
-        if len(page) < CHUNK:
-            break
-        cursor = page[-1].id
