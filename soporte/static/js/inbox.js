@@ -7,6 +7,13 @@ import { nameOf, onNameLearned } from "./names.js";
 const ACTIVE = ["bg-light", "text-success", "fw-bold"];
 const UNREAD = ["text-danger", "fw-bold"];
 
+const lists = new WeakMap(); // list element -> its UserList's items, for itemOf
+
+/** The item (button) of a conversation in a list, or null: a lookup, not a scan of thousands of items. */
+export function itemOf(list, name) {
+  return lists.get(list)?.get(name)?.button || null;
+}
+
 /** Whether the list's status tab (data-filtro), view by assignee (data-vista) and label filter show an item. */
 export function isShown(list, item) {
   if (item.dataset.conEtiqueta === "false") return false;
@@ -23,6 +30,7 @@ export class UserList {
     this.emptyNote = emptyNote;
     this.onSelect = onSelect;
     this.items = new Map(); // username -> {button, badge, unread}
+    lists.set(list, this.items);
     this.active = null;
     this.touched = new Set(); // moved by live messages while the list was being fetched
     list.addEventListener("click", (event) => {
@@ -104,14 +112,21 @@ export class UserList {
       const { button } = this.item(name);
       if (!this.touched.has(name)) order.push(button);
     }
-    for (const button of this.list.children) if (!order.includes(button)) order.push(button);
+    const placed = new Set(order);
+    for (const button of this.list.children) if (!placed.has(button)) order.push(button);
     this.list.replaceChildren(...order);
     this.emptyNote.hidden = this.items.size > 0;
 
+    // new, or above one that was above it before: from the bottom up, the lowest rank seen below
     const after = order.map((b) => b.dataset.user);
-    const changed = after.filter((name, i) => !rank.has(name)
-      || after.slice(i + 1).some((below) => rank.get(below) < rank.get(name)));
-    return changed;
+    const changed = [];
+    let lowestBelow = Infinity;
+    for (let i = after.length - 1; i >= 0; i--) {
+      const was = rank.get(after[i]);
+      if (was === undefined || lowestBelow < was) changed.push(after[i]);
+      if (was !== undefined) lowestBelow = Math.min(lowestBelow, was);
+    }
+    return changed.reverse();
   }
 
   markUnread(name, count = 1) {

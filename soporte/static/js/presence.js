@@ -6,6 +6,7 @@
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { nameOf, onNameLearned } from "./names.js";
+import { itemOf } from "./inbox.js";
 import { on, request } from "./socket.js";
 
 /** Agents: the dots in the list and the line of colleagues online. */
@@ -17,8 +18,13 @@ class AgentPresence {
     this.known = false; // only while this page's socket follows presence
     this.colleagues = el("p", "agentes-en-linea card-footer small text-body-secondary mb-0");
     list.parentElement.append(this.colleagues);
-    new MutationObserver(() => this.paintAll()).observe(list, { childList: true });
-    onNameLearned(() => this.paintAll());
+    // the items added only, and a name redraws the colleagues' line: thousands of items are not repainted
+    new MutationObserver((records) => {
+      for (const record of records) for (const node of record.addedNodes) if (node.dataset?.user) this.paint(node);
+    }).observe(list, { childList: true });
+    onNameLearned((name) => {
+      if (this.agents.has(name)) this.paintColleagues();
+    });
     this.paintAll();
   }
 
@@ -35,11 +41,18 @@ class AgentPresence {
     const set = rol === "admin" ? this.agents : this.users;
     if (online) set.add(usuario);
     else set.delete(usuario);
-    this.paintAll();
+    const item = itemOf(this.list, usuario);
+    if (item) this.paint(item);
+    if (rol === "admin") this.paintColleagues();
   }
 
   paintAll() {
     for (const item of this.list.querySelectorAll("[data-user]")) this.paint(item);
+    this.paintColleagues();
+  }
+
+  /** The line of colleagues online, by display name. */
+  paintColleagues() {
     this.colleagues.hidden = !this.known;
     const names = [...this.agents].map(nameOf).sort((a, b) => a.localeCompare(b));
     this.colleagues.textContent = names.length

@@ -4,7 +4,7 @@
 // The list items belong to inbox.js; this module only marks them (data-estado and a
 // badge) as they appear, and the stylesheet hides the ones the active tab leaves out.
 import { el } from "./dom.js";
-import { isShown } from "./inbox.js";
+import { isShown, itemOf } from "./inbox.js";
 import { t } from "./i18n.js";
 import { learnName, nameOf } from "./names.js";
 import { on, request } from "./socket.js";
@@ -24,7 +24,11 @@ export class ConversationStatus {
     this.changedLive = new Set(); // changed by events while the list was being fetched
     this.active = null;
 
-    new MutationObserver(() => this.markAll()).observe(this.list, { childList: true });
+    // the items added (or moved up by a message) only: a list of thousands is not redrawn per message
+    new MutationObserver((records) => {
+      for (const record of records) for (const node of record.addedNodes) if (node.dataset?.user) this.mark(node);
+      this.refreshEmpty();
+    }).observe(this.list, { childList: true });
     this.tabs.addEventListener("click", (event) => {
       const tab = event.target.closest("[data-filtro]");
       if (tab) this.filter(tab.dataset.filtro);
@@ -49,23 +53,24 @@ export class ConversationStatus {
   refresh(conversations) {
     for (const c of conversations) {
       learnName(c.usuario, c.nombre); // the list shows customers by their display names
-      if (!this.changedLive.has(c.usuario)) this.set(c.usuario, c.estado, c.estado_por, { live: false });
+      if (!this.changedLive.has(c.usuario)) this.set(c.usuario, c.estado, c.estado_por, { live: false, quiet: true });
     }
+    this.refreshEmpty();
   }
 
   /** One conversation's status changed (an event, an ack, or the fetched list). */
-  set(name, estado, por, { live = true } = {}) {
+  set(name, estado, por, { live = true, quiet = false } = {}) {
     if (!name || !["abierta", "resuelta"].includes(estado)) return;
     if (live) this.changedLive.add(name);
     this.states.set(name, { estado, por: por || null });
     const item = this.item(name);
     if (item) this.mark(item);
     if (name === this.active) this.showButton();
-    this.refreshEmpty();
+    if (!quiet) this.refreshEmpty(); // quiet: one of many, the caller says it once
   }
 
   item(name) {
-    return [...this.list.children].find((b) => b.dataset.user === name) || null;
+    return itemOf(this.list, name);
   }
 
   markAll() {

@@ -10,6 +10,7 @@ import { t } from "./i18n.js";
 import { formatFecha, formatShort, parseFecha } from "./dates.js";
 import { learnName, nameOf, onNameLearned } from "./names.js";
 import { chip } from "./labels.js";
+import { itemOf } from "./inbox.js";
 import { on } from "./socket.js";
 
 const VIEWS = ["mias", "sin_asignar", "todas"];
@@ -45,7 +46,12 @@ export class Triage {
     this.order = document.getElementById("orden-lista");
     this.sorting = false;
 
-    new MutationObserver(() => this.decorateAll()).observe(list, { childList: true });
+    // only the items added (or moved up by a message): a list of thousands is not redrawn per message
+    new MutationObserver((records) => {
+      if (this.sorting) return;
+      for (const record of records) for (const node of record.addedNodes) if (node.dataset?.user) this.decorate(node);
+      if (this.list.dataset.orden === "espera") this.sort();
+    }).observe(list, { childList: true });
     this.views.addEventListener("click", (event) => {
       const tab = event.target.closest("[data-vista]");
       if (tab) this.show(tab.dataset.vista);
@@ -60,9 +66,9 @@ export class Triage {
       } else this.decorate(this.item(change.usuario));
     });
     onNameLearned((name) => {
-      for (const [customer, row] of this.rows) {
-        if (row.asignado === name || row.ultimo?.de === name) this.decorate(this.item(customer));
-      }
+      // a customer's name is their own row's; an agent's (few) may be in any row, as assignee or author
+      if (this.rows.has(name)) this.decorate(this.item(name));
+      else this.decorateAll();
     });
     on("asignacion", (data) => {
       this.update(data.usuario, { asignado: data.asignado });
@@ -71,7 +77,7 @@ export class Triage {
     on("estado_conversacion", () => this.countsSoon());
     on("mensaje_recibido", (m) => this.wrote(m.de, m, true));
     on("mensaje_enviado", (m) => this.wrote(m.para, m, false)); // another agent's reply
-    setInterval(() => this.decorateAll(), TICK_MS);
+    setInterval(() => this.refreshWaits(), TICK_MS);
     this.show("todas");
     this.sortBy("actividad");
   }
@@ -89,16 +95,18 @@ export class Triage {
       antes = page[page.length - 1].ultimo_id;
     }
     for (const c of all) {
-      learnName(c.usuario, c.nombre);
-      if (c.asignado) learnName(c.asignado, c.asignado_nombre);
-      if (c.ultimo) learnName(c.ultimo.de_usuario, c.ultimo.de_nombre);
-      this.labels.setConversation(c.usuario, c.etiquetas || []);
       this.rows.set(c.usuario, {
         asignado: c.asignado,
         esperandoId: c.esperando_id,
         esperando: c.esperando_desde ? parseFecha(c.esperando_desde) : null,
         ultimo: c.ultimo ? { de: c.ultimo.de_usuario, mensaje: c.ultimo.mensaje, fecha: c.ultimo.fecha, id: c.ultimo.id } : null,
       });
+    }
+    for (const c of all) { // after the rows: a name learned redraws its own row only
+      learnName(c.usuario, c.nombre);
+      if (c.asignado) learnName(c.asignado, c.asignado_nombre);
+      if (c.ultimo) learnName(c.ultimo.de_usuario, c.ultimo.de_nombre);
+      this.labels.setConversation(c.usuario, c.etiquetas || []);
     }
     this.decorateAll();
     this.refreshCounts();
@@ -145,7 +153,12 @@ export class Triage {
   }
 
   item(name) {
-    return [...this.list.children].find((b) => b.dataset.user === name) || null;
+    return itemOf(this.list, name);
+  }
+
+  /** The waits shown grow by the minute: only the items that show one are redrawn. */
+  refreshWaits() {
+    for (const item of this.list.children) if (this.row(item.dataset.user).esperando) this.decorate(item);
   }
 
   decorateAll() {
