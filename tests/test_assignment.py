@@ -260,3 +260,30 @@ def test_a_new_conversation_is_assigned_as_soon_as_it_is_stored_across_two_proce
     finally:
         for sio in [admin, agente2, *writers]:
             sio.disconnect()
+
+
+def test_a_failing_sweep_is_logged_once_until_it_works_again(app, caplog):
+    """A database away for minutes gives one traceback, not one every round (tracebacks cost, and fill logs)."""
+    app.config.update(OFFLINE_RELEASE_AFTER=60)
+    assigner = app.extensions["soporte.assigner"]
+
+    def rounds(n):
+        with app.app_context():
+            for _ in range(n):
+                assigner.due = True
+                assigner.tick()
+
+    def logged():
+        return sum("the sweep failed" in r.getMessage() for r in caplog.records)
+
+    with app.app_context():
+        Conversacion.__table__.drop(db.engine)
+    rounds(3)
+    assert logged() == 1
+    with app.app_context():
+        Conversacion.__table__.create(db.engine)
+    rounds(1)  # it works again
+    with app.app_context():
+        Conversacion.__table__.drop(db.engine)
+    rounds(2)
+    assert logged() == 2

@@ -190,6 +190,7 @@ class Assigner:
         self.lock_key = f"soporte:asignacion:{app.config['SOCKETIO_CHANNEL']}"
         self._started = False
         self._last = 0.0  # when the last round started (monotonic)
+        self._failing = False  # the last round failed: the next failures are not logged again
 
     def start(self):
         """Run the rounds in the background (a serving process): a look at the wake flag every WAKE_POLL."""
@@ -205,6 +206,11 @@ class Assigner:
         self._last = time.monotonic()
         try:
             self.sweep()
+            self._failing = False
+        except Exception:  # the next round tries again; one traceback per outage, not one per round
+            if not self._failing:
+                log.exception("assignment: the sweep failed (logged again once it has worked)")
+            self._failing = True
         finally:
             db.session.remove()
 
