@@ -317,6 +317,7 @@ def test_development_database_gets_demo_accounts_once(clean_env, built, tmp_path
     assert set(passwords) == {"admin", "cliente"}
     admin, cliente = account(first, "admin"), account(first, "cliente")
     assert (admin.rol, cliente.rol) == ("admin", "user")
+    assert (admin.supervisor, cliente.supervisor) == (True, False)  # the team and reports pages to try
     assert admin.check_password(passwords["admin"]) and cliente.check_password(passwords["cliente"])
 
     built({"DEBUG": True, "DEMO_ACCOUNTS": True})  # a restart: nothing new, nothing printed

@@ -29,7 +29,8 @@ def bootstrap_development_database(app):
         accounts = []
         for username, nombre, rol in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(9)
-            usuario = Usuario(usuario=username, nombre=nombre, rol=rol)
+            # the demo agent supervises (as the first agent the CLI creates): every page is there to try
+            usuario = Usuario(usuario=username, nombre=nombre, rol=rol, supervisor=rol == "admin")
             usuario.set_password(password)
             db.session.add(usuario)
             accounts.append((rol, username, password))
