@@ -1,9 +1,7 @@
 """Agent management against real server processes: deactivating or resetting an agent closes their
 live sockets at once (not at the next sweep), on the process that made the change and, over
 Redis, on every other one; the old token and the password stop working there too."""
-import queue
 import re
-import threading
 import time
 
 import pytest
@@ -11,48 +9,13 @@ import requests
 import socketio
 
 from conftest import CSRF_FIELD, PASSWORD, redis_url
+from test_security_live import peers  # noqa: F401 (a fixture)
 from soporte.extensions import db
 from soporte.models import Usuario
 
 # a sweep far away: what closes the sockets in these tests is the change itself
 SLOW_SWEEP = {"TOKEN_SWEEP_INTERVAL": 120}
 LINK = re.compile(r'value="(http://[^"]+/invitacion/([^"]+))"')
-
-
-class Tab:
-    """A python-socketio client on a real websocket, recording what it receives and when it is closed."""
-
-    def __init__(self, server, token):
-        self.events = queue.Queue()
-        self.ended = threading.Event()
-        self.client = socketio.Client(reconnection=False)
-        self.client.on("*", lambda event, *args: self.events.put((event, args[0] if args else None)))
-        self.client.on("disconnect", lambda *args: self.ended.set())
-        self.client.connect(server.url, headers={"Cookie": f"token={token}"}, transports=["websocket"],
-                            wait_timeout=10)
-
-    def received(self):
-        items = []
-        while not self.events.empty():
-            items.append(self.events.get())
-        return items
-
-    def close(self):
-        if self.client.connected:
-            self.client.disconnect()
-
-
-@pytest.fixture
-def tabs():
-    made = []
-
-    def make(server, token):
-        made.append(Tab(server, token))
-        return made[-1]
-
-    yield make
-    for tab in made:
-        tab.close()
 
 
 def make_supervisor(app, username="admin"):
@@ -78,7 +41,7 @@ def connect_refused(server, token):
     return False
 
 
-def test_deactivation_closes_the_agents_live_socket_at_once(app, tmp_path, tabs):
+def test_deactivation_closes_the_agents_live_socket_at_once(app, tmp_path, peers):
     """One real server, the sweep two minutes away: the agent's websocket gets sesion_terminada
     (desactivada) and is closed within a second; the token no longer connects or reads the API;
     login says the account is deactivated; a customer's socket stays."""
@@ -90,13 +53,13 @@ def test_deactivation_closes_the_agents_live_socket_at_once(app, tmp_path, tabs)
     try:
         agent = server.login("agente2")
         token = agent.cookies["token"]
-        tab, customer = tabs(server, token), tabs(server, server.login("ana").cookies["token"])
+        tab, customer = peers(server, token), peers(server, server.login("ana").cookies["token"])
         supervisor = server.login("admin")
         started = time.monotonic()
         assert team_post(server, supervisor, "/equipo/agente2/desactivar").status_code == 302
         assert tab.ended.wait(3), "the deactivated agent's socket stayed open"
         assert time.monotonic() - started < 3
-        assert ("sesion_terminada", {"motivo": "desactivada"}) in tab.received()
+        assert ("sesion_terminada", {"motivo": "desactivada"}) in tab.drain()
         assert customer.client.connected
         assert connect_refused(server, token)
         assert requests.get(server.url + "/api/mensajes/mios", cookies={"token": token}).status_code == 401
@@ -108,7 +71,7 @@ def test_deactivation_closes_the_agents_live_socket_at_once(app, tmp_path, tabs)
         server.stop()
 
 
-def test_deactivation_and_reset_close_sockets_on_another_process(app, redis_servers, tabs):
+def test_deactivation_and_reset_close_sockets_on_another_process(app, redis_servers, peers):
     """Two processes on one Redis: the supervisor acts on one, the agent's sockets on the other close
     at once (the queue carries it; the sweep is two minutes away), and the tokens are refused there."""
     redis_url(12)
@@ -117,24 +80,24 @@ def test_deactivation_and_reset_close_sockets_on_another_process(app, redis_serv
     supervisor = one.login("admin")
 
     agent_token = two.login("agente2").cookies["token"]
-    tab = tabs(two, agent_token)
-    bystander = tabs(two, two.login("bob").cookies["token"])
+    tab = peers(two, agent_token)
+    bystander = peers(two, two.login("bob").cookies["token"])
     assert team_post(one, supervisor, "/equipo/agente2/desactivar").status_code == 302
     assert tab.ended.wait(3), "the socket on the other process stayed open"
-    assert ("sesion_terminada", {"motivo": "desactivada"}) in tab.received()
+    assert ("sesion_terminada", {"motivo": "desactivada"}) in tab.drain()
     assert bystander.client.connected
     time.sleep(0.1)
     assert connect_refused(two, agent_token)
 
     # a password reset on one process ends the logins on the other, and the link works anywhere
     helper_token = two.login("admin").cookies["token"]  # another supervisor login, on two
-    other_tab = tabs(two, helper_token)
+    other_tab = peers(two, helper_token)
     assert team_post(one, supervisor, "/equipo/agente2/reactivar").status_code == 302
-    agent_tab = tabs(two, two.login("agente2").cookies["token"])
+    agent_tab = peers(two, two.login("agente2").cookies["token"])
     reset = team_post(one, supervisor, "/equipo/agente2/restablecer")
     url, token = LINK.search(reset.text).groups()
     assert agent_tab.ended.wait(3), "the reset agent's socket on the other process stayed open"
-    assert ("sesion_terminada", {"motivo": "logout"}) in agent_tab.received()
+    assert ("sesion_terminada", {"motivo": "logout"}) in agent_tab.drain()
     assert other_tab.client.connected  # the supervisor's own socket is someone else's login
     browser = requests.Session()
     page = browser.get(two.url + f"/invitacion/{token}")
