@@ -77,13 +77,18 @@ def admin_required(view):
     return wrapped
 
 
+def is_supervisor(username):
+    """Whether an account supervises the team now (the database's answer, not the token's)."""
+    return bool(db.session.scalar(select(Usuario.supervisor).where(Usuario.usuario == username)))
+
+
 def supervisor_required(view):
     """Let the view run only for a supervisor: an agent who also manages the team (as the database says now)."""
 
     @functools.wraps(view)
     @admin_required
     def wrapped(**kwargs):
-        if not db.session.scalar(select(Usuario.supervisor).where(Usuario.usuario == g.usuario["user"])):
+        if not is_supervisor(g.usuario["user"]):
             return _refuse(403, SUPERVISORS_ONLY)
         return view(**kwargs)
 

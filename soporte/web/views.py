@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, url_for
 
 from soporte.extensions import db
 from soporte.models import Usuario
-from soporte.web.auth import token_required
+from soporte.web.auth import is_supervisor, token_required
 
 bp = Blueprint("views", __name__)
 
@@ -26,11 +26,6 @@ def soporte():
         agent_names=agent_names() if g.usuario["rol"] == "admin" else {},
         supervisor=g.usuario["rol"] == "admin" and is_supervisor(g.usuario["user"]),
     )
-
-
-def is_supervisor(username):
-    """Whether an account supervises the team now (its header links to the team page and the reports)."""
-    return bool(db.session.scalar(db.select(Usuario.supervisor).filter_by(usuario=username)))
 
 
 def agent_names():
