@@ -19,13 +19,6 @@ from soporte.relay.freshness import get_freshness
 from soporte.upsert import upsert
 
 
-def pending_activity():
-    """What the writer holds unstored, per conversation: (newest id, newest customer id)."""
-    unstored = pending.unstored()
-    by_customer = pending.newest_ids(row for row in unstored if row["de_usuario"] == row["conversacion"])
-    return {name: (newest, by_customer.get(name, 0)) for name, newest in pending.newest_ids(unstored).items()}
-
-
 def on_cambiar_estado(sender, data):
     """An agent resolves or reopens a conversation; every agent hears of it."""
     con, estado = parse_change(data)
@@ -63,7 +56,8 @@ def change_status(con, estado, agent):
     stored = db.session.execute(for_update(db.session, select(
         Conversacion.ultimo_id, Conversacion.estado, Conversacion.ciclo_id, Conversacion.asignado)
         .where(Conversacion.usuario == con))).first()
-    newest = max(stored.ultimo_id if stored else 0, pending_activity().get(con, (0, 0))[0], get_freshness().newest(con))
+    unstored = pending.newest_ids(pending.unstored(con)).get(con, 0)
+    newest = max(stored.ultimo_id if stored else 0, unstored, get_freshness().newest(con))
     if not newest:
         return None
     values = {"estado": estado, "estado_por": agent, "estado_id": newest}
