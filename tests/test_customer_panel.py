@@ -99,8 +99,6 @@ def test_earlier_conversations_are_paged(app, cookie_client):
 
 def test_earlier_conversations_read_the_index(app):
     """EXPLAIN: a range of ix_ciclos_conversacion_id, not a scan of every cycle."""
-    from sqlalchemy import text
-
     from soporte.inbox.customer_panel import earlier_conversations
 
     with app.app_context():

@@ -4,7 +4,6 @@ Redis, on every other one; the old token and the password stop working there too
 import re
 import time
 
-import pytest
 import requests
 import socketio
 

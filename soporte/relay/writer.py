@@ -10,7 +10,6 @@ Two background tasks, so that a slow database never holds up delivery:
   and keeps here only the sealing, every WRITER_INTERVAL, and what it hears back.
 """
 import collections
-import functools
 import logging
 import threading
 

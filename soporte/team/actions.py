@@ -6,7 +6,6 @@ TeamError with the text to show.
 """
 import secrets
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
