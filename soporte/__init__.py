@@ -46,6 +46,7 @@ def create_app(test_config=None, instance_path=None):
     from soporte.inbox import assignment, routes
     from soporte.ops import cli, health, operations, reports_page, stalls
     from soporte.presence import online, typing
+    from soporte.privacy import erase
     from soporte.realtime import binder, sessions
     from soporte.realtime.compression import without_websocket_compression
     from soporte.realtime.devserver_websocket import websocket_ends_quietly
@@ -83,6 +84,7 @@ def create_app(test_config=None, instance_path=None):
         chat.start_writer(app)  # replays what an earlier run left in the spool: once the schema exists
         chat.keep_node()  # with Redis: lease this process's node for message ids, and keep it
     freshness.init_app(app, serving=live)  # stale replies; seeds after the replay
+    erase.init_app(app)  # a customer erased on another process is forgotten here too
     stalls.init_app(app, serving=live)  # with STALL_LOG_MS: what holds the event loop
     assignment.init_app(app, serving=live)  # who owns each conversation: the automatic assigner, the offline sweep
     return app

@@ -1,4 +1,4 @@
-"""The team's audit log: one function, audit(), that every change to the team calls.
+"""The team's audit log: one function, audit(), that every change to the team (and to a customer's data) calls.
 
 An entry joins the caller's transaction (db.session), so it is written exactly when the
 change itself is committed, and never for a change that was rolled back.
@@ -20,6 +20,8 @@ ACTIONS = {
     "restablecer_contrasena": _l("Contraseña restablecida"),
     "contrasena_cambiada": _l("Contraseña elegida con el enlace"),
     "crear_cuenta": _l("Cuenta creada"),
+    "exportar_cliente": _l("Datos de un cliente descargados"),
+    "borrar_cliente": _l("Cliente borrado con todos sus datos"),
 }
 MAX_DETAIL = 2000  # characters of JSON: a detail is a few fields, never a document
 

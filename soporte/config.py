@@ -34,6 +34,7 @@ DEFAULTS = {
     "TOKEN_SWEEP_INTERVAL": 5.0,  # seconds between closing sockets whose token expired, was revoked or lost its role
     "LOGIN_RATE_LIMIT": "10 per minute",  # failed POST /login per client address (Flask-Limiter syntax)
     "REGISTRATION_RATE_LIMIT": "10 per hour",  # POST /registro per client address
+    "DATA_EXPORT_RATE_LIMIT": "10 per hour",  # archives of a customer's data per account (soporte/privacy/api.py)
     "INBOX_WRITE_RATE_LIMIT": "60 per minute",  # an agent's REST writes per account, each area one allowance (canned replies, labels, customer notes)
     # agent management (see soporte/team/): how long a link to set a password works, and how often
     # one client address may open or post the link's page

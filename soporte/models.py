@@ -309,6 +309,23 @@ class Auditoria(db.Model):
     detalle: Mapped[str | None] = mapped_column(Text, nullable=True)  # small JSON object
 
 
+class ClienteBorrado(db.Model):
+    """A tombstone: a customer erased (soporte/privacy/erase.py), so that their rows still in a spool are dropped.
+
+    Another process's spool may hold messages acknowledged before the erase; the storer drops
+    the rows of a conversation it does not find in `conversaciones` whose tombstone covers
+    their id. Only the SHA-256 of the username is kept (no name), and only ids up to `hasta_id`
+    are dropped: a new account that takes the name later is not affected.
+    """
+
+    __tablename__ = "clientes_borrados"
+    __table_args__ = (MYSQL_TABLE,)
+
+    usuario_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex SHA-256 of the username
+    hasta_id: Mapped[int] = mapped_column(BigInteger)  # rows with an id up to this are the erased customer's
+    borrado_en = mapped_column(UTC_DATETIME, nullable=False)
+
+
 def utc_now():
     """Now, as the naive UTC datetime every column holds."""
     return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -57,6 +57,7 @@ ENDED = "Tu sesión ha terminado; vuelve a iniciar sesión"
 NO_LONGER_AGENT = "Ya no eres agente de soporte"  # an agent demoted since connecting
 AGENTS_ONLY = "Solo para agentes de soporte"  # a customer sending an agents' event (and HTTP 403)
 SUPERVISORS_ONLY = "Solo para supervisores"  # an agent sending a supervisors' event (and HTTP 403)
+ERASED = "borrada"  # sesion_terminada's motivo for a customer whose data a supervisor erased
 TOO_MANY = "Demasiados mensajes; espera un momento"
 TOO_MANY_REFUSED = "Demasiados mensajes rechazados; espera un momento"
 INTERNAL_ERROR = "Error interno del servidor"

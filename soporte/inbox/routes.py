@@ -2,5 +2,6 @@
 from soporte.inbox import (canned_api, conversation_list, conversations, customer_panel, export, history,  # noqa: F401
                            labels_api, preferences, presence_api, reading_api, reports_api, search)
 from soporte.inbox.api import bp
+from soporte.privacy import api as privacy_api  # noqa: F401  (the customer's data: its routes are on bp too)
 
 __all__ = ["bp"]

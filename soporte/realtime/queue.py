@@ -4,6 +4,7 @@ import time
 
 import socketio
 
+from soporte.protocol import ERASED
 from soporte.realtime import emitter, fast_json
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class ResyncingRedisManager(socketio.RedisManager):
         self._outbox = None  # made with the first publish, in the server's async mode
         self._dropped = 0  # messages refused by a full outbox since the last log of it
         self.on_end_account = []  # f(username) before an account's sockets here close: the role cache forgets it
+        self.on_erased = []  # f(username) for a customer erased (motivo ERASED): what this process keeps of them goes
 
     def _new_client(self):
         """A client of its own, made by the library's connect (every URL scheme, sentinel too)."""
@@ -126,6 +128,9 @@ class ResyncingRedisManager(socketio.RedisManager):
                     forget(user)  # a new socket or page of the ended login is refused here at once, too
                 if isinstance(reason, str):  # None: the account changed (reactivated), no login ended
                     emitter.end_account_here(user, reason)
+                if reason == ERASED:
+                    for forget in self.on_erased:
+                        forget(user)
             except Exception:  # the listener must go on
                 log.exception("closing the sockets of %s failed", user)
 

@@ -54,6 +54,15 @@ class Chat:
         self.writer.start(StorerProcess(uri, self.writer.spool.directory, app.config["WRITER_BATCH_SIZE"],
                                         heard=self.writer.heard) if apart else None)
 
+    def forget_customer(self, name):
+        """Forget an erased customer here: their unstored rows, their send-once acks and held messages, their place in the list."""
+        self.writer.forget(name)
+        for key in [key for key in self._acks if key[0] == name]:
+            del self._acks[key]
+        for key in [key for key in self._held if key[0] == name]:
+            del self._held[key]
+        self.conversations.forget(name)
+
     def recall_spooled_acks(self):
         """Remember the acks of the spool's rows that had a cid (what an earlier run acknowledged but did not store).
 

@@ -14,6 +14,7 @@ import functools
 from sqlalchemy import insert, select, update
 
 from soporte.models import Ciclo, Conversacion
+from soporte.relay.tombstones import drop_erased
 from soporte.upsert import forward, upsert
 
 COLUMNS = ("estado", "estado_por", "estado_id", "esperando_id", "ultimo_agente_id", "ciclo_id")
@@ -29,6 +30,9 @@ def advance(session, rows):
         batch.setdefault(row["conversacion"], []).append(row)
     names = sorted(batch)  # two processes' storers lock the same rows in the same order (no deadlock)
     stored = {found.usuario: found for found in session.execute(locked_rows(session, names))}
+    if len(stored) < len(names):  # a conversation starts: unless its customer was erased meanwhile
+        batch = drop_erased(session, batch, [name for name in names if name not in stored])
+        names = sorted(batch)
     updated, opened = [], []
     for name in names:
         now = stored.get(name)
@@ -41,7 +45,8 @@ def advance(session, rows):
         if opening:
             opened.append(opening)
         updated.append(state)
-    session.execute(conversation_upsert(session.get_bind().dialect.name), updated)
+    if updated:
+        session.execute(conversation_upsert(session.get_bind().dialect.name), updated)
     return opened
 
 

@@ -211,6 +211,19 @@ class Freshness:
             self._recent.move_to_end(conversation)
         recent.append(payload)
 
+    def forget(self, conversation):
+        """Drop what is known of an erased customer's conversation: its newest ids and last messages, here and in Redis."""
+        with self._lock:
+            self._newest.pop(conversation, None)
+            self._recent.pop(conversation, None)
+            for key in [key for key in self._unshared if key[0] == conversation]:
+                del self._unshared[key]
+        if self._redis is not None:
+            try:
+                self._redis.delete(self._prefix + conversation)
+            except Exception:  # the key expires within KEEP anyway
+                log.warning("freshness: could not forget a conversation in Redis", exc_info=True)
+
     def refusal(self, conversation, author, seen, newest):
         """The acknowledgement of a stale reply: what is new, as far as this process knows it."""
         found = {}

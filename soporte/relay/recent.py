@@ -43,6 +43,12 @@ class RecentConversations:
         latest = {**self.latest, **moved}
         return merged(self.order, moved, latest)
 
+    def forget(self, name):
+        """Drop an erased customer's conversation from the order."""
+        with self._lock:
+            if self.latest.pop(name, None) is not None:
+                self.order = [other for other in self.order if other != name]
+
     def _refresh(self, session):
         """Read what changed since the last read (everything, now and then)."""
         full = self._full_at is None or time.monotonic() - self._full_at > FULL_REFRESH

@@ -138,6 +138,11 @@ class MessageWriter:
             return list(self.unstored.values())
         return self.unstored.of(conversacion)
 
+    def forget(self, conversacion):
+        """Drop an erased customer's unstored rows from memory (the spool's copy the storer drops: relay/tombstones.py)."""
+        for row in self.unstored.of(conversacion):
+            self.unstored.pop(row["id"], None)
+
     def _remember(self, rows):
         """Keep durable rows for history until the database has them (nobody sees what is not durable)."""
         for row in rows:
