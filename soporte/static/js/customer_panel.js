@@ -4,6 +4,8 @@
 // Live: `presencia` (the customer comes or goes), `perfil_cliente` (another agent saved the
 // note), the label store's changes; after a reconnect the panel is fetched again. Its heading
 // folds it: open at first beside the conversation, folded at first under it (narrow screens).
+// A supervisor's panel also downloads or erases the customer's data (customer_data.js).
+import { CustomerData } from "./customer_data.js";
 import { formatFecha } from "./dates.js";
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
@@ -35,6 +37,8 @@ export class CustomerPanel {
       history: $("cliente-conversaciones"), noHistory: $("cliente-sin-conversaciones"), more: $("cliente-mas"),
       error: $("panel-cliente-error"),
     });
+    // a supervisor's page has the customer's data buttons (soporte.html)
+    this.data = document.getElementById("cliente-borrar") ? new CustomerData({ url, csrf }) : null;
     this.toggle.addEventListener("click", () => this.fold(this.toggle.getAttribute("aria-expanded") === "true"));
     this.fold(!window.matchMedia(WIDE).matches); // beside the conversation: open; under it: folded
     this.noteSave.addEventListener("click", () => this.saveNote());
@@ -77,6 +81,7 @@ export class CustomerPanel {
     this.noHistory.hidden = true;
     this.showNote(null);
     this.showLabels();
+    if (this.data) this.data.opened(name);
     this.load(name);
   }
 
