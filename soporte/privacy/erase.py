@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from soporte.audit import audit
 from soporte.extensions import db, socketio
 from soporte.models import ClienteBorrado, Usuario, utc_now
-from soporte.privacy.holders import HOLDERS
+from soporte.privacy.holders import in_erase_order
 from soporte.protocol import ERASED
 from soporte.realtime.sessions import get_sessions
 from soporte.relay.chat import get_chat
@@ -71,7 +71,7 @@ def delete_everything(actor, customer):
     db.session.execute(upsert(db.engine.dialect.name, ClienteBorrado.__table__, ["usuario_sha256"],
                               lambda new: {"hasta_id": new["hasta_id"], "borrado_en": new["borrado_en"]}, tombstone))
     after = []
-    for holder in HOLDERS:
+    for holder in in_erase_order():
         after += holder.erase(customer)
     db.session.expunge(customer)  # its row is gone: the session must not flush it again
     audit(actor, "borrar_cliente", None, cliente=customer.id)

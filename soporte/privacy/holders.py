@@ -1,8 +1,9 @@
 """The holders of a customer's data: one entry per table (or store) that keeps something about a customer.
 
 Every holder exports its part of the archive (soporte/privacy/export.py) and erases its
-rows (soporte/privacy/erase.py). A module that adds a table holding a customer's data adds
-its Holder to HOLDERS (the account's own row stays last: the others read it first).
+rows (soporte/privacy/erase.py). A module that adds a table holding a customer's data appends
+its Holder to HOLDERS; the account's own row is always erased last (in_erase_order), so every
+other holder can still read it.
 """
 import json
 from dataclasses import dataclass
@@ -192,11 +193,11 @@ HOLDERS = [
     Holder("notas", export_notes, deleting(Nota, lambda n: Nota.conversacion == n), customer_sees=False),
     Holder("perfil", export_profile, deleting(PerfilCliente, lambda n: PerfilCliente.usuario == n), customer_sees=False),
     Holder("auditoria", export_audit, anonymise_audit, customer_sees=False),
-    # more holders go here (attachments, the email outbox, ratings): before the account
     Holder("cuenta", export_account, erase_account),
+    # more holders are appended here (attachments, the email outbox, ratings)
 ]
 
 
-def register(holder):
-    """Add a holder (before the account's own, which must stay last)."""
-    HOLDERS.insert(len(HOLDERS) - 1, holder)
+def in_erase_order():
+    """The holders as an erase runs them: the account's own row last, whatever was appended after it."""
+    return sorted(HOLDERS, key=lambda holder: holder.erase is erase_account)
