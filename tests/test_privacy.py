@@ -251,3 +251,32 @@ def test_erasing_ends_the_logins_and_memory(app, cookie_client, connect):
     assert chat.ack_for(NAME, "c1") is None
     freshness = app.extensions["soporte.freshness"]
     assert NAME not in freshness._newest and NAME not in freshness._recent
+
+
+def test_an_appended_holder_exports_and_erases_after_the_account(app, cookie_client, tmp_path):
+    """A holder appended to HOLDERS (as attachments will be): its files are in the archive, its erase runs
+    before the account's row goes, and what it returns runs after the commit."""
+    seed(app)
+    stored_file = tmp_path / "adjunto.bin"
+    stored_file.write_bytes(b"\x89PNG datos del cliente")
+    seen = []
+
+    def export(customer):
+        yield "1-foto.png", stored_file.read_bytes()
+
+    def erase(customer):
+        seen.append(db.session.scalar(select(Usuario.usuario).where(Usuario.id == customer.id)))
+        return [stored_file.unlink]
+
+    from soporte.privacy.holders import Holder
+    HOLDERS.append(Holder("adjuntos", export, erase))
+    try:
+        admin = cookie_client("admin")
+        zipped = archive(admin.get(f"/api/clientes/{NAME}/datos"))
+        assert zipped.read("adjuntos/1-foto.png") == b"\x89PNG datos del cliente"
+        assert admin.delete(f"/api/clientes/{NAME}", json={"confirmar": NAME},
+                            headers={"X-CSRFToken": csrf(admin)}).status_code == 200
+    finally:
+        HOLDERS.pop()
+    assert seen == [NAME]  # the account was still there
+    assert not stored_file.exists()
