@@ -233,13 +233,19 @@ def test_downloads_are_rate_limited(app, cookie_client):
     assert [client.get("/api/mis-datos").status_code for _ in range(3)] == [200, 200, 429]
 
 
-def test_erasing_ends_the_logins_and_memory(app, cookie_client, connect):
+def test_erasing_ends_the_logins_and_memory(app, cookie_client, connect, monkeypatch):
     """The customer's socket closes (borrada), their token is refused, and this process forgets them."""
     seed(app)
+    monkeypatch.setattr("soporte.privacy.erase.FLUSH_TIMEOUT", 0.1)  # this test's writer never runs: no waiting
     socket = connect(NAME)
     client = cookie_client(NAME)
     chat = app.extensions["soporte"]
     chat.remember_ack(NAME, "c1", {"ok": True, "id": 1})
+    unstored = message(first_id_at(datetime.now(timezone.utc)), NAME, "admin", NAME, SECRET + " sin guardar")
+    chat.writer.unstored[unstored["id"]] = unstored  # delivered, not stored yet (as the writer keeps it)
+    chat.conversations.latest[NAME] = unstored["id"]
+    chat.conversations.order.insert(0, NAME)
+    app.extensions["soporte.typing"].allow(NAME, NAME)
     with app.test_request_context():
         from soporte.relay.freshness import get_freshness
         get_freshness().admit(NAME, {"de": NAME, "id": 10, "para": "soporte", "mensaje": SECRET, "fecha": "x"})
@@ -251,6 +257,8 @@ def test_erasing_ends_the_logins_and_memory(app, cookie_client, connect):
     assert chat.ack_for(NAME, "c1") is None
     freshness = app.extensions["soporte.freshness"]
     assert NAME not in freshness._newest and NAME not in freshness._recent
+    assert chat.writer.pending_rows(NAME) == [] and NAME not in chat.conversations.order
+    assert app.extensions["soporte.typing"].allow(NAME, NAME)  # forgotten: allowed again at once
 
 
 def test_an_appended_holder_exports_and_erases_after_the_account(app, cookie_client, tmp_path):

@@ -28,6 +28,10 @@ class TypingThrottle:
         self._last[key] = now
         return True
 
+    def forget(self, name):
+        """Drop an erased customer's entries (as typist or as conversation)."""
+        self._last = {key: t for key, t in self._last.items() if name not in key}
+
 
 def parse_typing(data):
     """The `para` of an escribiendo payload, or Invalid with mensaje_privado's refusal for that `para`."""

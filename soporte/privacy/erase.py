@@ -12,11 +12,13 @@ The steps, each for a reason:
    storing a batch of theirs), the audit log anonymised, and one entry with no personal data.
 4. Forget them in memory: the writer's unstored rows, the send-once acks, the stale-reply
    check's ids and recent messages (and its Redis hash), the conversation list's order, the
-   role cache; the other processes when the Redis queue brings `borrada`. Then each holder's
+   typing throttle, the role cache (presence goes with the closed sockets); the other processes when the Redis queue brings `borrada`. Then each holder's
    after-commit work (files).
 """
 import logging
 from datetime import datetime, timedelta, timezone
+
+from flask import current_app
 
 from soporte.audit import audit
 from soporte.extensions import db, socketio
@@ -83,6 +85,7 @@ def forget_here(username):
     """What this process keeps in memory about an erased customer goes."""
     get_chat().forget_customer(username)
     get_freshness().forget(username)
+    current_app.extensions["soporte.typing"].forget(username)
 
 
 def forget_listener(app):
