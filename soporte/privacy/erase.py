@@ -91,6 +91,7 @@ def forget_here(username):
 def forget_listener(app):
     """The Redis queue's listener for a customer erased on another process (it runs outside any app context)."""
     def forget(username):
+        """Forget the customer here, in the app's context."""
         with app.app_context():
             forget_here(username)
     return forget

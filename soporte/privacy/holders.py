@@ -56,6 +56,7 @@ def rows_of(model, where, *columns):
 def deleting(model, where):
     """An erase that deletes a table's rows matching `where`; nothing to do after the commit."""
     def erase(customer):
+        """Delete the customer's rows of this table."""
         db.session.execute(delete(model).where(where(customer.usuario)))
         return []
     return erase
@@ -88,6 +89,7 @@ def of_customer(name):
 def customer_messages(name):
     """The customer's messages in id order, stored ones a page at a time plus this process's unstored ones."""
     def stored():
+        """The stored rows, by id, CHUNK at a time (no offset scans)."""
         cursor = -1
         while True:
             page = db.session.scalars(select(Mensaje).where(of_customer(name), Mensaje.id > cursor)
