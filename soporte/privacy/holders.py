@@ -82,8 +82,13 @@ def erase_account(customer):
 # --- messages: both directions of the conversation ---------------------------
 
 def of_customer(name):
-    """Every message of the customer's conversation, written by them or to them."""
-    return or_(Mensaje.conversacion == name, Mensaje.de_usuario == name, Mensaje.para_usuario == name)
+    """Every message of the customer's conversation, written by them or to them.
+
+    `conversacion` is the customer for both directions (relay/accept.py), so one index range
+    (ix_mensajes_conversacion_id) finds them all: an OR over the sender and recipient would scan,
+    and lock on MariaDB, the whole table. tests/test_privacy.py checks every column afterwards.
+    """
+    return Mensaje.conversacion == name
 
 
 def customer_messages(name):
@@ -127,9 +132,15 @@ def export_cycles(customer):
     yield "ciclos.json", as_json(rows_of(Ciclo, Ciclo.conversacion == customer.usuario))
 
 
+def read_markers(name):
+    """The agents' read markers of the conversation, as primary-key lookups (agente, conversacion), not a scan."""
+    agents = db.session.scalars(select(Lectura.agente).distinct()).all()  # a few: the key's first column
+    return Lectura.agente.in_(agents) & (Lectura.conversacion == name)
+
+
 def export_read_markers(customer):
     """How far each agent has read the conversation."""
-    yield "lecturas.json", as_json(rows_of(Lectura, Lectura.conversacion == customer.usuario))
+    yield "lecturas.json", as_json(rows_of(Lectura, read_markers(customer.usuario)))
 
 
 def export_labels(customer):
@@ -189,8 +200,7 @@ HOLDERS = [
     Holder("conversacion", export_conversation, deleting(Conversacion, lambda n: Conversacion.usuario == n)),
     Holder("mensajes", export_messages, deleting(Mensaje, of_customer)),
     Holder("ciclos", export_cycles, deleting(Ciclo, lambda n: Ciclo.conversacion == n)),
-    Holder("lecturas", export_read_markers,
-           deleting(Lectura, lambda n: or_(Lectura.conversacion == n, Lectura.agente == n))),
+    Holder("lecturas", export_read_markers, deleting(Lectura, read_markers)),
     Holder("etiquetas", export_labels, deleting(ConversacionEtiqueta, lambda n: ConversacionEtiqueta.conversacion == n)),
     Holder("notas", export_notes, deleting(Nota, lambda n: Nota.conversacion == n), customer_sees=False),
     Holder("perfil", export_profile, deleting(PerfilCliente, lambda n: PerfilCliente.usuario == n), customer_sees=False),
