@@ -19,6 +19,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from soporte.audit import audit
 from soporte.extensions import db, socketio
@@ -45,8 +46,7 @@ def erase_customer(actor, customer):
     customer_id, username = customer.id, customer.usuario
     stop_their_messages(customer)
     get_chat().writer.flush(FLUSH_TIMEOUT)
-    customer = db.session.get(Usuario, customer_id)
-    after = delete_everything(actor, customer)
+    after = with_a_retry(lambda: delete_everything(actor, db.session.get(Usuario, customer_id)))
     forget_here(username)
     get_sessions().end_account(username, ERASED)  # again: other processes forget what they keep, too
     for work in after:
@@ -62,6 +62,19 @@ def stop_their_messages(customer):
     customer.generacion += 1
     db.session.commit()
     get_sessions().end_account(customer.usuario, ERASED)
+
+
+def with_a_retry(work, attempts=2):
+    """work() once more after a database error: a storer storing a late row of the customer at this very
+    moment can deadlock with the erase on MariaDB (InnoDB then rolls one back; the storer retries on its own)."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except OperationalError:
+            db.session.rollback()
+            if attempt == attempts - 1:
+                raise
+            log.warning("erase: database error, trying once more", exc_info=True)
 
 
 def delete_everything(actor, customer):
