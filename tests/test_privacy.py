@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 
 from soporte.audit import audit
 from soporte.extensions import db
-from soporte.models import (Auditoria, Ciclo, ClienteBorrado, Conversacion, ConversacionEtiqueta, Etiqueta, Lectura, Mensaje, Nota,
-                            PerfilCliente, Usuario, utc_now)
+from soporte.models import (Auditoria, Ciclo, ClienteBorrado, Conversacion, ConversacionEtiqueta, Etiqueta, Lectura,
+                            Mensaje, Nota, PerfilCliente, Usuario)
 from soporte.privacy.holders import HOLDERS
 from soporte.relay.ids import first_id_at
 from soporte.relay.writer import store

@@ -12,8 +12,8 @@ The steps, each for a reason:
    storing a batch of theirs), the audit log anonymised, and one entry with no personal data.
 4. Forget them in memory: the writer's unstored rows, the send-once acks, the stale-reply
    check's ids and recent messages (and its Redis hash), the conversation list's order, the
-   typing throttle, the role cache (presence goes with the closed sockets); the other processes when the Redis queue brings `borrada`. Then each holder's
-   after-commit work (files).
+   typing throttle, the role cache (presence goes with the closed sockets); the other
+   processes when the Redis queue brings `borrada`. Then each holder's after-commit work (files).
 """
 import logging
 from datetime import datetime, timedelta, timezone
