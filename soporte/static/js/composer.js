@@ -63,6 +63,10 @@ export class Composer {
   /** Fit the box's height to its text, from one line up to MAX_LINES. */
   grow() {
     const { input } = this;
+    if (!input.value) {
+      input.style.height = ""; // one line (rows="1"), whatever a long placeholder would wrap to
+      return;
+    }
     const style = getComputedStyle(input);
     const line = parseFloat(style.lineHeight) || 24;
     const frame = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom) +
