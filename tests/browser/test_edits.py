@@ -5,6 +5,17 @@ from playwright.sync_api import expect
 from .pages import stored, wait_until
 
 LINK = "https://example.com/ruta?x=1"
+# text -> the links (as shown, and their href) the page makes of it
+LINK_CASES_WANTED = [
+    ("(ver https://es.wikipedia.org/wiki/Foo_(bar)).",
+     [("https://es.wikipedia.org/wiki/Foo_(bar)", "https://es.wikipedia.org/wiki/Foo_(bar)")]),
+    ("escribe a mailto:ana@example.com, gracias", [("mailto:ana@example.com", "mailto:ana@example.com")]),
+    ("HTTPS://EXAMPLE.COM! y http://a.es/b?c=1&d=2;", [("HTTPS://EXAMPLE.COM", "https://example.com/"),
+                                                       ("http://a.es/b?c=1&d=2", "http://a.es/b?c=1&d=2")]),
+    ("http:// sin más, ftp://x.es, data:text/html,<script>x</script>, javascript:alert(1)", []),
+    ("<a href=\"https://x.es\">y</a>", [("https://x.es", "https://x.es/")]),
+]
+LINK_CASES = [text for text, _ in LINK_CASES_WANTED]
 
 
 def test_the_composer_keeps_lines_and_makes_safe_links(open_chat):
@@ -44,6 +55,12 @@ def test_the_composer_keeps_lines_and_makes_safe_links(open_chat):
         lines = text.evaluate("t => t.getClientRects().length && Math.round(t.getBoundingClientRect().height)")
         assert lines > 60, "line breaks are kept on screen"
     ana.screenshot("composer-mensaje-con-enlace")
+    links = ana.page.evaluate("""async (texts) => {
+        const { pieces } = await import("/static/js/linkify.js");
+        return texts.map((text) => pieces(text).filter((n) => n.nodeName === "A")
+          .map((a) => [a.textContent, a.href, a.rel, a.target]));
+    }""", LINK_CASES)
+    assert links == [[[text, href, "noopener noreferrer", "_blank"] for text, href in want] for _, want in LINK_CASES_WANTED]
 
 
 def accept_next_dialog(chat):
