@@ -254,3 +254,19 @@ def test_export_and_erase_of_a_customers_changes(app, people):
         left = db.session.execute(select(EdicionMensaje.conversacion)).scalars().all()
         db.session.remove()
     assert left == ["bob"]
+
+
+# --- the composer's text on the wire -------------------------------------------------------
+
+def test_lines_and_emoji_are_stored_as_sent_and_counted_as_characters(app, people):
+    """Line breaks, tabs and emoji (a joined family, a flag) are a message's text like any other;
+    MAX_MESSAGE_LENGTH counts code points, so 2000 emoji fit and 2001 do not."""
+    text = "Hola 👋\n\n  línea con sangría\ty 👨‍👩‍👧 🇪🇸\r\nfin"
+    ack = send(people["ana"], {"para": "admin", "mensaje": text})
+    assert ack["ok"], ack
+    assert named(events(people["admin"]), "mensaje_recibido")[0]["mensaje"] == text
+    limit = app.config["MAX_MESSAGE_LENGTH"]
+    assert send(people["ana"], {"para": "admin", "mensaje": "😀" * limit})["ok"] is True
+    assert send(people["ana"], {"para": "admin", "mensaje": "😀" * (limit + 1)}) == {
+        "ok": False, "error": f"El mensaje supera los {limit} caracteres"}
+    assert [row["mensaje"] for row in stored_messages(app)] == [text, "😀" * limit]
