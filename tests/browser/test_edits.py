@@ -23,6 +23,17 @@ def test_the_composer_keeps_lines_and_makes_safe_links(open_chat):
     ana = open_chat("ana")
     admin = open_chat("admin")
     box = ana.page.locator("#mensaje")
+    box.fill("にほんご")
+    # Enter that picks an input method's word sends nothing (isComposing, or Chrome's keyCode 229)
+    box.evaluate("""b => {
+        b.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", isComposing: true, bubbles: true, cancelable: true}));
+        b.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", keyCode: 229, bubbles: true, cancelable: true}));
+    }""")
+    ana.page.wait_for_timeout(300)
+    expect(box).to_have_value("にほんご")
+    expect(ana.messages).to_have_count(0)
+    box.evaluate("""b => b.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", bubbles: true, cancelable: true}))""")
+    expect(ana.message("にほんご")).to_have_count(1)  # the same Enter, composition over: sent
     box.focus()
     keyboard = ana.page.keyboard
     keyboard.type("Hola 👋")
