@@ -9,7 +9,8 @@ DEFAULTS = {
     "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite file in the instance folder
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 3600},
     "SUPPORT_INBOX": "admin",
-    "MAX_MESSAGE_LENGTH": 2000,
+    "MAX_MESSAGE_LENGTH": 2000,  # characters (code points: an emoji may count 1 or, with modifiers, a few)
+    "EDIT_WINDOW": 900,  # seconds after sending in which the author may edit or delete a message (0: never)
     "CORS_ALLOWED_ORIGINS": None,  # None: same origin only
     "SOCKETIO_MESSAGE_QUEUE": None,  # e.g. redis://127.0.0.1:6379/0: processes become one chat
     "SOCKETIO_CHANNEL": "soporte",  # the queue's channel: one per chat sharing a Redis

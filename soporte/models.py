@@ -98,6 +98,10 @@ class Mensaje(db.Model):
         Text().with_variant(mysql.TEXT(collation=MYSQL_TEXT_COLLATION), *MYSQL_DIALECTS))
     fecha = mapped_column(UTC_DATETIME, nullable=False)  # UTC, naive
     cid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # its author changed its text (the earlier texts are in ediciones_mensaje, for agents)
+    editado_en = mapped_column(UTC_DATETIME, nullable=True)
+    # its author deleted it: `mensaje` is then empty, its text kept only in ediciones_mensaje
+    eliminado_en = mapped_column(UTC_DATETIME, nullable=True)
 
 
 event.listen(Mensaje.__table__, "after_create", create_sqlite_fts)
@@ -207,6 +211,31 @@ class Nota(db.Model):
     autor: Mapped[str] = mapped_column(String(64))  # the agent who wrote it
     texto: Mapped[str] = mapped_column(Text)
     fecha = mapped_column(UTC_DATETIME, nullable=False)  # UTC, naive
+    cid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class EdicionMensaje(db.Model):
+    """One edit or deletion of a message by its author: the text before it, for the agents' audit.
+
+    The only place a deleted message's text is kept; never read by a customer's route.
+    """
+
+    __tablename__ = "ediciones_mensaje"
+    __table_args__ = (
+        Index("ix_ediciones_mensaje_mensaje_id", "mensaje_id", "id"),  # one message's history, in order
+        Index("ix_ediciones_mensaje_conversacion", "conversacion"),  # a customer's rows (export, erase)
+        # a client's retry of the same edit or deletion (its `cid`) is done once
+        UniqueConstraint("por", "cid", name="uq_ediciones_mensaje_por_cid"),
+        MYSQL_TABLE,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mensaje_id: Mapped[int] = mapped_column(BigInteger)
+    conversacion: Mapped[str] = mapped_column(String(64))  # the customer
+    accion: Mapped[str] = mapped_column(String(10))  # "editar" or "eliminar"
+    texto_anterior: Mapped[str] = mapped_column(Text)
+    por: Mapped[str] = mapped_column(String(64))  # the author (only an author may change a message)
+    cuando = mapped_column(UTC_DATETIME, nullable=False)
     cid: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
@@ -342,7 +371,7 @@ def message_json(row, viewer=None):
     The viewer's own messages carry their `cid` too: a page that lost a message's ack
     recognises the message when history brings it back, instead of showing it twice.
     """
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k, None)
     message = {
         "id": get("id"),
         "de_usuario": get("de_usuario"),
@@ -352,4 +381,15 @@ def message_json(row, viewer=None):
     }
     if viewer is not None and message["de_usuario"] == viewer and get("cid"):
         message["cid"] = get("cid")
+    changed(message, get)
     return message
+
+
+def changed(message, get):
+    """Add editado_en / eliminado_en to a message object when its author changed it (rows may lack them)."""
+    for column in ("editado_en", "eliminado_en"):
+        when = get(column)
+        if when is not None:
+            message[column] = iso_utc(when)
+    if "eliminado_en" in message:
+        message["mensaje"] = ""  # never the text, whatever a caller's row held

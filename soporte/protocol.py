@@ -15,6 +15,8 @@ MARK_UNREAD = "marcar_no_leido"
 CHANGE_STATUS = "cambiar_estado"
 ASSIGN = "asignar_conversacion"
 PRIVATE_NOTE = "nota_interna"  # an agent's note in a conversation: agents only, never the customer
+EDIT_MESSAGE = "editar_mensaje"  # the author changes the text of their own message, within EDIT_WINDOW
+DELETE_MESSAGE = "borrar_mensaje"  # the author deletes their own message, within EDIT_WINDOW
 
 # events the server sends (only soporte.realtime.emitter sends them)
 MESSAGE_RECEIVED = "mensaje_recibido"
@@ -32,6 +34,8 @@ LABELS = "etiquetas"  # the label catalogue changed (agents only)
 CONVERSATION_LABELS = "etiquetas_conversacion"  # a conversation's labels changed (agents only)
 CUSTOMER_PROFILE = "perfil_cliente"  # the agents' note on a customer changed (agents only)
 NOTE_CREATED = "nota_creada"  # a stored private note, to the agents' room only
+MESSAGE_EDITED = "mensaje_editado"  # a message's new text, to the agents and the conversation's customer
+MESSAGE_DELETED = "mensaje_eliminado"  # a message deleted (no text), to the agents and the conversation's customer
 # TYPING ("escribiendo") goes both ways
 
 # rooms
@@ -73,6 +77,13 @@ STATUS_AGENTS_ONLY = "Solo los agentes pueden cambiar el estado de una conversac
 STATUS_NOT_SAVED = "No se pudo cambiar el estado; inténtalo de nuevo"  # cambiar_estado
 ASSIGN_NOT_SAVED = "No se pudo asignar; inténtalo de nuevo"  # asignar_conversacion
 NOTE_NOT_SAVED = "No se pudo guardar la nota; inténtalo de nuevo"  # nota_interna
+# editar_mensaje, borrar_mensaje
+EDIT_NOT_SAVED = "No se pudo cambiar el mensaje; inténtalo de nuevo"
+EDIT_UNKNOWN = "No existe ese mensaje"
+EDIT_NOT_AUTHOR = "Solo puedes cambiar tus propios mensajes"
+EDIT_TOO_LATE = "Ya no se puede cambiar este mensaje"
+EDIT_DELETED = "El mensaje ha sido eliminado"
+EDIT_NOTE = "Las notas internas no se pueden editar ni borrar"
 
 
 class Invalid(ValueError):

@@ -178,7 +178,8 @@ def described(rows, unstored, labels):
     latest = dict(unstored)
     if ids:
         latest.update((m.id, m._asdict()) for m in db.session.execute(
-            select(Mensaje.id, Mensaje.de_usuario, Mensaje.mensaje, Mensaje.fecha).where(Mensaje.id.in_(ids))))
+            select(Mensaje.id, Mensaje.de_usuario, Mensaje.mensaje, Mensaje.fecha, Mensaje.eliminado_en)
+            .where(Mensaje.id.in_(ids))))
     people = {r["usuario"] for r in rows} | {r["asignado"] for r in rows if r["asignado"]}
     people |= {latest[r["ultimo_id"]]["de_usuario"] for r in rows if r["ultimo_id"] in latest}
     names = display_names(people)
@@ -193,6 +194,7 @@ def described(rows, unstored, labels):
             "esperando_desde": iso_utc(id_time(r["esperando_id"]).replace(tzinfo=None)) if r["esperando_id"] else None,
             "ultimo": message and {"id": r["ultimo_id"], "de_usuario": message["de_usuario"],
                                    "de_nombre": names.get(message["de_usuario"], message["de_usuario"]),
-                                   "mensaje": message["mensaje"][:PREVIEW], "fecha": iso_utc(message["fecha"])},
+                                   "mensaje": message["mensaje"][:PREVIEW], "fecha": iso_utc(message["fecha"]),
+                                   "eliminado": message.get("eliminado_en") is not None},
         })
     return listed

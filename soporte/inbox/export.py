@@ -30,7 +30,8 @@ CSV_HEADER = ("fecha", "de", "para", "mensaje", "id")
 NOTES_HEADER = CSV_HEADER + ("nota",)  # with notas=1: 1 for an agents' note, 0 for a message
 # a spreadsheet runs a cell that starts with one of these as a formula
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje, Mensaje.fecha)
+COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje, Mensaje.fecha, Mensaje.editado_en,
+           Mensaje.eliminado_en)
 
 
 @bp.route("/mensajes/exportar")

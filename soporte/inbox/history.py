@@ -17,7 +17,7 @@ from soporte.relay.chat import get_chat
 from soporte.web.auth import admin_required, token_required
 
 MESSAGE_COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje.mensaje, Mensaje.fecha,
-                   Mensaje.cid)  # BIGINT: a larger antes/despues would overflow the driver, not just match nothing
+                   Mensaje.cid, Mensaje.editado_en, Mensaje.eliminado_en)  # BIGINT: a larger antes/despues would overflow the driver, not just match nothing
 
 
 @bp.route("/mensajes")

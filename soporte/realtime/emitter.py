@@ -9,7 +9,7 @@ import socketio as python_socketio
 
 from soporte.extensions import socketio
 from soporte.protocol import (AGENTS_ROOM, ASSIGNED, CANNED_CHANGED, CONVERSATION_LABELS, CUSTOMER_PROFILE, CUSTOMERS_ROOM,
-                              LABELS, MESSAGE_RECEIVED, MESSAGE_SENT, NOTE_CREATED, PRESENCE, PRESENCE_ROOM, READ,
+                              LABELS, MESSAGE_DELETED, MESSAGE_EDITED, MESSAGE_RECEIVED, MESSAGE_SENT, NOTE_CREATED, PRESENCE, PRESENCE_ROOM, READ,
                               RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,19 @@ def announce_customer_note(customer, nota):
 def announce_note(note, skip_sid=None):
     """A stored private note, to the agents' room only: never to a customer's room."""
     socketio.server.emit(NOTE_CREATED, note, to=AGENTS_ROOM, skip_sid=skip_sid)
+
+
+def announce_edited(customer, message_id, mensaje, editado_en, por):
+    """A message's new text, to every agent and the conversation's customer (the author's tabs among them)."""
+    socketio.server.emit(MESSAGE_EDITED, {"id": message_id, "usuario": customer, "mensaje": mensaje,
+                                          "editado_en": editado_en, "por": por},
+                         to=[AGENTS_ROOM, user_room(customer)])
+
+
+def announce_deleted(customer, message_id, eliminado_en, por):
+    """A deleted message (its id, never its text), to every agent and the conversation's customer."""
+    socketio.server.emit(MESSAGE_DELETED, {"id": message_id, "usuario": customer, "eliminado_en": eliminado_en,
+                                           "por": por}, to=[AGENTS_ROOM, user_room(customer)])
 
 
 def tell_read(agent, state):

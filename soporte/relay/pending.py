@@ -14,6 +14,11 @@ def unstored(conversacion=None):
     return get_chat().writer.pending_rows(conversacion)
 
 
+def holds(message_id):
+    """Whether the writer holds this message delivered but not stored yet."""
+    return message_id in get_chat().writer.unstored
+
+
 def matching(rows, conversacion=None, after=None, before=None, author=None):
     """The rows of a conversation with after < id < before whose author passes the test `author`."""
     return [row for row in rows

@@ -23,6 +23,7 @@ def soporte():
         usuario=g.usuario,
         inbox=current_app.config["SUPPORT_INBOX"],
         max_length=current_app.config["MAX_MESSAGE_LENGTH"],
+        edit_window=current_app.config["EDIT_WINDOW"],
         agent_names=agent_names() if g.usuario["rol"] == "admin" else {},
         supervisor=g.usuario["rol"] == "admin" and is_supervisor(g.usuario["user"]),
     )

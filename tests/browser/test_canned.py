@@ -111,11 +111,11 @@ def test_canned_replies_created_in_the_ui_and_picked_with_the_keyboard(app, open
     expect(picker(agente2)).to_be_hidden()
     expect(box).to_have_value("/desp")
 
-    # a click inserts too; an unknown placeholder stays as typed; the line break becomes a space
+    # a click inserts too; an unknown placeholder stays as typed; the line break stays (the box has lines)
     box.fill("")
     box.press_sequentially("/")
     options(agente2).filter(has_text="/despedida").click()
-    expect(box).to_have_value("Gracias, Lucía Pérez. Ref: {{caso}}. ¡Un saludo!")
+    expect(box).to_have_value("Gracias, Lucía Pérez.\nRef: {{caso}}. ¡Un saludo!")
     expect(box).to_be_focused()
 
     # the inserted saludo is sent with Enter, and the customer receives it

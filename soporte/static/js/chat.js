@@ -15,6 +15,7 @@ import { LabelManager } from "./label_manager.js";
 import { CustomerPanel } from "./customer_panel.js";
 import { learnName, nameOf, onNameLearned } from "./names.js";
 import { Composer } from "./composer.js";
+import { MessageEdits } from "./message_edits.js";
 import { NoteMode, followNotes, sendNote } from "./notes.js";
 import { newCid } from "./ids.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
@@ -29,6 +30,7 @@ const page = {
   rol: root.dataset.rol,
   inbox: root.dataset.inbox,
   maxLength: Number(root.dataset.maxLength) || 2000,
+  editWindow: Number(root.dataset.editWindow) || 0, // seconds an author may edit or delete a message
   urls: {
     mios: root.dataset.urlMios,
     mensajes: root.dataset.urlMensajes,
@@ -44,6 +46,7 @@ const page = {
     etiquetas: root.dataset.urlEtiquetas,
     conversacionEtiquetas: root.dataset.urlConversacionEtiquetas,
     cliente: root.dataset.urlCliente,
+    ediciones: root.dataset.urlEdiciones, // a message's edit history (agents), with 0 for its id
   },
   csrf: document.querySelector('meta[name="csrf-token"]')?.content,
 };
@@ -201,7 +204,7 @@ function resendWaiting() {
 }
 
 function newConversation(url, emptyText, para) {
-  const conv = new Conversation({ me: page.me, url, emptyText });
+  const conv = new Conversation({ me: page.me, url, emptyText, editWindow: page.editWindow, history: page.rol === "admin" });
   conv.onNeedOlder = () => loadOlder(conv);
   conv.onRetry = (cid, text, nota) => (nota ? sendNote(box, conv, para, text, cid) : send(conv, para, text, cid));
   return conv;
@@ -238,6 +241,11 @@ class CustomerView {
   submit(text) {
     send(this.conv, page.inbox, text);
     return true;
+  }
+
+  /** A message of this conversation edited or deleted (by this customer, or by an agent). */
+  changed(change) {
+    this.conv.changed(change);
   }
 }
 
@@ -403,6 +411,12 @@ class AgentView {
     }
   }
 
+  /** A message edited or deleted: in its conversation if this page holds it, and in the list's preview. */
+  changed(change) {
+    this.convs.get(change.usuario)?.changed(change);
+    this.triage.changedMessage(change.usuario, change);
+  }
+
   /** This agent's reply was acknowledged: the customer no longer waits. */
   sent(name, text, ack) {
     this.triage.replied(name, text, ack.id, ack.fecha);
@@ -429,6 +443,10 @@ class AgentView {
 }
 
 const view = page.rol === "admin" ? new AgentView() : new CustomerView();
+new MessageEdits({
+  box: document.getElementById("mensajes"), getJSON,
+  historyUrl: (id) => page.urls.ediciones.replace("/0/", `/${id}/`),
+});
 let everConnected = false;
 
 box.onNeedOlder = (conv) => loadOlder(conv);
@@ -455,6 +473,8 @@ on("connect_error", () => {
 });
 on("mensaje_recibido", (data) => view.received(data, "mensaje_recibido"));
 on("mensaje_enviado", (data) => view.received(data, "mensaje_enviado"));
+on("mensaje_editado", (data) => view.changed(data));
+on("mensaje_eliminado", (data) => view.changed(data));
 // the server's queue missed messages (a gap in its Redis subscription): catch up as after a reconnect
 on("resincronizar", () => view.connected(false));
 

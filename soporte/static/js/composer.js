@@ -1,4 +1,5 @@
-// The message box and its send button: the counter near the limit, and the refusal over it.
+// The message box and its send button: several lines (Enter sends, Shift+Enter breaks the line),
+// the box growing with its text, the counter near the limit, and the refusal over it.
 //
 // The box has no maxlength: a browser would cut a long paste to fit without a word. Instead
 // the text stays whole, and a message over the limit is marked and cannot be sent until
@@ -6,6 +7,7 @@
 import { t } from "./i18n.js";
 
 const SHOW_FROM = 0.9; // the counter appears at 90 % of the limit
+const MAX_LINES = 8; // the box grows up to this many lines, then scrolls
 
 export class Composer {
   /** input: the message box; button: its send button; counter: the line under it; max: the server's limit. */
@@ -16,6 +18,10 @@ export class Composer {
     this.max = max;
     this.enabled = true;
     input.addEventListener("input", () => this.refresh());
+    // on the form, so the box's own listeners (the canned-reply picker's Enter) run first
+    input.form.addEventListener("keydown", (event) => {
+      if (event.target === input) sendOnEnter(event, input.form);
+    });
   }
 
   /** Characters in the box, counted as the server counts them: code points. */
@@ -51,6 +57,23 @@ export class Composer {
     if (over > 0) this.input.setAttribute("aria-invalid", "true");
     else this.input.removeAttribute("aria-invalid");
     this.button.disabled = !this.enabled || over > 0;
+    this.grow();
+  }
+
+  /** Fit the box's height to its text, from one line up to MAX_LINES. */
+  grow() {
+    const { input } = this;
+    if (!input.value) {
+      input.style.height = ""; // one line (rows="1"), whatever a long placeholder would wrap to
+      return;
+    }
+    const style = getComputedStyle(input);
+    const line = parseFloat(style.lineHeight) || 24;
+    const frame = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom) +
+      parseFloat(style.borderTopWidth) + parseFloat(style.borderBottomWidth);
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight + parseFloat(style.borderTopWidth) +
+      parseFloat(style.borderBottomWidth), line * MAX_LINES + frame)}px`;
   }
 
   /** After a send: an empty box. */
@@ -58,6 +81,18 @@ export class Composer {
     this.input.value = "";
     this.refresh();
   }
+}
+
+/**
+ * Enter sends, Shift+Enter breaks the line. Never while an input method composes (Enter then
+ * picks the word: isComposing, or keyCode 229 in browsers that end the composition first),
+ * nor when another listener took the key already (the canned-reply picker inserting).
+ */
+export function sendOnEnter(event, form) {
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+  if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+  event.preventDefault();
+  form.requestSubmit();
 }
 
 /** The counter's warning over the limit (one character too many reads in the singular). */

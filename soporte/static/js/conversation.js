@@ -10,6 +10,7 @@ import { locale, t } from "./i18n.js";
 import { compareIds } from "./ids.js";
 import { learnName, nameOf } from "./names.js";
 import { NOTE_STATE_TEXT, decorateNote } from "./notes.js";
+import { markDeleted, markEdited, offerActions, showText } from "./message_edits.js";
 
 /** A message from the REST history or from a socket event, in one shape. */
 export function normalize(m) {
@@ -22,6 +23,8 @@ export function normalize(m) {
     nombre: m.nombre ?? m.de_nombre, // the author's display name (live event, or REST)
     cid: m.cid, // on the viewer's own messages in history
     nota: Boolean(m.nota), // an agents' private note (agents' history and nota_creada only)
+    editado_en: m.editado_en, // its author changed it (history; live: mensaje_editado)
+    eliminado_en: m.eliminado_en, // its author deleted it: no text
   };
 }
 
@@ -36,9 +39,11 @@ export class Conversation {
    * me: the viewer's username (their messages read "Tú");
    * url(params): where its history is, for the given paging parameters.
    */
-  constructor({ me, url, emptyText }) {
+  constructor({ me, url, emptyText, editWindow = 0, history = false }) {
     this.me = me;
     this.url = url;
+    this.editWindow = editWindow; // seconds the author may edit or delete a message (EDIT_WINDOW)
+    this.history = history; // agents: "editado" opens what the message said before
     this.byId = new Map(); // String(id) -> element
     this.pending = new Map(); // cid -> {li, text}: own messages without an ack yet
     this.oldestId = null;
@@ -74,9 +79,10 @@ export class Conversation {
       this.sent(m.cid, m.id, m.fecha);
       return true;
     }
-    const li = renderMessage(m, this.isOwn(m));
+    const li = renderMessage(m, this.isOwn(m), this.history);
     li.dataset.id = key;
     if (this.isOwn(m)) li.dataset.state = "sent";
+    if (this.isOwn(m) && !m.nota) offerActions(li, m.fecha, this.editWindow);
     this.byId.set(key, li);
     this.place(li, key);
     this.track(key, m.nota);
@@ -140,9 +146,22 @@ export class Conversation {
     li.dataset.id = key;
     setTime(li, fecha);
     setState(li, "sent");
+    if (!pending.nota) offerActions(li, fecha, this.editWindow);
     this.byId.set(key, li);
     this.place(li, key);
     this.track(key, pending.nota);
+  }
+
+  /** A message edited or deleted (mensaje_editado, mensaje_eliminado); false when it is not on screen. */
+  changed(change) {
+    const li = this.byId.get(String(change.id));
+    if (!li || li.dataset.nota === "true") return false;
+    if (change.eliminado_en) markDeleted(li, change.eliminado_en, { history: this.history });
+    else if (li.dataset.eliminado !== "true") {
+      showText(li, change.mensaje);
+      markEdited(li, change.editado_en, { history: this.history });
+    }
+    return true;
   }
 
   /** Put an element with an id in order: ids ascending, then the pending ones. */
@@ -196,13 +215,16 @@ export class Conversation {
   }
 }
 
-function renderMessage(m, own) {
+function renderMessage(m, own, history = false) {
   const li = el("li", `msg ${own ? "msg-own" : "msg-other"}`);
   const meta = el("div", "msg-meta");
   meta.append(el("strong", "msg-author", own ? t("Tú") : m.nombre || nameOf(m.de)), el("time", "msg-time"));
   if (own) meta.append(el("span", "msg-state"));
-  li.append(meta, el("div", "msg-text", m.mensaje));
+  li.append(meta, el("div", "msg-text"));
+  showText(li, m.mensaje || "");
   if (m.nota) decorateNote(li);
+  else if (m.eliminado_en) markDeleted(li, m.eliminado_en, { history });
+  else if (m.editado_en) markEdited(li, m.editado_en, { history });
   setTime(li, m.fecha);
   return li;
 }

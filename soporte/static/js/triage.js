@@ -99,7 +99,8 @@ export class Triage {
         asignado: c.asignado,
         esperandoId: c.esperando_id,
         esperando: c.esperando_desde ? parseFecha(c.esperando_desde) : null,
-        ultimo: c.ultimo ? { de: c.ultimo.de_usuario, mensaje: c.ultimo.mensaje, fecha: c.ultimo.fecha, id: c.ultimo.id } : null,
+        ultimo: c.ultimo ? { de: c.ultimo.de_usuario, mensaje: c.ultimo.eliminado ? t("Mensaje eliminado") : c.ultimo.mensaje,
+          fecha: c.ultimo.fecha, id: c.ultimo.id } : null,
       });
     }
     for (const c of all) { // after the rows: a name learned redraws its own row only
@@ -132,6 +133,14 @@ export class Triage {
     }
     if (!this.rows.has(name)) this.countsSoon(); // a new conversation
     this.rows.set(name, row);
+    this.changed(name, row);
+  }
+
+  /** A message edited or deleted: the preview follows when it is the conversation's latest. */
+  changedMessage(name, change) {
+    const row = this.rows.get(name);
+    if (!row || !row.ultimo || String(row.ultimo.id) !== String(change.id)) return;
+    row.ultimo = { ...row.ultimo, mensaje: change.eliminado_en ? t("Mensaje eliminado") : change.mensaje };
     this.changed(name, row);
   }
 
