@@ -20,6 +20,7 @@ ACTIONS = {
     "restablecer_contrasena": _l("Contraseña restablecida"),
     "contrasena_cambiada": _l("Contraseña elegida con el enlace"),
     "crear_cuenta": _l("Cuenta creada"),
+    "horario": _l("Horario de atención cambiado"),
 }
 MAX_DETAIL = 2000  # characters of JSON: a detail is a few fields, never a document
 

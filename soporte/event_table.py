@@ -3,11 +3,11 @@
 The factory binds this table once per app (soporte.realtime.binder); no module registers a
 handler of its own. Adding an event is adding a row (docs/architecture.md).
 """
-from soporte.inbox import assignment, conversations, notes, reading_events
+from soporte.inbox import assignment, conversations, notes, ratings, reading_events
 from soporte.presence import online, typing
 from soporte.protocol import (AGENTS_ONLY, ASSIGN, ASSIGN_NOT_SAVED, CHANGE_STATUS, CONNECT, DISCONNECT, FOLLOW_PRESENCE,
-                              MARK_READ, MARK_UNREAD, NOTE_NOT_SAVED, PRIVATE_MESSAGE, PRIVATE_NOTE, READ_NOT_SAVED,
-                              STATUS_AGENTS_ONLY, STATUS_NOT_SAVED, TYPING)
+                              MARK_READ, MARK_UNREAD, NOTE_NOT_SAVED, PRIVATE_MESSAGE, PRIVATE_NOTE, RATE, RATING_NOT_SAVED,
+                              READ_NOT_SAVED, STATUS_AGENTS_ONLY, STATUS_NOT_SAVED, TYPING)
 from soporte.realtime import connection
 from soporte.realtime.binder import Event
 from soporte.relay import accept
@@ -26,4 +26,6 @@ EVENTS = (
     Event(ASSIGN, assignment.on_asignar, agents_only=AGENTS_ONLY, not_saved=ASSIGN_NOT_SAVED),
     # a private note: its own table, committed before the ack, never through the message writer
     Event(PRIVATE_NOTE, notes.on_nota_interna, limited=True, agents_only=AGENTS_ONLY, not_saved=NOTE_NOT_SAVED),
+    # a customer's rating of a resolution: once per cycle (unique in valoraciones)
+    Event(RATE, ratings.on_valorar, limited=True, not_saved=RATING_NOT_SAVED),
 )

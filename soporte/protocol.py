@@ -15,6 +15,7 @@ MARK_UNREAD = "marcar_no_leido"
 CHANGE_STATUS = "cambiar_estado"
 ASSIGN = "asignar_conversacion"
 PRIVATE_NOTE = "nota_interna"  # an agent's note in a conversation: agents only, never the customer
+RATE = "valorar_conversacion"  # a customer rates a resolution (a cycle): 1-5 and a comment
 
 # events the server sends (only soporte.realtime.emitter sends them)
 MESSAGE_RECEIVED = "mensaje_recibido"
@@ -32,6 +33,8 @@ LABELS = "etiquetas"  # the label catalogue changed (agents only)
 CONVERSATION_LABELS = "etiquetas_conversacion"  # a conversation's labels changed (agents only)
 CUSTOMER_PROFILE = "perfil_cliente"  # the agents' note on a customer changed (agents only)
 NOTE_CREATED = "nota_creada"  # a stored private note, to the agents' room only
+ASK_RATING = "pedir_valoracion"  # a resolution the customer may rate, to the customer's sockets
+RATED = "valoracion"  # a stored rating, to every agent and the customer's own sockets
 # TYPING ("escribiendo") goes both ways
 
 # rooms
@@ -72,6 +75,13 @@ STATUS_AGENTS_ONLY = "Solo los agentes pueden cambiar el estado de una conversac
 STATUS_NOT_SAVED = "No se pudo cambiar el estado; inténtalo de nuevo"  # cambiar_estado
 ASSIGN_NOT_SAVED = "No se pudo asignar; inténtalo de nuevo"  # asignar_conversacion
 NOTE_NOT_SAVED = "No se pudo guardar la nota; inténtalo de nuevo"  # nota_interna
+# valorar_conversacion
+RATING_NOT_YOURS = "Esa conversación no es tuya"  # an agent, another customer's cycle, or no such cycle
+RATING_NOT_RESOLVED = "Esa conversación aún no está resuelta"
+RATING_ALREADY = "Ya has valorado esta conversación"
+RATING_BAD_SCORE = "La puntuación debe ser un número entero del 1 al 5"
+RATING_TOO_LONG = "El comentario supera los {max} caracteres"
+RATING_NOT_SAVED = "No se pudo guardar la valoración; inténtalo de nuevo"
 
 
 class Invalid(ValueError):

@@ -6,6 +6,7 @@ others within CACHE_SECONDS (the assigner and the customers' notice can be that 
 import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
 from sqlalchemy import delete, select
 
 from soporte.extensions import db
@@ -16,7 +17,7 @@ from soporte.upsert import upsert
 ZONE_KEY = "horario_zona"
 DEFAULT_ZONE = "UTC"
 CACHE_SECONDS = 10.0
-_cache = {}  # engine url -> (monotonic time read, Schedule)
+CACHE = "soporte.hours"  # app.extensions key: {"read": monotonic time, "schedule": Schedule}
 
 
 def load():
@@ -35,17 +36,15 @@ def load():
 
 def current():
     """The schedule as this process last read it (at most CACHE_SECONDS ago)."""
-    key = str(db.engine.url)
-    cached = _cache.get(key)
-    if cached is None or time.monotonic() - cached[0] > CACHE_SECONDS:
-        cached = (time.monotonic(), load())
-        _cache[key] = cached
-    return cached[1]
+    cached = current_app.extensions.get(CACHE)
+    if cached is None or time.monotonic() - cached["read"] > CACHE_SECONDS:
+        cached = current_app.extensions[CACHE] = {"read": time.monotonic(), "schedule": load()}
+    return cached["schedule"]
 
 
 def forget():
-    """Drop this process's copy: the next read sees the database (after a save, and in tests)."""
-    _cache.clear()
+    """Drop this process's copy: the next read sees the database (after a save)."""
+    current_app.extensions.pop(CACHE, None)
 
 
 def holidays():

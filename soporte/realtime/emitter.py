@@ -8,9 +8,10 @@ import logging
 import socketio as python_socketio
 
 from soporte.extensions import socketio
-from soporte.protocol import (AGENTS_ROOM, ASSIGNED, CANNED_CHANGED, CONVERSATION_LABELS, CUSTOMER_PROFILE, CUSTOMERS_ROOM,
-                              LABELS, MESSAGE_RECEIVED, MESSAGE_SENT, NOTE_CREATED, PRESENCE, PRESENCE_ROOM, READ,
-                              RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
+from soporte.protocol import (AGENTS_ROOM, ASK_RATING, ASSIGNED, CANNED_CHANGED, CONVERSATION_LABELS, CUSTOMER_PROFILE,
+                              CUSTOMERS_ROOM, LABELS, MESSAGE_RECEIVED, MESSAGE_SENT, NOTE_CREATED, PRESENCE,
+                              PRESENCE_ROOM, RATED, READ, RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED,
+                              SUPPORT_ONLINE, TYPING, user_room)
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,16 @@ def announce_customer_note(customer, nota):
 def announce_note(note, skip_sid=None):
     """A stored private note, to the agents' room only: never to a customer's room."""
     socketio.server.emit(NOTE_CREATED, note, to=AGENTS_ROOM, skip_sid=skip_sid)
+
+
+def ask_rating(customer, ciclo):
+    """A resolution the customer may rate (its cycle), to the customer's sockets."""
+    socketio.server.emit(ASK_RATING, {"ciclo": ciclo}, to=user_room(customer))
+
+
+def announce_rating(rating):
+    """A stored rating, to every agent and to the customer's own tabs (each one's prompt closes)."""
+    socketio.server.emit(RATED, rating, to=[AGENTS_ROOM, user_room(rating["usuario"])])
 
 
 def tell_read(agent, state):
