@@ -17,6 +17,8 @@ import { learnName, nameOf, onNameLearned } from "./names.js";
 import { Composer } from "./composer.js";
 import { NoteMode, followNotes, sendNote } from "./notes.js";
 import { newCid } from "./ids.js";
+import { startHoursNotice } from "./hours.js";
+import { startRating } from "./rating.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
 import { connect, isConnected, isRetrying, on, request } from "./socket.js";
 
@@ -44,6 +46,8 @@ const page = {
     etiquetas: root.dataset.urlEtiquetas,
     conversacionEtiquetas: root.dataset.urlConversacionEtiquetas,
     cliente: root.dataset.urlCliente,
+    horario: root.dataset.urlHorario,
+    valoracion: root.dataset.urlValoracion,
   },
   csrf: document.querySelector('meta[name="csrf-token"]')?.content,
 };
@@ -457,6 +461,12 @@ on("mensaje_recibido", (data) => view.received(data, "mensaje_recibido"));
 on("mensaje_enviado", (data) => view.received(data, "mensaje_enviado"));
 // the server's queue missed messages (a gap in its Redis subscription): catch up as after a reconnect
 on("resincronizar", () => view.connected(false));
+
+if (page.rol !== "admin") {
+  // the customer's notice of business hours and the rating of a resolution
+  startHoursNotice({ page, getJSON });
+  startRating({ page, getJSON });
+}
 
 if (page.rol === "admin") {
   // canned replies are the agents': a customer's page never loads their module
