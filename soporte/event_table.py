@@ -6,8 +6,8 @@ handler of its own. Adding an event is adding a row (docs/architecture.md).
 from soporte.inbox import assignment, conversations, notes, ratings, reading_events
 from soporte.presence import online, typing
 from soporte.protocol import (AGENTS_ONLY, ASSIGN, ASSIGN_NOT_SAVED, CHANGE_STATUS, CONNECT, DISCONNECT, FOLLOW_PRESENCE,
-                              MARK_READ, MARK_UNREAD, NOTE_NOT_SAVED, PRIVATE_MESSAGE, PRIVATE_NOTE, RATE, RATING_NOT_SAVED,
-                              READ_NOT_SAVED, STATUS_AGENTS_ONLY, STATUS_NOT_SAVED, TYPING)
+                              MARK_READ, MARK_UNREAD, NOTE_NOT_SAVED, PRIVATE_MESSAGE, PRIVATE_NOTE, RATE,
+                              RATING_NOT_SAVED, READ_NOT_SAVED, STATUS_AGENTS_ONLY, STATUS_NOT_SAVED, TYPING)
 from soporte.realtime import connection
 from soporte.realtime.binder import Event
 from soporte.relay import accept

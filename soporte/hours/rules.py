@@ -59,15 +59,16 @@ def next_opening(schedule, at):
     start = at.astimezone(schedule.zona).date() - timedelta(days=1)  # a DST fold may place it a day back
     for offset in range(HORIZON_DAYS):
         day = start + timedelta(days=offset)
-        for inicio, _fin in schedule.intervals(day):
-            # both readings of an ambiguous wall time; a skipped one resolves into the interval or not
+        for inicio, fin in schedule.intervals(day):
+            # both readings of an ambiguous wall time (an autumn night repeats its hours)
             for candidate in sorted({wall(day, inicio, schedule.zona, f).astimezone(UTC) for f in (0, 1)}):
-                if candidate > at and is_open(schedule, candidate):
+                if candidate <= at:
+                    continue
+                if is_open(schedule, candidate):
                     return candidate
-                if candidate > at:  # the opening's wall time was skipped (spring forward)
-                    opening = first_open_after(schedule, candidate, day, _fin)
-                    if opening is not None:
-                        return opening
+                opening = first_open_after(schedule, candidate, day, fin)  # the opening's wall time was skipped
+                if opening is not None:
+                    return opening
     return None
 
 
@@ -161,7 +162,7 @@ def format_minutes(value):
 
 
 def parse_day_intervals(text):
-    """A day's intervals from "09:00-14:00, 16:00-19:00" (empty: closed), sorted; ValueError if one is wrong or they overlap."""
+    """A day's intervals from "09:00-14:00, 16:00-19:00" (empty: closed), sorted; ValueError if wrong or overlapping."""
     intervals = []
     for part in filter(None, (p.strip() for p in text.replace(";", ",").split(","))):
         inicio, sep, fin = part.partition("-")
