@@ -1,5 +1,6 @@
 """Business hours and satisfaction in Chromium: the customer's notice outside and inside hours, the
 supervisors' hours page, and the rating prompt after a resolution (live, after a reload, seen by the agent)."""
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from soporte.models import Usuario, Valoracion
 from .pages import stored, wait_until
 
 WEEKDAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @pytest.fixture
@@ -27,12 +29,12 @@ def open_two_days_from_now(app):
         storage.replace({day.weekday(): ((540, 1080),)}, "Europe/Madrid", {})
         db.session.execute(update(Usuario).where(Usuario.usuario == "admin").values(supervisor=True))
         db.session.commit()
-    return WEEKDAYS_ES[day.weekday()]
+    return day.weekday()
 
 
 @pytest.mark.slow
 def test_hours_notice_hours_page_and_rating_prompt(app, open_two_days_from_now, open_chat):
-    weekday = open_two_days_from_now
+    weekday = WEEKDAYS_ES[open_two_days_from_now]
     admin = open_chat("admin")
     ana = open_chat("ana")
     notice = ana.page.locator("#horario-aviso")
@@ -88,3 +90,16 @@ def test_hours_notice_hours_page_and_rating_prompt(app, open_two_days_from_now, 
         assert wait_until(lambda: db.session.scalar(select(Valoracion.puntuacion)), what="the rating") == 4
     ana.reload()
     expect(prompt).to_be_hidden()  # rated: no prompt after a reload
+
+    # closed again (only that weekday, from the form), and the customer reads it in English
+    page.goto(admin.base_url + "/horario")
+    for i, day in enumerate(("Lunes", "Martes", "Miércoles", "Jueves", "Viernes", "Sábado", "Domingo")):
+        page.get_by_label(day, exact=True).fill("09:00-18:00" if i == open_two_days_from_now else "")
+    page.get_by_label("Zona horaria").fill("Europe/Madrid")
+    page.get_by_role("button", name="Guardar horario").click()
+    expect(page.get_by_role("status")).to_have_text("Horario guardado")
+    ana.page.get_by_role("button", name="English").click()
+    expect(ana.page.locator("#estado")).to_have_attribute("data-state", "connected")
+    expect(notice).to_have_text(re.compile(
+        rf"^We are back on {WEEKDAYS_EN[open_two_days_from_now]} at 0?9:00\. We will send you the answer by email\.$"))
+    ana.screenshot("horario-fuera-de-horas-english")
