@@ -43,6 +43,7 @@ def create_app(test_config=None, instance_path=None):
     # here, not at the top: importing one module of the package (tokens, models) must not load the whole app
     from soporte.accounts import demo, directory, revocation
     from soporte.event_table import EVENTS
+    from soporte.hours import views as hours_views
     from soporte.inbox import assignment, routes
     from soporte.ops import cli, health, operations, reports_page, stalls
     from soporte.presence import online, typing
@@ -73,6 +74,7 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(health.bp)
     app.register_blueprint(team_views.bp)  # the supervisors' team page and audit log
     app.register_blueprint(invitation.bp)  # the one-time link to set a password
+    app.register_blueprint(hours_views.bp)  # the supervisors' business-hours page
     operations.init_app(app, serving=live)  # the agents' operations page and its JSON
     app.register_blueprint(reports_page.bp)  # the supervisors' reports page (its JSON is on /api)
     cli.register(app)

@@ -22,6 +22,8 @@ ACTIONS = {
     "crear_cuenta": _l("Cuenta creada"),
     "exportar_cliente": _l("Datos de un cliente descargados"),
     "borrar_cliente": _l("Cliente borrado con todos sus datos"),
+
+    "horario": _l("Horario de atención cambiado"),
 }
 MAX_DETAIL = 2000  # characters of JSON: a detail is a few fields, never a document
 

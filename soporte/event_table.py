@@ -3,10 +3,11 @@
 The factory binds this table once per app (soporte.realtime.binder); no module registers a
 handler of its own. Adding an event is adding a row (docs/architecture.md).
 """
-from soporte.inbox import assignment, conversations, edits, notes, reading_events
+from soporte.inbox import assignment, conversations, edits, notes, ratings, reading_events
 from soporte.presence import online, typing
-from soporte.protocol import (AGENTS_ONLY, ASSIGN, ASSIGN_NOT_SAVED, CHANGE_STATUS, CONNECT, DELETE_MESSAGE, DISCONNECT,
-                              EDIT_MESSAGE, EDIT_NOT_SAVED, FOLLOW_PRESENCE, MARK_READ, MARK_UNREAD, NOTE_NOT_SAVED, PRIVATE_MESSAGE, PRIVATE_NOTE, READ_NOT_SAVED,
+from soporte.protocol import (AGENTS_ONLY, ASSIGN, ASSIGN_NOT_SAVED, CHANGE_STATUS, CONNECT, DELETE_MESSAGE,
+                              DISCONNECT, EDIT_MESSAGE, EDIT_NOT_SAVED, FOLLOW_PRESENCE, MARK_READ, MARK_UNREAD,
+                              NOTE_NOT_SAVED, PRIVATE_MESSAGE, PRIVATE_NOTE, RATE, RATING_NOT_SAVED, READ_NOT_SAVED,
                               STATUS_AGENTS_ONLY, STATUS_NOT_SAVED, TYPING)
 from soporte.realtime import connection
 from soporte.realtime.binder import Event
@@ -29,4 +30,6 @@ EVENTS = (
     # the author's own message, within EDIT_WINDOW: changed in place, the earlier text audited for agents
     Event(EDIT_MESSAGE, edits.on_editar_mensaje, limited=True, not_saved=EDIT_NOT_SAVED),
     Event(DELETE_MESSAGE, edits.on_borrar_mensaje, limited=True, not_saved=EDIT_NOT_SAVED),
+    # a customer's rating of a resolution: once per cycle (unique in valoraciones)
+    Event(RATE, ratings.on_valorar, limited=True, not_saved=RATING_NOT_SAVED),
 )

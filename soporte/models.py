@@ -4,7 +4,7 @@ The schema is managed by migrations (soporte/migrations): a change here needs a 
 """
 from datetime import datetime, timezone
 
-from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event,
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event,
                         false, true)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, validates
@@ -353,6 +353,62 @@ class ClienteBorrado(db.Model):
     usuario_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex SHA-256 of the username
     hasta_id: Mapped[int] = mapped_column(BigInteger)  # rows with an id up to this are the erased customer's
     borrado_en = mapped_column(UTC_DATETIME, nullable=False)
+
+
+class HorarioIntervalo(db.Model):
+    """One interval of business hours on one weekday, in the business time zone's wall-clock minutes.
+
+    A day may have several (09:00-14:00 and 16:00-19:00); with none at all support is always
+    open (soporte/hours/rules.py). The end is exclusive: 09:00-14:00 closes at 14:00 sharp.
+    """
+
+    __tablename__ = "horario_intervalos"
+    __table_args__ = (MYSQL_TABLE,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dia: Mapped[int] = mapped_column(Integer)  # 0 Monday .. 6 Sunday (date.weekday())
+    inicio: Mapped[int] = mapped_column(Integer)  # minutes after local midnight, 0..1439
+    fin: Mapped[int] = mapped_column(Integer)  # minutes after local midnight, inicio+1..1440 (exclusive)
+
+
+class Festivo(db.Model):
+    """A holiday: a local date of the business time zone on which support is closed all day."""
+
+    __tablename__ = "festivos"
+    __table_args__ = (MYSQL_TABLE,)
+
+    fecha = mapped_column(Date, primary_key=True)
+    nombre: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class Ajuste(db.Model):
+    """One setting that supervisors change on a page (the business time zone: `horario_zona`)."""
+
+    __tablename__ = "ajustes"
+    __table_args__ = (MYSQL_TABLE,)
+
+    clave: Mapped[str] = mapped_column(String(64), primary_key=True)
+    valor: Mapped[str] = mapped_column(String(255))
+
+
+class Valoracion(db.Model):
+    """A customer's rating of one resolution (a cycle): 1 to 5 and an optional comment, once per cycle."""
+
+    __tablename__ = "valoraciones"
+    __table_args__ = (
+        UniqueConstraint("ciclo_id", name="uq_valoraciones_ciclo_id"),  # one rating per resolution
+        Index("ix_valoraciones_fecha", "fecha"),  # the reports' range of days
+        Index("ix_valoraciones_conversacion_id", "conversacion", "id"),  # a customer's ratings, newest first
+        MYSQL_TABLE,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ciclo_id: Mapped[int] = mapped_column(Integer)
+    conversacion: Mapped[str] = mapped_column(String(64))  # the customer
+    agente: Mapped[str | None] = mapped_column(String(64), nullable=True)  # credited: the cycle's assignee or last agent
+    puntuacion: Mapped[int] = mapped_column(Integer)  # 1..5
+    comentario: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fecha = mapped_column(UTC_DATETIME, nullable=False)
 
 
 def utc_now():

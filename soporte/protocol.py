@@ -18,6 +18,8 @@ PRIVATE_NOTE = "nota_interna"  # an agent's note in a conversation: agents only,
 EDIT_MESSAGE = "editar_mensaje"  # the author changes the text of their own message, within EDIT_WINDOW
 DELETE_MESSAGE = "borrar_mensaje"  # the author deletes their own message, within EDIT_WINDOW
 
+RATE = "valorar_conversacion"  # a customer rates a resolution (a cycle): 1-5 and a comment
+
 # events the server sends (only soporte.realtime.emitter sends them)
 MESSAGE_RECEIVED = "mensaje_recibido"
 MESSAGE_SENT = "mensaje_enviado"
@@ -36,6 +38,9 @@ CUSTOMER_PROFILE = "perfil_cliente"  # the agents' note on a customer changed (a
 NOTE_CREATED = "nota_creada"  # a stored private note, to the agents' room only
 MESSAGE_EDITED = "mensaje_editado"  # a message's new text, to the agents and the conversation's customer
 MESSAGE_DELETED = "mensaje_eliminado"  # a message deleted (no text), to the agents and the conversation's customer
+
+ASK_RATING = "pedir_valoracion"  # a resolution the customer may rate, to the customer's sockets
+RATED = "valoracion"  # a stored rating, to every agent and the customer's own sockets
 # TYPING ("escribiendo") goes both ways
 
 # rooms
@@ -84,6 +89,14 @@ EDIT_NOT_AUTHOR = "Solo puedes cambiar tus propios mensajes"
 EDIT_TOO_LATE = "Ya no se puede cambiar este mensaje"
 EDIT_DELETED = "El mensaje ha sido eliminado"
 EDIT_NOTE = "Las notas internas no se pueden editar ni borrar"
+
+# valorar_conversacion
+RATING_NOT_YOURS = "Esa conversación no es tuya"  # an agent, another customer's cycle, or no such cycle
+RATING_NOT_RESOLVED = "Esa conversación aún no está resuelta"
+RATING_ALREADY = "Ya has valorado esta conversación"
+RATING_BAD_SCORE = "La puntuación debe ser un número entero del 1 al 5"
+RATING_TOO_LONG = "El comentario supera los {max} caracteres"
+RATING_NOT_SAVED = "No se pudo guardar la valoración; inténtalo de nuevo"
 
 
 class Invalid(ValueError):

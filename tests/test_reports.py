@@ -52,29 +52,33 @@ def times(n, mediana, p90):
     return {"n": n, "mediana": mediana, "p90": p90}
 
 
+NO_RATINGS_CSV = ["0", "", "0", "0", "0", "0", "0"]  # valoracion_n, _media, _1 .. _5
+NO_RATINGS = {"valoracion": {"n": 0, "media": None, "distribucion": [0, 0, 0, 0, 0]}}  # HISTORY has none
+
+
 # counted by hand from HISTORY (see each cycle's comment)
 EXPECTED_DAYS = [
     {"dia": "2026-03-28", "abiertas": 2, "resueltas": 2,  # opened c1 c2; resolved c1 c6; answered c1 c6
-     "primera_respuesta": times(2, 240, 11100), "resolucion": times(2, 4800, 46800)},
+     "primera_respuesta": times(2, 240, 11100), "resolucion": times(2, 4800, 46800), **NO_RATINGS},
     {"dia": "2026-03-29", "abiertas": 2, "resueltas": 2,  # opened c3 c7; resolved c3 c7; answered c2 c3
-     "primera_respuesta": times(2, 60, 2400), "resolucion": times(2, 1800, 7200)},
+     "primera_respuesta": times(2, 60, 2400), "resolucion": times(2, 1800, 7200), **NO_RATINGS},
     {"dia": "2026-03-30", "abiertas": 1, "resueltas": 1,  # opened c4; resolved c2; nobody answered
-     "primera_respuesta": none(), "resolucion": times(1, 86400, 86400)},
+     "primera_respuesta": none(), "resolucion": times(1, 86400, 86400), **NO_RATINGS},
 ]
 EXPECTED_AGENTS = [
     # asignado c1 c3; resolved c1 c3 c7 (1800, 4800, 7200); answered c1 c3 (60, 240)
     {"agente": "admin", "nombre": "Admin", "abiertas": 2, "resueltas": 3,
-     "primera_respuesta": times(2, 60, 240), "resolucion": times(3, 4800, 7200)},
+     "primera_respuesta": times(2, 60, 240), "resolucion": times(3, 4800, 7200), **NO_RATINGS},
     # resolved c6 c2 (46800, 86400); answered c2 c6 (2400, 11100)
     {"agente": "agente2", "nombre": "Agente2", "abiertas": 0, "resueltas": 2,
-     "primera_respuesta": times(2, 2400, 11100), "resolucion": times(2, 46800, 86400)},
+     "primera_respuesta": times(2, 2400, 11100), "resolucion": times(2, 46800, 86400), **NO_RATINGS},
     # nobody assigned: c2 c4 c7 opened
     {"agente": None, "nombre": None, "abiertas": 3, "resueltas": 0,
-     "primera_respuesta": none(), "resolucion": none()},
+     "primera_respuesta": none(), "resolucion": none(), **NO_RATINGS},
 ]
 # resolutions 1800 4800 7200 46800 86400: ranks 3 and 5; replies 60 240 2400 11100: ranks 2 and 4
 EXPECTED_TOTAL = {"abiertas": 5, "resueltas": 5,
-                  "primera_respuesta": times(4, 240, 11100), "resolucion": times(5, 7200, 86400)}
+                  "primera_respuesta": times(4, 240, 11100), "resolucion": times(5, 7200, 86400), **NO_RATINGS}
 
 
 def seed(cycles):
@@ -140,7 +144,7 @@ def test_the_same_history_in_utc_falls_on_other_days(history):
         default_zone = report("2026-03-27", "2026-03-27", None)
         madrid = report("2026-03-27", "2026-03-27", "Europe/Madrid")
     assert body["dias"] == [{"dia": "2026-03-27", "abiertas": 2, "resueltas": 0,
-                             "primera_respuesta": times(2, 240, 11100), "resolucion": none()}]
+                             "primera_respuesta": times(2, 240, 11100), "resolucion": none(), **NO_RATINGS}]
     assert default_zone == body  # UTC unless the request names a zone
     # in Madrid only c6 opened on the 27th (21:00 local); nothing else happened that day
     assert madrid["dias"][0]["abiertas"] == 1 and madrid["total"]["primera_respuesta"]["n"] == 0
@@ -161,7 +165,8 @@ def test_an_empty_range_has_every_day_and_no_figures(history):
     assert [d["dia"] for d in body["dias"]] == ["2026-01-01", "2026-01-02", "2026-01-03"]
     assert all(d["abiertas"] == d["resueltas"] == 0 and d["resolucion"] == none() for d in body["dias"])
     assert body["agentes"] == []
-    assert body["total"] == {"abiertas": 0, "resueltas": 0, "primera_respuesta": none(), "resolucion": none()}
+    assert body["total"] == {"abiertas": 0, "resueltas": 0, "primera_respuesta": none(), "resolucion": none(),
+                             **NO_RATINGS}
 
 
 def test_ten_resolutions_in_one_day(app):
@@ -298,14 +303,16 @@ def test_the_csv_has_a_line_per_day_per_agent_and_the_total(history):
     assert rows == [
         ["fila", "dia", "agente", "nombre", "abiertas", "resueltas",
          "primera_respuesta_n", "primera_respuesta_mediana_s", "primera_respuesta_p90_s",
-         "resolucion_n", "resolucion_mediana_s", "resolucion_p90_s"],
-        ["dia", "2026-03-28", "", "", "2", "2", "2", "240", "11100", "2", "4800", "46800"],
-        ["dia", "2026-03-29", "", "", "2", "2", "2", "60", "2400", "2", "1800", "7200"],
-        ["dia", "2026-03-30", "", "", "1", "1", "0", "", "", "1", "86400", "86400"],
-        ["agente", "", "admin", "Admin", "2", "3", "2", "60", "240", "3", "4800", "7200"],
-        ["agente", "", "agente2", "Agente2", "0", "2", "2", "2400", "11100", "2", "46800", "86400"],
-        ["agente", "", "", "", "3", "0", "0", "", "", "0", "", ""],
-        ["total", "", "", "", "5", "5", "4", "240", "11100", "5", "7200", "86400"],
+         "resolucion_n", "resolucion_mediana_s", "resolucion_p90_s",
+         "valoracion_n", "valoracion_media", "valoracion_1", "valoracion_2", "valoracion_3", "valoracion_4",
+         "valoracion_5"],
+        ["dia", "2026-03-28", "", "", "2", "2", "2", "240", "11100", "2", "4800", "46800", *NO_RATINGS_CSV],
+        ["dia", "2026-03-29", "", "", "2", "2", "2", "60", "2400", "2", "1800", "7200", *NO_RATINGS_CSV],
+        ["dia", "2026-03-30", "", "", "1", "1", "0", "", "", "1", "86400", "86400", *NO_RATINGS_CSV],
+        ["agente", "", "admin", "Admin", "2", "3", "2", "60", "240", "3", "4800", "7200", *NO_RATINGS_CSV],
+        ["agente", "", "agente2", "Agente2", "0", "2", "2", "2400", "11100", "2", "46800", "86400", *NO_RATINGS_CSV],
+        ["agente", "", "", "", "3", "0", "0", "", "", "0", "", "", *NO_RATINGS_CSV],
+        ["total", "", "", "", "5", "5", "4", "240", "11100", "5", "7200", "86400", *NO_RATINGS_CSV],
     ]
 
 

@@ -12,12 +12,14 @@ conversation, sees an agent come online or a conversation leave someone's hands,
 ASSIGN_INTERVAL anyway (what other processes saw). With Redis, one process assigns at a
 time (a lock), so capacity holds across processes. Independently of AUTO_ASSIGN, the sweep
 returns to the pool the open conversations of an assignee offline for OFFLINE_RELEASE_AFTER
-(the time is kept in usuarios.ausente_desde, so it survives restarts).
+(the time is kept in usuarios.ausente_desde, so it survives restarts). Both follow the business
+hours (soporte/hours): nothing is assigned while support is closed, and only open time counts
+towards OFFLINE_RELEASE_AFTER.
 """
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -26,6 +28,7 @@ from soporte import redis_client
 from soporte.background import every
 from soporte.config import redis_url
 from soporte.extensions import db
+from soporte.hours import rules, storage as hours
 from soporte.models import Ciclo, Conversacion, Usuario, utc_now
 from soporte.presence.online import get_presence
 from soporte.protocol import TOO_MANY, Invalid, refused
@@ -118,8 +121,8 @@ def release_agent(agent, motivo=None):
     return released
 
 
-def release_absent(after):
-    """Keep each assignee's time offline, and release those offline for longer than `after` seconds."""
+def release_absent(after, schedule=None):
+    """Keep each assignee's time offline, and release those offline for more than `after` seconds of open hours."""
     online = get_presence().online().get("admin", set())
     owners = set(db.session.scalars(select(Conversacion.asignado).where(
         Conversacion.estado == "abierta", Conversacion.asignado.is_not(None)).distinct()))
@@ -134,9 +137,19 @@ def release_absent(after):
     db.session.commit()
     if not away:
         return 0
-    expired = db.session.scalars(select(Usuario.usuario).where(
+    schedule = schedule or hours.current()
+    since = db.session.execute(select(Usuario.usuario, Usuario.ausente_desde).where(
         Usuario.usuario.in_(away), Usuario.ausente_desde <= now - timedelta(seconds=after))).all()
+    db.session.commit()
+    # only open hours count: an agent gone overnight (or over a holiday) keeps their conversations
+    expired = [agent for agent, desde in since
+               if rules.open_seconds(schedule, aware(desde), aware(now)) >= after]
     return sum(release_agent(agent, motivo="offline") for agent in expired)
+
+
+def aware(utc):
+    """A stored naive UTC datetime as an aware one (the hours' rules need aware instants)."""
+    return utc.replace(tzinfo=timezone.utc)
 
 
 def balance(capacity):
@@ -223,9 +236,11 @@ class Assigner:
         if token is None:
             return  # another process is at it; this one's next round looks again
         try:
+            schedule = hours.current()
             if config["OFFLINE_RELEASE_AFTER"]:
-                release_absent(config["OFFLINE_RELEASE_AFTER"])
-            if config["AUTO_ASSIGN"]:
+                release_absent(config["OFFLINE_RELEASE_AFTER"], schedule)
+            # outside business hours nobody is given work: the pool waits for the opening
+            if config["AUTO_ASSIGN"] and rules.is_open(schedule, datetime.now(timezone.utc)):
                 balance(config["AGENT_CAPACITY"])
         finally:
             self._unlock(token)

@@ -2,7 +2,8 @@
 
 The writer reopens a resolved conversation when a newer customer message is
 stored (relay.conversation_rows); agents resolve and reopen with `cambiar_estado`.
-Every change reaches every agent as `estado_conversacion` (emitter.announce_status).
+Every change reaches every agent as `estado_conversacion` (emitter.announce_status); a resolution
+asks the customer to rate it (`pedir_valoracion`, soporte/inbox/ratings.py).
 """
 
 from sqlalchemy import insert, select, update
@@ -24,10 +25,13 @@ def on_cambiar_estado(sender, data):
     con, estado = parse_change(data)
     if not sender.bucket.take():  # the socket's message allowance: each change is a database write
         raise Invalid(TOO_MANY)
-    estado_id = change_status(con, estado, sender.user)
+    closed = []
+    estado_id = change_status(con, estado, sender.user, closed=closed)
     if estado_id is None:
         return refused(f"No hay ninguna conversación con {con}")
     emitter.announce_status(con, estado, sender.user, estado_id)
+    for ciclo in closed:  # a resolution (not a second click on Resolver): the customer may rate it
+        emitter.ask_rating(con, ciclo)
     if estado == "resuelta":
         assignment.wake()  # its assignee may have room for another
     return {"ok": True, "estado": estado, "id": estado_id}
@@ -45,8 +49,10 @@ def parse_change(data):
     return con, estado
 
 
-def change_status(con, estado, agent):
+def change_status(con, estado, agent, closed=None):
     """Store the new status at the conversation's newest id; that id, or None if there is no such conversation.
+
+    closed: a list that gets the id of the cycle a resolution closed (none when it was resolved already).
 
     The newest id counts unstored messages (this writer's, and what Redis knows of
     other processes), so the writer reopens the conversation only for a customer
@@ -66,6 +72,8 @@ def change_status(con, estado, agent):
         db.session.execute(update(Ciclo).where(Ciclo.id == cycle).values(
             resuelta_en=utc_now(), resuelta_por=agent, asignado=stored.asignado))
         values["ciclo_id"] = None
+        if closed is not None:
+            closed.append(cycle)
     elif estado == "abierta" and stored is not None and stored.estado == "resuelta" and not cycle:
         values["ciclo_id"] = db.session.execute(insert(Ciclo).values(
             conversacion=con, abierto_id=newest, abierta_en=utc_now())).inserted_primary_key[0]

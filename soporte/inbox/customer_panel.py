@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 
 from soporte.accounts.display_names import display_names
 from soporte.extensions import db
+from soporte.inbox import ratings
 from soporte.inbox.api import bp
 from soporte.inbox.labels import labels_of
 from soporte.inbox.limits import agent_writes
@@ -88,6 +89,7 @@ def cliente(usuario):
         "nota": note_json(db.session.get(PerfilCliente, usuario)),
         "conversaciones": conversations,
         "mas": more,
+        "valoraciones": ratings.recent(usuario),
     })
 
 

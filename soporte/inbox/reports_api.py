@@ -12,7 +12,9 @@ from soporte.web.auth import supervisor_required
 
 CSV_HEADER = ("fila", "dia", "agente", "nombre", "abiertas", "resueltas",
               "primera_respuesta_n", "primera_respuesta_mediana_s", "primera_respuesta_p90_s",
-              "resolucion_n", "resolucion_mediana_s", "resolucion_p90_s")
+              "resolucion_n", "resolucion_mediana_s", "resolucion_p90_s",
+              "valoracion_n", "valoracion_media", "valoracion_1", "valoracion_2", "valoracion_3", "valoracion_4",
+              "valoracion_5")
 
 
 @bp.route("/informes")
@@ -39,10 +41,11 @@ def informes():
 
 def csv_row(fila, dia, agente, nombre, figures):
     """One CSV line: what it is, then the figures as plain numbers (seconds; empty when there are none)."""
-    fr, res = figures["primera_respuesta"], figures["resolucion"]
+    fr, res, val = figures["primera_respuesta"], figures["resolucion"], figures["valoracion"]
     return (fila, dia, spreadsheet_safe(agente or ""), spreadsheet_safe(nombre or ""),
             figures["abiertas"], figures["resueltas"],
-            fr["n"], blank(fr["mediana"]), blank(fr["p90"]), res["n"], blank(res["mediana"]), blank(res["p90"]))
+            fr["n"], blank(fr["mediana"]), blank(fr["p90"]), res["n"], blank(res["mediana"]), blank(res["p90"]),
+            val["n"], blank(val["media"]), *val["distribucion"])
 
 
 def blank(value):

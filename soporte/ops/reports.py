@@ -13,6 +13,9 @@ Definitions (docs/architecture.md, "Reports"):
 - the *agent* of a cycle is its `asignado` (the assignee when it was resolved); without
   one, `resuelta_por` for the resolution figures, `primera_respuesta_por` for the first
   response, and nobody (agente None) for the opened count;
+- a *rating* (table valoraciones, the customer's 1-5 after a resolution) counts on the day it
+  was given, for the agent it credits (the cycle's assignee, else its last agent); `media` is
+  the mean score rounded to two decimals, `distribucion` the count of each score 1 to 5;
 - the median and the 90th percentile are nearest-rank percentiles (`percentile`), so each
   is a time that one cycle really took; times are in seconds, rounded to the nearest one.
 """
@@ -26,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 
 from soporte.extensions import db
-from soporte.models import Ciclo, Usuario
+from soporte.models import Ciclo, Usuario, Valoracion
 
 MAX_DAYS = 366  # a year, leap day included
 DEFAULT_DAYS = 30  # the range when the request names none
@@ -138,11 +141,20 @@ class Tally:
         self.resueltas = 0
         self.primera_respuesta = []
         self.resolucion = []
+        self.puntuaciones = [0] * 5  # how many ratings of 1, 2, 3, 4 and 5
 
     def as_json(self):
-        """The protocol's figures: counts, and the time summaries in seconds."""
+        """The protocol's figures: counts, the time summaries in seconds, and the ratings."""
         return {"abiertas": self.abiertas, "resueltas": self.resueltas,
-                "primera_respuesta": summary(self.primera_respuesta), "resolucion": summary(self.resolucion)}
+                "primera_respuesta": summary(self.primera_respuesta), "resolucion": summary(self.resolucion),
+                "valoracion": satisfaction(self.puntuaciones)}
+
+
+def satisfaction(counts):
+    """{"n", "media", "distribucion"} of the ratings' counts per score (media None when there are none)."""
+    n = sum(counts)
+    media = round(sum(score * c for score, c in enumerate(counts, 1)) / n, 2) if n else None
+    return {"n": n, "media": media, "distribucion": list(counts)}
 
 
 def in_window(column, rango):
@@ -152,7 +164,7 @@ def in_window(column, rango):
 
 
 def range_queries(rango):
-    """The three index ranges a report reads: cycles opened, resolved and first answered in the range's window."""
+    """The index ranges a report reads: cycles opened, resolved and first answered, and ratings, in the range's window."""
     return {
         "abiertas": select(Ciclo.abierta_en, Ciclo.asignado).where(in_window(Ciclo.abierta_en, rango)),
         "resueltas": select(Ciclo.abierta_en, Ciclo.resuelta_en, Ciclo.asignado, Ciclo.resuelta_por)
@@ -160,6 +172,8 @@ def range_queries(rango):
         "primera_respuesta": select(Ciclo.abierta_en, Ciclo.primera_respuesta_en, Ciclo.asignado,
                                     Ciclo.primera_respuesta_por)
         .where(in_window(Ciclo.primera_respuesta_en, rango)),
+        "valoraciones": select(Valoracion.fecha, Valoracion.agente, Valoracion.puntuacion)
+        .where(in_window(Valoracion.fecha, rango)),
     }
 
 
@@ -185,6 +199,11 @@ def tally(rango):
         if day is not None:
             for each in (days[day], agents[asignado or por], total):
                 each.primera_respuesta.append(elapsed(abierta_en, respuesta_en))
+    for fecha, agente, puntuacion in db.session.execute(queries["valoraciones"]):
+        day = rango.day_of(fecha)
+        if day is not None and 1 <= puntuacion <= 5:
+            for each in (days[day], agents[agente], total):
+                each.puntuaciones[puntuacion - 1] += 1
     return days, agents, total
 
 

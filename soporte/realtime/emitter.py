@@ -8,9 +8,11 @@ import logging
 import socketio as python_socketio
 
 from soporte.extensions import socketio
-from soporte.protocol import (AGENTS_ROOM, ASSIGNED, CANNED_CHANGED, CONVERSATION_LABELS, CUSTOMER_PROFILE, CUSTOMERS_ROOM,
-                              LABELS, MESSAGE_DELETED, MESSAGE_EDITED, MESSAGE_RECEIVED, MESSAGE_SENT, NOTE_CREATED, PRESENCE, PRESENCE_ROOM, READ,
-                              RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
+from soporte.protocol import (AGENTS_ROOM, ASK_RATING, ASSIGNED, CANNED_CHANGED, CONVERSATION_LABELS, CUSTOMERS_ROOM,
+                              CUSTOMER_PROFILE, LABELS, MESSAGE_DELETED, MESSAGE_EDITED, MESSAGE_RECEIVED,
+                              MESSAGE_SENT, NOTE_CREATED, PRESENCE, PRESENCE_ROOM, RATED, READ, RESYNCHRONISE, SEEN,
+                              SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
+
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,15 @@ def announce_deleted(customer, message_id, eliminado_en, por):
     """A deleted message (its id, never its text), to every agent and the conversation's customer."""
     socketio.server.emit(MESSAGE_DELETED, {"id": message_id, "usuario": customer, "eliminado_en": eliminado_en,
                                            "por": por}, to=[AGENTS_ROOM, user_room(customer)])
+
+def ask_rating(customer, ciclo):
+    """A resolution the customer may rate (its cycle), to the customer's sockets."""
+    socketio.server.emit(ASK_RATING, {"ciclo": ciclo}, to=user_room(customer))
+
+
+def announce_rating(rating):
+    """A stored rating, to every agent and to the customer's own tabs (each one's prompt closes)."""
+    socketio.server.emit(RATED, rating, to=[AGENTS_ROOM, user_room(rating["usuario"])])
 
 
 def tell_read(agent, state):

@@ -18,6 +18,8 @@ import { Composer } from "./composer.js";
 import { MessageEdits } from "./message_edits.js";
 import { NoteMode, followNotes, sendNote } from "./notes.js";
 import { newCid } from "./ids.js";
+import { startHoursNotice } from "./hours.js";
+import { startRating } from "./rating.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
 import { connect, isConnected, isRetrying, on, request } from "./socket.js";
 
@@ -47,6 +49,9 @@ const page = {
     conversacionEtiquetas: root.dataset.urlConversacionEtiquetas,
     cliente: root.dataset.urlCliente,
     ediciones: root.dataset.urlEdiciones, // a message's edit history (agents), with 0 for its id
+
+    horario: root.dataset.urlHorario,
+    valoracion: root.dataset.urlValoracion,
   },
   csrf: document.querySelector('meta[name="csrf-token"]')?.content,
 };
@@ -477,6 +482,12 @@ on("mensaje_editado", (data) => view.changed(data));
 on("mensaje_eliminado", (data) => view.changed(data));
 // the server's queue missed messages (a gap in its Redis subscription): catch up as after a reconnect
 on("resincronizar", () => view.connected(false));
+
+if (page.rol !== "admin") {
+  // the customer's notice of business hours and the rating of a resolution
+  startHoursNotice({ page, getJSON });
+  startRating({ page, getJSON });
+}
 
 if (page.rol === "admin") {
   // canned replies are the agents': a customer's page never loads their module

@@ -28,6 +28,7 @@ export class CustomerPanel {
     this.asked = 0; // the latest fetch; answers for an earlier customer are dropped
     this.oldest = null; // the last cycle shown, for "Ver más"
     this.note = null; // the note as stored (what the text box started from)
+    this.shownRatings = []; // the customer's latest ratings, newest first
     const $ = (id) => document.getElementById(id);
     Object.assign(this, {
       root: $("panel-cliente"), toggle: $("panel-cliente-alternar"), name: $("cliente-nombre"),
@@ -35,7 +36,7 @@ export class CustomerPanel {
       language: $("cliente-idioma"), chips: $("cliente-etiquetas"), noteBox: $("cliente-nota"),
       noteInfo: $("cliente-nota-info"), noteSave: $("cliente-nota-guardar"), noteNotice: $("cliente-nota-aviso"),
       history: $("cliente-conversaciones"), noHistory: $("cliente-sin-conversaciones"), more: $("cliente-mas"),
-      error: $("panel-cliente-error"),
+      error: $("panel-cliente-error"), ratings: $("cliente-valoraciones"),
     });
     // a supervisor's page has the customer's data buttons (soporte.html)
     this.data = document.getElementById("cliente-borrar") ? new CustomerData({ url, csrf }) : null;
@@ -61,6 +62,9 @@ export class CustomerPanel {
     on("perfil_cliente", (data) => {
       if (data.usuario === this.active) this.noteChanged(data.nota);
     });
+    on("valoracion", (data) => {
+      if (data.usuario === this.active) this.showRatings([data, ...this.shownRatings].slice(0, 5));
+    });
   }
 
   /** Fold the panel (narrow screens) or unfold it. */
@@ -82,6 +86,8 @@ export class CustomerPanel {
     this.showNote(null);
     this.showLabels();
     if (this.data) this.data.opened(name);
+
+    this.showRatings([]);
     this.load(name);
   }
 
@@ -103,6 +109,7 @@ export class CustomerPanel {
     this.showOnline(panel.en_linea);
     this.labels.setConversation(name, panel.etiquetas);
     if (!this.edited()) this.showNote(panel.nota);
+    this.showRatings(panel.valoraciones || []);
     this.history.replaceChildren();
     this.addHistory(panel.conversaciones, panel.mas);
   }
@@ -132,6 +139,23 @@ export class CustomerPanel {
     this.noteInfo.textContent = nota
       ? t("Editada por {name}, {fecha}", { name: nota.editado_por_nombre, fecha: formatFecha(nota.editado_en) })
       : "";
+  }
+
+  /** The customer's latest ratings of their resolutions: stars, comment, who it counts for, when. */
+  showRatings(ratings) {
+    this.shownRatings = ratings;
+    this.ratings.replaceChildren(...ratings.map((v) => {
+      const item = el("li", "mb-1 valoracion-item");
+      item.dataset.ciclo = String(v.ciclo);
+      const stars = el("span", "valoracion-estrellas-texto me-1", "★".repeat(v.puntuacion) + "☆".repeat(5 - v.puntuacion));
+      stars.setAttribute("aria-label", t("{n} de 5", { n: v.puntuacion }));
+      const when = el("span", "text-body-secondary", v.agente_nombre
+        ? t("{fecha}, para {name}", { fecha: formatFecha(v.fecha), name: v.agente_nombre }) : formatFecha(v.fecha));
+      item.append(stars, when);
+      if (v.comentario) item.append(el("span", "d-block fst-italic text-break", v.comentario));
+      return item;
+    }));
+    if (!ratings.length) this.ratings.append(el("li", "text-body-secondary", t("Ninguna")));
   }
 
   /** Whether the agent has typed in the note box since it was last shown. */

@@ -3,6 +3,7 @@
 import { el } from "./dom.js";
 import { formatDuration } from "./durations.js";
 import { locale, t } from "./i18n.js"; // which loads the page's catalog first
+import { showSatisfaction } from "./csat.js";
 
 const root = document.getElementById("informes");
 const form = document.getElementById("inf-rango");
@@ -221,6 +222,7 @@ function timeChart(id, data, key, title) {
 function render(data) {
   totals(data.total);
   tables(data);
+  showSatisfaction(data, agentName);
   result.hidden = false; // before drawing: a chart sizes itself to its visible box
   countsChart(data);
   agentsChart(data);
