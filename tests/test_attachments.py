@@ -373,3 +373,47 @@ def test_a_message_with_an_attachment_survives_kill_9(app, tmp_path):
         assert server.login("bob").get(server.url + f"/api/adjuntos/{made['id']}").status_code == 404
     finally:
         server.stop()
+
+
+# --- the customer's data: export and erase (soporte/files/privacy.py) ----------------------
+
+def test_export_and_erase_a_customers_attachments(app, ana, agent, cookie_client, connect):
+    from soporte.files.privacy import erase_customer, export_customer
+    from soporte.models import Usuario
+
+    customer = connect("ana")
+    photo = ana.ok(image_bytes(size=(40, 40)), "foto.png")
+    reply = agent.ok(PDF, "guia.pdf", con="ana")
+    unsent = ana.ok(b"borrador", "nota.txt")
+    bobs = Uploader(cookie_client("bob")).ok(PDF, "bob.pdf")
+    assert send(customer, para="admin", mensaje="", adjuntos=[photo["id"]])["ok"]
+    stored_messages(app)
+    with app.app_context():
+        usuario = db.session.execute(select(Usuario).filter_by(usuario="ana")).scalar_one()
+        archive = dict(export_customer(usuario))
+        details = {d["id"]: d for d in __import__("json").loads(archive["adjuntos/adjuntos.json"])}
+        assert set(details) == {photo["id"], reply["id"], unsent["id"]}
+        assert details[reply["id"]]["autor"] == "admin" and details[unsent["id"]]["mensaje_id"] is None
+        assert archive[f"adjuntos/{details[unsent['id']]['archivo']}"] == b"borrador"
+        assert archive[f"adjuntos/{details[reply['id']]['archivo']}"] == PDF
+        assert len(archive) == 4
+        after_commit = erase_customer(usuario)
+        db.session.commit()
+        for step in after_commit:
+            step()
+        assert set(db.session.scalars(select(Adjunto.id))) == {bobs["id"]}
+        storage = get_storage()
+        for made in (photo, reply, unsent):
+            assert not storage.exists(made["id"])
+        assert not storage.exists(photo["id"] + attachments.THUMBNAIL_SUFFIX)
+        assert storage.exists(bobs["id"])
+        left = sorted(p.name for p in storage_files(storage))
+        assert left == [bobs["id"]]
+        assert erase_customer(usuario) == []
+
+
+def storage_files(storage):
+    """Every file in a LocalStorage's folder."""
+    from pathlib import Path
+
+    return [p for p in Path(storage.directory).rglob("*") if p.is_file()]
