@@ -342,9 +342,7 @@ def kill_hard(server):
 def test_a_message_with_an_attachment_survives_kill_9(app, tmp_path):
     """The storer waits 30 s between stores, so the acknowledged message is only in the spool when
     the server dies; the next process replays it and links the attachment."""
-    adjuntos_dir = tmp_path / "adjuntos-live"
-    server = LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"],
-                        {"SOPORTE_WRITER_INTERVAL": "30", "SOPORTE_ATTACHMENTS_DIR": str(adjuntos_dir)})
+    server = LiveServer(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], {"SOPORTE_WRITER_INTERVAL": "30"})
     server.start().wait_ready()
     try:
         ana = live_socket(server, "ana")

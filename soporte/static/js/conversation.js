@@ -4,6 +4,7 @@
 // it arrives (history page, live event, catch-up after a reconnect, an ack).
 // Text only ever goes in through textContent.
 
+import { renderAttachments, withoutLinkLines } from "./attachments.js";
 import { formatFecha, parseFecha } from "./dates.js";
 import { el } from "./dom.js";
 import { locale, t } from "./i18n.js";
@@ -22,7 +23,15 @@ export function normalize(m) {
     nombre: m.nombre ?? m.de_nombre, // the author's display name (live event, or REST)
     cid: m.cid, // on the viewer's own messages in history
     nota: Boolean(m.nota), // an agents' private note (agents' history and nota_creada only)
+    adjuntos: m.adjuntos || [], // files: the text's last lines are their links, for text-only pages
   };
+}
+
+let attachmentsUrl = "/api/adjuntos"; // the page's data-url-adjuntos
+
+/** Where the attachments of messages are fetched from (the API's /api/adjuntos). */
+export function useAttachmentsUrl(url) {
+  if (url) attachmentsUrl = url;
 }
 
 // functions: the catalog is loaded after this module is evaluated
@@ -58,7 +67,9 @@ export class Conversation {
     this.list.addEventListener("click", (event) => {
       const button = event.target.closest(".msg-retry");
       const pending = button && this.pending.get(button.closest(".msg").dataset.cid);
-      if (pending && this.onRetry) this.onRetry(button.closest(".msg").dataset.cid, pending.text, pending.nota);
+      if (pending && this.onRetry) {
+        this.onRetry(button.closest(".msg").dataset.cid, pending.text, pending.nota, pending.adjuntos);
+      }
     });
     this.setHistoryStatus("loading");
   }
@@ -95,12 +106,13 @@ export class Conversation {
   }
 
   /** Show an own message (or, with nota, a note) on its way out (again, for a retry). */
-  sending(cid, text, { nota = false } = {}) {
+  sending(cid, text, { nota = false, adjuntos = [] } = {}) {
     let pending = this.pending.get(cid);
     if (!pending) {
-      const li = renderMessage({ de: this.me, mensaje: text, nota }, true);
+      // the text as typed: the server adds the attachments' link lines
+      const li = renderMessage({ de: this.me, mensaje: text, nota, adjuntos, typed: true }, true);
       li.dataset.cid = cid;
-      pending = { li, text, nota };
+      pending = { li, text, nota, adjuntos };
       this.pending.set(cid, pending);
       this.list.append(li); // after every acknowledged message
       this.refreshEmpty();
@@ -120,9 +132,10 @@ export class Conversation {
     if (pending) setState(pending.li, "waiting", reason);
   }
 
-  /** The [cid, text, nota] of the own messages and notes waiting for the connection, oldest first. */
+  /** The [cid, text, nota, adjuntos] of the own messages and notes waiting for the connection, oldest first. */
   waitingForConnection() {
-    return [...this.pending].filter(([, p]) => p.li.dataset.state === "waiting").map(([cid, p]) => [cid, p.text, p.nota]);
+    return [...this.pending].filter(([, p]) => p.li.dataset.state === "waiting")
+      .map(([cid, p]) => [cid, p.text, p.nota, p.adjuntos]);
   }
 
   /** The server took an own message: give it its id and time, and its place. */
@@ -201,7 +214,11 @@ function renderMessage(m, own) {
   const meta = el("div", "msg-meta");
   meta.append(el("strong", "msg-author", own ? t("Tú") : m.nombre || nameOf(m.de)), el("time", "msg-time"));
   if (own) meta.append(el("span", "msg-state"));
-  li.append(meta, el("div", "msg-text", m.mensaje));
+  const adjuntos = m.adjuntos || [];
+  const text = m.typed ? m.mensaje : withoutLinkLines(m.mensaje, adjuntos.length);
+  li.append(meta);
+  if (text || !adjuntos.length) li.append(el("div", "msg-text", text));
+  if (adjuntos.length) li.append(renderAttachments(adjuntos, attachmentsUrl));
   if (m.nota) decorateNote(li);
   setTime(li, m.fecha);
   return li;
