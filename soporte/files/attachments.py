@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from soporte.background import every
+from soporte.background import every, in_os_thread
 from soporte.extensions import db
 from soporte.files import detect, images
 from soporte.files.storage import get_storage
@@ -75,8 +75,8 @@ def create(conversacion, autor, nombre, data):
     thumbnail = None
     if detect.is_image(tipo):
         try:
-            images.check_image(data, tipo)
-            thumbnail, _ = images.thumbnail(data, tipo, config["THUMBNAIL_SIZE"])
+            # in an OS thread: decoding megapixels on the event loop would hold every socket meanwhile
+            thumbnail = in_os_thread(images.checked_thumbnail)(data, tipo, config["THUMBNAIL_SIZE"])
         except Exception as error:  # a truncated, corrupt or enormous image: not what it claims to be
             current_app.logger.info("upload refused: not a valid %s (%s)", tipo, error)
             raise Refused(415, "La imagen no es válida") from error

@@ -53,3 +53,9 @@ def thumbnail(data, tipo, size):
             return out.getvalue(), "image/png"
         image.save(out, "JPEG", quality=82)
         return out.getvalue(), "image/jpeg"
+
+
+def checked_thumbnail(data, tipo, size):
+    """check_image, then thumbnail's bytes: the whole of an image upload's decoding, in one call."""
+    check_image(data, tipo)
+    return thumbnail(data, tipo, size)[0]
