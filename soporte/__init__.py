@@ -43,6 +43,7 @@ def create_app(test_config=None, instance_path=None):
     # here, not at the top: importing one module of the package (tokens, models) must not load the whole app
     from soporte.accounts import demo, directory, revocation
     from soporte.event_table import EVENTS
+    from soporte.files import attachments
     from soporte.hours import views as hours_views
     from soporte.inbox import assignment, routes
     from soporte.ops import cli, health, operations, reports_page, stalls
@@ -89,6 +90,7 @@ def create_app(test_config=None, instance_path=None):
     erase.init_app(app)  # a customer erased on another process is forgotten here too
     stalls.init_app(app, serving=live)  # with STALL_LOG_MS: what holds the event loop
     assignment.init_app(app, serving=live)  # who owns each conversation: the automatic assigner, the offline sweep
+    attachments.init_app(app, serving=live)  # the largest request body; the sweep of uploads never sent
     return app
 
 

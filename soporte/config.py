@@ -66,6 +66,16 @@ DEFAULTS = {
     # seconds an assignee may be offline before their open conversations go back to the pool (0: never)
     "OFFLINE_RELEASE_AFTER": 900.0,
     "ASSIGN_INTERVAL": 2.0,  # seconds between the assigner's sweeps (it also wakes on each opening here)
+    # attachments (see soporte/files/): where the files live, and what a message may carry
+    "ATTACHMENTS_DIR": None,  # None: instance/adjuntos; a shared volume when several hosts serve the chat
+    "ATTACHMENT_MAX_SIZE": 10 * 1024 * 1024,  # bytes one file may have
+    "ATTACHMENTS_PER_MESSAGE": 5,
+    # MIME types allowed, as found in the content (soporte/files/detect.py), never as the name says
+    "ATTACHMENT_TYPES": "image/png image/jpeg image/gif image/webp application/pdf text/plain application/zip",
+    "ATTACHMENT_UPLOAD_RATE_LIMIT": "30 per minute",  # POST /api/adjuntos per account
+    "ATTACHMENT_ORPHAN_AGE": 86400.0,  # seconds an upload may wait for its message before the sweep deletes it
+    "ATTACHMENT_SWEEP_INTERVAL": 3600.0,  # seconds between sweeps of such uploads
+    "THUMBNAIL_SIZE": 320,  # pixels: the longer side of an image's thumbnail
 }
 
 MIN_SECRET_BYTES = 32

@@ -239,6 +239,33 @@ class EdicionMensaje(db.Model):
     cid: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+class Adjunto(db.Model):
+    """A file uploaded to a conversation (soporte/files/): its bytes are in the attachment store under `id`.
+
+    An upload belongs to no message (`mensaje_id` NULL) until the writer stores the message
+    that carries it; one still unlinked after ATTACHMENT_ORPHAN_AGE is deleted, row and file.
+    """
+
+    __tablename__ = "adjuntos"
+    __table_args__ = (
+        Index("ix_adjuntos_mensaje_id", "mensaje_id"),  # a page of history's attachments
+        Index("ix_adjuntos_conversacion", "conversacion"),  # a customer's files: export and erasure
+        Index("ix_adjuntos_creado_en", "creado_en"),  # the sweep of old uploads never sent
+        MYSQL_TABLE,
+    )
+
+    # secrets.token_urlsafe(32): 256 random bits, the key of the file too; unguessable
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    conversacion: Mapped[str] = mapped_column(String(64))  # the customer
+    autor: Mapped[str] = mapped_column(String(64))  # who uploaded it
+    nombre: Mapped[str] = mapped_column(String(255))  # the original file name, cleaned
+    tipo: Mapped[str] = mapped_column(String(100))  # the MIME type found in the content, never the name's
+    tamano: Mapped[int] = mapped_column(BigInteger)
+    miniatura: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    creado_en = mapped_column(UTC_DATETIME, nullable=False)
+    mensaje_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
 class Lectura(db.Model):
     """How far one agent has read one conversation (the id of the last message read)."""
 
@@ -438,6 +465,8 @@ def message_json(row, viewer=None):
     if viewer is not None and message["de_usuario"] == viewer and get("cid"):
         message["cid"] = get("cid")
     changed(message, get)
+    if isinstance(row, dict) and row.get("adjuntos"):  # an unstored row; stored ones get theirs from their table
+        message["adjuntos"] = row["adjuntos"]
     return message
 
 

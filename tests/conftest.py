@@ -231,6 +231,8 @@ class LiveServer:
             "SOPORTE_JWT_SECRET": TEST_SECRETS["JWT_SECRET"],
             "SOPORTE_SQLALCHEMY_DATABASE_URI": db_url,
             "SOPORTE_SPOOL_DIR": str(tmp_path / f"spool-{self.port}"),
+            # one folder for the test's servers, as hosts share a volume (never the developer's instance/)
+            "SOPORTE_ATTACHMENTS_DIR": str(tmp_path / "adjuntos"),
             "SOPORTE_ASYNC_MODE": ASYNC_MODE,
             **{f"SOPORTE_{key}": str(value) for key, value in TEST_LIMITS.items()},
             **(extra_env or {}),

@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from soporte.extensions import db, socketio
+from soporte.files import attachments
 from soporte.models import EdicionMensaje, Mensaje, Nota, iso_utc, utc_now
 from soporte.protocol import (EDIT_DELETED, EDIT_NOT_AUTHOR, EDIT_NOTE, EDIT_TOO_LATE, EDIT_UNKNOWN, MAX_ID,
                               NOT_YET_STORED, TOO_MANY, Invalid, refused)
@@ -58,6 +59,10 @@ def change(sender, message_id, cid, accion, texto=None):
             return deleted_ack(message)  # deleting twice is fine: the same answer
         check_allowed(sender, message, accion)
         now = utc_now()
+        files = attachments.of_message(message.id)
+        if accion == EDIT and files:
+            texto = attachments.with_links(texto, files)  # the files stay: their link lines end the text
+        removed = attachments.remove_from_message(message.id) if accion == DELETE else []
         db.session.execute(insert(EdicionMensaje).values(
             mensaje_id=message.id, conversacion=message.conversacion, accion=accion,
             texto_anterior=message.mensaje, por=sender.user, cuando=now, cid=cid))
@@ -74,6 +79,7 @@ def change(sender, message_id, cid, accion, texto=None):
         db.session.rollback()
         sender.bucket.give_back()
         raise
+    attachments.delete_files(removed)  # a deleted message's files go with its text, once that is committed
     if accion == EDIT:
         emitter.announce_edited(message.conversacion, message.id, texto, iso_utc(now), sender.user)
         return {"ok": True, "id": message.id, "editado_en": iso_utc(now)}

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
+from soporte.files.attachments import add_to_messages
 from soporte.inbox.api import bp
 from soporte.inbox.note_history import NOTE_COLUMNS, note_json
 from soporte.inbox.params import BadParameter, con_param, flag_param
@@ -119,7 +120,7 @@ def json_body(con, now, messages):
     separator = ""
     for batch in batched(messages):
         pieces = []
-        for m in with_author_names(batch):  # as in REST; one lookup per batch
+        for m in with_author_names(add_to_messages(batch)):  # as in REST; a lookup or two per batch
             pieces.append(separator + json.dumps(m, ensure_ascii=False))
             separator = ", "
         yield "".join(pieces)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from soporte.accounts.display_names import with_author_names
 from soporte.extensions import db
+from soporte.files.attachments import add_to_messages
 from soporte.inbox.api import bp
 from soporte.inbox.note_history import notes_around, notes_page
 from soporte.inbox.params import DEFAULT_LIMIT, MAX_LIMIT, BadParameter, con_param, flag_param, int_param
@@ -24,14 +25,14 @@ MESSAGE_COLUMNS = (Mensaje.id, Mensaje.de_usuario, Mensaje.para_usuario, Mensaje
 @admin_required
 def mensajes():
     """One customer's conversation with support, oldest first; with notas=1 the agents' notes too (agents only)."""
-    return jsonify(with_author_names(conversation_page(con_param(), notes=flag_param("notas"))))
+    return jsonify(with_author_names(add_to_messages(conversation_page(con_param(), notes=flag_param("notas")))))
 
 
 @bp.route("/mensajes/mios")
 @token_required
 def mensajes_mios():
     """The caller's own conversation with support, oldest first (never a note, whatever is asked)."""
-    return jsonify(with_author_names(conversation_page(g.usuario["user"])))
+    return jsonify(with_author_names(add_to_messages(conversation_page(g.usuario["user"]))))
 
 
 @bp.route("/usuarios-conversaciones")

@@ -2,6 +2,7 @@
 from flask import current_app
 
 from soporte.accounts.directory import check_customer
+from soporte.files import attachments
 from soporte.models import iso_utc
 from soporte.protocol import NO_NODE, RESTARTING, TOO_MANY, Invalid, refused
 from soporte.realtime.sessions import check_still_agent
@@ -22,12 +23,18 @@ def relay(sender, data):
     seen = parse_seen(data, sender)  # an agent's visto_hasta: refuse a stale reply
     check_recipient(sender, para)
     check_still_agent(sender)
+    customer = para if sender.rol == "admin" else sender.user
     earlier = chat.ack_for(sender.user, cid)
     if earlier:
         return earlier  # a retry: already delivered and stored once
     held = chat.held_for(sender.user, cid)
     if held:  # a retry while the first try is still being journaled: its outcome, not a second copy
         return acknowledge(chat, held, cid, current_app.config["ACK_TIMEOUT"])
+    adjuntos = data.get("adjuntos")  # a message without attachments pays this dict lookup and nothing more
+    if adjuntos:  # after the retries: a stored message's attachments are linked, a retry must not be refused
+        adjuntos = attachments.claim(attachments.parse_ids(adjuntos, current_app.config["ATTACHMENTS_PER_MESSAGE"]),
+                                     sender.user, customer)
+        mensaje = attachments.with_links(mensaje.strip() and mensaje, adjuntos)
     if not chat.writer.accepting:  # shutting down: a refusal now is a clean "nothing happened"
         return refused(RESTARTING)
     if not sender.bucket.take():  # only a message that passed every check spends the allowance
@@ -39,15 +46,19 @@ def relay(sender, data):
         return refused(NO_NODE)
     payload = {"de": sender.user, "nombre": sender.nombre, "mensaje": mensaje, "id": message_id,
                "para": para, "fecha": iso_utc(fecha)}  # nombre: the sender's display name, for the pages
-    customer = para if sender.rol == "admin" else sender.user
+    if adjuntos:
+        payload["adjuntos"] = adjuntos
     stale = get_freshness().admit(customer, payload, seen)  # memory (and Redis), never the database
     if stale:
         sender.bucket.give_back()  # refused after all: a refusal, not a message
         sender.refusals.take()
         return stale  # not remembered as an ack: "send anyway" reuses the cid
     try:
-        group = chat.writer.submit({"id": message_id, "de_usuario": sender.user, "para_usuario": para,
-                                    "conversacion": customer, "mensaje": mensaje, "fecha": fecha, "cid": cid})
+        row = {"id": message_id, "de_usuario": sender.user, "para_usuario": para,
+               "conversacion": customer, "mensaje": mensaje, "fecha": fecha, "cid": cid}
+        if adjuntos:  # the spool carries them: the storer links them with the message (writer.store)
+            row["adjuntos"] = adjuntos
+        group = chat.writer.submit(row)
     except NotStored:  # it stopped accepting meanwhile
         return refused(RESTARTING)
     return acknowledge(chat, Outgoing(sender, payload, group), cid, current_app.config["ACK_TIMEOUT"])

@@ -6,7 +6,10 @@ CID_MAX_LENGTH = 64
 
 
 def parse_private_message(data, max_length):
-    """Return (para, mensaje, cid) from a payload, or raise Invalid saying what is wrong."""
+    """Return (para, mensaje, cid) from a payload, or raise Invalid saying what is wrong.
+
+    A message with attachments (`adjuntos`, checked by the relay) may have no text.
+    """
     if not isinstance(data, dict):
         raise Invalid("El mensaje debe ser un objeto {para, mensaje}")
     para = data.get("para")
@@ -16,7 +19,7 @@ def parse_private_message(data, max_length):
         raise Invalid("Falta el destinatario (para)")
     if not isinstance(mensaje, str):
         raise Invalid("El mensaje debe ser texto")
-    if not mensaje.strip():
+    if not mensaje.strip() and not data.get("adjuntos"):
         raise Invalid("El mensaje está vacío")
     if len(mensaje) > max_length:
         raise Invalid(f"El mensaje supera los {max_length} caracteres")

@@ -17,6 +17,7 @@ from sqlalchemy import insert
 
 from soporte.background import outcome_event
 from soporte.extensions import db, socketio
+from soporte.files import attachments
 from soporte.models import Mensaje
 from soporte.relay import conversation_rows
 
@@ -41,7 +42,12 @@ def store(session, rows):
     Returns the conversations that opened a cycle (new, or reopened by the customer), as
     (customer, message id, reopened).
     """
-    session.execute(INSERT_MESSAGES, rows)
+    carrying = [row for row in rows if "adjuntos" in row]
+    if carrying:  # a message's attachments are not a column: insert without them, then link them, in this transaction
+        session.execute(INSERT_MESSAGES, [{k: v for k, v in row.items() if k != "adjuntos"} for row in rows])
+        attachments.link(session, carrying)
+    else:
+        session.execute(INSERT_MESSAGES, rows)
     return conversation_rows.advance(session, rows)
 
 

@@ -1,5 +1,6 @@
 // The chat page: the socket, the history over REST, and the customer's or the agent's view.
-import { ChatBox, Conversation, normalize } from "./conversation.js";
+import { ChatBox, Conversation, normalize, useAttachmentsUrl } from "./conversation.js";
+import { PendingAttachments } from "./attachments.js";
 import { UserList } from "./inbox.js";
 import { ExportLinks, SearchBox, arrivedAfterGap, loadAround, loadNewer } from "./search.js";
 import { isStale, seenUpTo, showStale } from "./stale.js";
@@ -49,10 +50,12 @@ const page = {
     conversacionEtiquetas: root.dataset.urlConversacionEtiquetas,
     cliente: root.dataset.urlCliente,
     ediciones: root.dataset.urlEdiciones, // a message's edit history (agents), with 0 for its id
-
     horario: root.dataset.urlHorario,
     valoracion: root.dataset.urlValoracion,
+    adjuntos: root.dataset.urlAdjuntos,
   },
+  maxAdjuntos: Number(root.dataset.maxAdjuntos) || 5,
+  maxTamano: Number(root.dataset.maxTamano) || 10 * 1024 * 1024,
   csrf: document.querySelector('meta[name="csrf-token"]')?.content,
 };
 // agents: colleagues online are listed by display name, and presence sends usernames
@@ -107,11 +110,23 @@ const composer = new Composer({
   max: page.maxLength,
 });
 const title = document.getElementById("chat-titulo");
+useAttachmentsUrl(page.urls.adjuntos);
+// files for the next message: uploaded at once (progress on each chip), sent with it by id
+const attachments = new PendingAttachments({
+  url: page.urls.adjuntos, csrf: page.csrf, max: page.maxAdjuntos, maxSize: page.maxTamano,
+  chips: document.getElementById("adjuntos-pendientes"), button: document.getElementById("adjuntar"),
+  picker: document.getElementById("archivos"), input,
+  dropZones: [document.getElementById("mensajes"), form],
+  conversation: () => (page.rol === "admin" ? view.active : null),
+  onChange: () => composer.refresh(),
+});
 // agents only: the composer writes replies, or private notes for the other agents
 const noteMode = page.rol === "admin" ? new NoteMode({
   toggle: document.getElementById("modo-nota"), form, input,
   button: form.querySelector("button[type=submit]"), hint: document.getElementById("aviso-nota"),
 }) : null;
+// a message may be files alone; one waits for its uploads (a note carries none)
+composer.attachments = () => ({ ready: attachments.ids().length > 0 && !(noteMode && noteMode.on), busy: attachments.busy() });
 
 startPresence(page);
 // before the view: view.open() tells it which conversation is open
@@ -174,19 +189,20 @@ async function catchUp(conv) {
  * Send (or send again, with the same cid) an own message, and follow its delivery.
  * An agent's reply carries visto_hasta unless it is sent anyway after a stale-reply refusal.
  */
-function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
-  box.newer(conv, () => conv.sending(cid, text), { own: true });
+function send(conv, para, text, cid = newCid(), { anyway = false, adjuntos = [] } = {}) {
+  box.newer(conv, () => conv.sending(cid, text, { adjuntos }), { own: true });
   if (!isConnected()) {
     conv.waiting(cid, t("Sin conexión: se enviará al volver la conexión"));
     return;
   }
   const payload = { para, mensaje: text, cid };
+  if (adjuntos.length) payload.adjuntos = adjuntos.map((a) => a.id);
   if (page.rol === "admin" && !anyway) payload.visto_hasta = seenUpTo(conv);
   request("mensaje_privado", payload, (err, ack) => {
     if (err && isConnected()) conv.failed(cid, t("El servidor no respondió a tiempo"));
     else if (err) conv.waiting(cid, t("Se cortó la conexión: se enviará al volver la conexión"));
     else if (isStale(ack)) {
-      showStale(box, conv, cid, ack, () => send(conv, para, text, cid, { anyway: true }));
+      showStale(box, conv, cid, ack, () => send(conv, para, text, cid, { anyway: true, adjuntos }));
       catchUp(conv).catch(() => {}); // what the server could not list (written on another process)
     }
     // the server's reasons are Spanish (the protocol's); the catalog translates the known ones
@@ -204,14 +220,15 @@ function send(conv, para, text, cid = newCid(), { anyway = false } = {}) {
  */
 function resendWaiting() {
   for (const conv of view.conversations()) {
-    for (const [cid, text, nota] of conv.waitingForConnection()) conv.onRetry(cid, text, nota);
+    for (const [cid, text, nota, adjuntos] of conv.waitingForConnection()) conv.onRetry(cid, text, nota, adjuntos);
   }
 }
 
 function newConversation(url, emptyText, para) {
   const conv = new Conversation({ me: page.me, url, emptyText, editWindow: page.editWindow, history: page.rol === "admin" });
   conv.onNeedOlder = () => loadOlder(conv);
-  conv.onRetry = (cid, text, nota) => (nota ? sendNote(box, conv, para, text, cid) : send(conv, para, text, cid));
+  conv.onRetry = (cid, text, nota, adjuntos = []) => (nota ? sendNote(box, conv, para, text, cid)
+    : send(conv, para, text, cid, { adjuntos }));
   return conv;
 }
 
@@ -243,8 +260,8 @@ class CustomerView {
     box.newer(this.conv, () => this.conv.add(message));
   }
 
-  submit(text) {
-    send(this.conv, page.inbox, text);
+  submit(text, adjuntos) {
+    send(this.conv, page.inbox, text, newCid(), { adjuntos });
     return true;
   }
 
@@ -335,6 +352,7 @@ class AgentView {
 
   open(name, around = null) {
     const conv = this.conversation(name);
+    if (name !== this.active) attachments.clear(); // uploaded to the other conversation
     this.active = name;
     this.layout.dataset.vista = "conversacion";
     this.users.setActive(name);
@@ -372,6 +390,7 @@ class AgentView {
 
   setFormEnabled(enabled) {
     composer.setEnabled(enabled);
+    attachments.setEnabled(enabled);
     noteMode.setEnabled(enabled);
     input.placeholder = enabled ? noteMode.placeholder() : t("Elige una conversación de la lista");
   }
@@ -427,14 +446,15 @@ class AgentView {
     this.triage.replied(name, text, ack.id, ack.fecha);
   }
 
-  submit(text) {
+  submit(text, adjuntos) {
     if (!this.active) return false;
     const name = this.active;
     if (noteMode.on) {
+      if (!text.trim()) return false; // a note carries no files: they wait for the next reply
       sendNote(box, this.conversation(name), name, text); // not activity: the list stays as it is
       return true;
     }
-    send(this.conversation(name), name, text);
+    send(this.conversation(name), name, text, newCid(), { adjuntos });
     this.users.touch(name);
     return true;
   }
@@ -461,7 +481,11 @@ form.addEventListener("submit", (event) => {
   event.preventDefault();
   // over the limit the button is disabled, but Enter in the box still submits
   if (!composer.sendable()) return;
-  if (view.submit(input.value)) composer.clear();
+  const adjuntos = noteMode && noteMode.on ? [] : attachments.described();
+  if (view.submit(input.value, adjuntos)) {
+    if (adjuntos.length) attachments.clear();
+    composer.clear();
+  }
   input.focus();
 });
 

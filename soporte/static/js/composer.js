@@ -17,6 +17,7 @@ export class Composer {
     this.counter = counter;
     this.max = max;
     this.enabled = true;
+    this.attachments = () => ({ ready: false, busy: false }); // files ready to go with the text, or still uploading
     input.addEventListener("input", () => this.refresh());
     // on the form, so the box's own listeners (the canned-reply picker's Enter) run first
     input.form.addEventListener("keydown", (event) => {
@@ -36,7 +37,8 @@ export class Composer {
 
   /** Whether the box has something the server would take. */
   sendable() {
-    return this.input.value.trim() !== "" && !this.tooLong();
+    const { ready, busy } = this.attachments();
+    return (this.input.value.trim() !== "" || ready) && !busy && !this.tooLong();
   }
 
   /** Open or close the box (an agent with no conversation open has nowhere to write). */
@@ -56,7 +58,9 @@ export class Composer {
     this.input.classList.toggle("is-invalid", over > 0);
     if (over > 0) this.input.setAttribute("aria-invalid", "true");
     else this.input.removeAttribute("aria-invalid");
-    this.button.disabled = !this.enabled || over > 0;
+    const { ready, busy } = this.attachments();
+    this.input.required = !ready; // files alone make a message: the browser must not demand text
+    this.button.disabled = !this.enabled || over > 0 || busy;
     this.grow();
   }
 

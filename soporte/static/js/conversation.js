@@ -4,6 +4,7 @@
 // it arrives (history page, live event, catch-up after a reconnect, an ack).
 // Text only ever goes in through textContent.
 
+import { renderAttachments, withoutLinkLines } from "./attachments.js";
 import { formatFecha, parseFecha } from "./dates.js";
 import { el } from "./dom.js";
 import { locale, t } from "./i18n.js";
@@ -25,7 +26,15 @@ export function normalize(m) {
     nota: Boolean(m.nota), // an agents' private note (agents' history and nota_creada only)
     editado_en: m.editado_en, // its author changed it (history; live: mensaje_editado)
     eliminado_en: m.eliminado_en, // its author deleted it: no text
+    adjuntos: m.adjuntos || [], // files: the text's last lines are their links, for text-only pages
   };
+}
+
+let attachmentsUrl = "/api/adjuntos"; // the page's data-url-adjuntos
+
+/** Where the attachments of messages are fetched from (the API's /api/adjuntos). */
+export function useAttachmentsUrl(url) {
+  if (url) attachmentsUrl = url;
 }
 
 // functions: the catalog is loaded after this module is evaluated
@@ -63,7 +72,9 @@ export class Conversation {
     this.list.addEventListener("click", (event) => {
       const button = event.target.closest(".msg-retry");
       const pending = button && this.pending.get(button.closest(".msg").dataset.cid);
-      if (pending && this.onRetry) this.onRetry(button.closest(".msg").dataset.cid, pending.text, pending.nota);
+      if (pending && this.onRetry) {
+        this.onRetry(button.closest(".msg").dataset.cid, pending.text, pending.nota, pending.adjuntos);
+      }
     });
     this.setHistoryStatus("loading");
   }
@@ -101,12 +112,13 @@ export class Conversation {
   }
 
   /** Show an own message (or, with nota, a note) on its way out (again, for a retry). */
-  sending(cid, text, { nota = false } = {}) {
+  sending(cid, text, { nota = false, adjuntos = [] } = {}) {
     let pending = this.pending.get(cid);
     if (!pending) {
-      const li = renderMessage({ de: this.me, mensaje: text, nota }, true);
+      // the text as typed: the server adds the attachments' link lines
+      const li = renderMessage({ de: this.me, mensaje: text, nota, adjuntos, typed: true }, true);
       li.dataset.cid = cid;
-      pending = { li, text, nota };
+      pending = { li, text, nota, adjuntos };
       this.pending.set(cid, pending);
       this.list.append(li); // after every acknowledged message
       this.refreshEmpty();
@@ -126,9 +138,10 @@ export class Conversation {
     if (pending) setState(pending.li, "waiting", reason);
   }
 
-  /** The [cid, text, nota] of the own messages and notes waiting for the connection, oldest first. */
+  /** The [cid, text, nota, adjuntos] of the own messages and notes waiting for the connection, oldest first. */
   waitingForConnection() {
-    return [...this.pending].filter(([, p]) => p.li.dataset.state === "waiting").map(([cid, p]) => [cid, p.text, p.nota]);
+    return [...this.pending].filter(([, p]) => p.li.dataset.state === "waiting")
+      .map(([cid, p]) => [cid, p.text, p.nota, p.adjuntos]);
   }
 
   /** The server took an own message: give it its id and time, and its place. */
@@ -158,7 +171,7 @@ export class Conversation {
     if (!li || li.dataset.nota === "true") return false;
     if (change.eliminado_en) markDeleted(li, change.eliminado_en, { history: this.history });
     else if (li.dataset.eliminado !== "true") {
-      showText(li, change.mensaje);
+      showText(li, withoutLinkLines(change.mensaje, Number(li.dataset.adjuntos || 0)));
       markEdited(li, change.editado_en, { history: this.history });
     }
     return true;
@@ -220,8 +233,15 @@ function renderMessage(m, own, history = false) {
   const meta = el("div", "msg-meta");
   meta.append(el("strong", "msg-author", own ? t("Tú") : m.nombre || nameOf(m.de)), el("time", "msg-time"));
   if (own) meta.append(el("span", "msg-state"));
+  const adjuntos = m.adjuntos || [];
   li.append(meta, el("div", "msg-text"));
-  showText(li, m.mensaje || "");
+  // a file's link line ends the text for text-only pages; this page draws the file instead
+  showText(li, m.typed ? m.mensaje || "" : withoutLinkLines(m.mensaje || "", adjuntos.length));
+  if (adjuntos.length) {
+    li.dataset.adjuntos = String(adjuntos.length);
+    li.querySelector(".msg-text").hidden = !li.dataset.texto;
+    li.append(renderAttachments(adjuntos, attachmentsUrl));
+  }
   if (m.nota) decorateNote(li);
   else if (m.eliminado_en) markDeleted(li, m.eliminado_en, { history });
   else if (m.editado_en) markEdited(li, m.editado_en, { history });

@@ -47,6 +47,7 @@ export function markDeleted(li, when, { history = false } = {}) {
   li.dataset.eliminado = "true";
   li.querySelector(".msg-acciones")?.remove();
   li.querySelector(".msg-edicion")?.remove();
+  li.querySelector(".adjuntos")?.remove(); // its files went with it
   text.hidden = false;
   if (history) markEdited(li, when, { history }); // agents may still read what it said
   const label = li.querySelector(".msg-cambio");
