@@ -15,6 +15,8 @@ from sqlalchemy import delete, or_, select
 from soporte.accounts.display_names import display_names
 from soporte.audit import detail_of
 from soporte.extensions import db
+from soporte.files import privacy as files_privacy
+from soporte.inbox import edit_history, ratings
 from soporte.models import (Auditoria, Ciclo, Conversacion, ConversacionEtiqueta, Etiqueta, Lectura, Mensaje, Nota,
                             PerfilCliente, Usuario, iso_utc)
 from soporte.relay import pending
@@ -206,7 +208,9 @@ HOLDERS = [
     Holder("perfil", export_profile, deleting(PerfilCliente, lambda n: PerfilCliente.usuario == n), customer_sees=False),
     Holder("auditoria", export_audit, anonymise_audit, customer_sees=False),
     Holder("cuenta", export_account, erase_account),
-    # more holders are appended here (attachments, the email outbox, ratings)
+    Holder("adjuntos", files_privacy.export_customer, files_privacy.erase_customer),
+    Holder("ediciones_mensaje", edit_history.export_customer, edit_history.erase_customer),
+    Holder("valoraciones", ratings.export_customer, ratings.erase_customer),
 ]
 
 

@@ -1,7 +1,7 @@
 """Editing and deleting a message: when it changed, and the agents' audit of what it said.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-07
 
 - mensajes: `editado_en` and `eliminado_en` (NULL for every existing message). A deleted
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """The customer's data: tombstones of erased customers.
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0014
 Create Date: 2026-12-07
 
 - clientes_borrados: one row per erased customer (the SHA-256 of the username, the last
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0015"
-down_revision = "0010"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
