@@ -11,8 +11,12 @@ from sqlalchemy import select, update
 
 from soporte.audit import audit
 from soporte.extensions import db
-from soporte.models import (Auditoria, Ciclo, ClienteBorrado, Conversacion, ConversacionEtiqueta, Etiqueta, Lectura,
-                            Mensaje, Nota, PerfilCliente, Usuario)
+from PIL import Image
+
+from soporte.files import attachments
+from soporte.files.storage import get_storage
+from soporte.models import (Adjunto, Auditoria, Ciclo, ClienteBorrado, Conversacion, ConversacionEtiqueta,
+                            EdicionMensaje, Etiqueta, Lectura, Mensaje, Nota, PerfilCliente, Usuario, Valoracion)
 from soporte.privacy.holders import HOLDERS
 from soporte.relay.ids import first_id_at
 from soporte.relay.writer import store
@@ -59,6 +63,19 @@ def seed(app):
         audit("admin", "crear_cuenta", NAME, nombre=DISPLAY)
         audit("admin", "rol", "agente2", de="agente", a="supervisor")
         db.session.commit()
+        # an image on their first message (a file in the store and its thumbnail), an edit of it, a rating
+        picture = io.BytesIO()
+        Image.new("RGB", (40, 30), "red").save(picture, "PNG")
+        upload = attachments.create(NAME, NAME, f"factura-{NAME}.png", picture.getvalue())
+        db.session.execute(update(Adjunto).where(Adjunto.id == upload["id"]).values(mensaje_id=base + 1))
+        cycle = db.session.scalar(select(Ciclo.id).where(Ciclo.conversacion == NAME))
+        db.session.add_all([
+            EdicionMensaje(mensaje_id=base + 1, conversacion=NAME, accion="editar", texto_anterior=f"{SECRET} (antes)",
+                           por=NAME, cuando=T0, cid="e1"),
+            Valoracion(ciclo_id=cycle, conversacion=NAME, agente="admin", puntuacion=5,
+                       comentario=f"muy bien, firmado {DISPLAY}", fecha=T0),
+        ])
+        db.session.commit()
         return customer.id
 
 
@@ -92,6 +109,10 @@ def test_the_archive_holds_every_holder(app, cookie_client):
     assert [label["nombre"] for label in read("etiquetas.json")] == ["VIP"]
     assert read("notas.json")[0]["texto"] == "nota privada sobre el cliente"
     assert read("perfil.json")["nota"] == "prefiere la tarde"
+    [image] = [f for f in files if f.startswith("adjuntos/") and f.endswith(".png")]
+    assert zipped.read(image).startswith(b"\x89PNG")  # the file itself, not only its row
+    assert read("valoraciones.json")[0]["puntuacion"] == 5
+    assert read("ediciones_mensaje.json")[0]["texto_anterior"] == f"{SECRET} (antes)"
     assert [entry["accion"] for entry in read("auditoria.json")] == ["crear_cuenta"]
     with app.app_context():  # the download itself is in the audit log
         assert db.session.scalar(select(Auditoria.objetivo).where(Auditoria.accion == "exportar_cliente")) == NAME
@@ -150,6 +171,9 @@ def test_an_erase_leaves_nothing_behind(app, cookie_client):
                   *db.session.scalars(select(Nota.id))}
         cycles = set(db.session.scalars(select(Ciclo.id).where(Ciclo.conversacion == NAME)))
         assert ids_left(theirs) and cycles  # found before the erase
+        files = [key for upload in db.session.scalars(select(Adjunto.id))
+                 for key in (upload, upload + attachments.THUMBNAIL_SUFFIX)]
+        assert files and all(get_storage().exists(key) for key in files)
     answer = admin.delete(f"/api/clientes/{NAME}", json={"confirmar": NAME}, headers={"X-CSRFToken": csrf(admin)})
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert answer.get_json() == {"ok": True, "cliente": customer_id}
@@ -171,6 +195,7 @@ def test_an_erase_leaves_nothing_behind(app, cookie_client):
                                                                             "nombre": f"cliente #{customer_id}"}
         assert entries["rol"].objetivo == "agente2"  # nobody else's entry changes
         assert db.session.scalar(select(sa.func.count()).select_from(ClienteBorrado)) == 1
+        assert not any(get_storage().exists(key) for key in files)  # the attachment store holds none of their files
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             hits = db.session.execute(sa.text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH 'factura'")).all()
