@@ -111,10 +111,10 @@ def as_email(correo, sender, public_url):
     message["Subject"] = correo.asunto
     message["Message-ID"] = message_id(correo, public_url)
     message["Date"] = format_datetime(correo.creado_en.replace(tzinfo=timezone.utc))
-    message["Content-Language"] = correo.idioma
     message["Auto-Submitted"] = "auto-generated"  # no auto-replies back to the outbox
     message.set_content(correo.texto)
     message.add_alternative(correo.html, subtype="html")
+    message["Content-Language"] = correo.idioma  # after the content: setting it clears Content-* headers
     return message
 
 

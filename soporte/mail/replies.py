@@ -41,6 +41,7 @@ class ReplyScan:
 
     def __init__(self):
         self.cursor = None  # messages up to this id are noted
+        self.store_lag = STORE_LAG
         self.gone = collections.deque()  # (customer, id at the moment they went offline), from presence
 
     def customer_left(self, rol, user, en_linea):
@@ -61,7 +62,7 @@ class ReplyScan:
 
     def note_replies(self, unstored_ids=()):
         """Note the newest agent reply of each conversation among the messages stored since the last round."""
-        until = id_at(STORE_LAG)
+        until = id_at(self.store_lag)
         if unstored_ids:  # this process's writer still holds these: read no further than the oldest
             until = min(until, min(unstored_ids) - 1)
         since = max(self.cursor or 0, id_at(LOOKBACK))
