@@ -5,60 +5,22 @@ MAIL_INTERVAL), so each test says exactly when a round happens.
 """
 import re
 import threading
-import time
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from conftest import free_port
 from soporte.extensions import db
 from soporte.mail import outbox
 from soporte.mail.mailer import get_mailer
 from soporte.mail.privacy import erase_customer, export_customer
 from soporte.mail.smtp import parse_smtp_url
 from soporte.models import Correo, Usuario, utc_now
+from smtp_server import SmtpServer
 from test_api import add_messages
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 PUBLIC_URL = "https://soporte.example.com"
-
-
-class Inbox:
-    """What the SMTP server accepted, as parsed messages; `refuse` makes it answer 451 to every email."""
-
-    def __init__(self):
-        self.messages = []
-        self.refuse = False
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            return "451 4.3.0 Try again later"
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-class SmtpServer:
-    """aiosmtpd in a thread on a free port, which can be stopped and started again on that port (an outage)."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.inbox = Inbox()
-        self.controller = None
-
-    def start(self):
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        self.controller.stop()
-        self.controller = None
-
-    @property
-    def messages(self):
-        return self.inbox.messages
 
 
 @pytest.fixture
