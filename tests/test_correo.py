@@ -349,3 +349,22 @@ def test_export_and_erase_the_customers_emails(mail_app, smtp):
         assert db.session.scalar(select(Usuario.email).filter_by(usuario="ana")) is None
     run_round(mail_app)
     assert [m["To"] for m in smtp.messages] == ["bob@example.com"]  # nothing of ana's left to send
+
+
+def test_with_redis_one_mailer_sends_at_a_time(mail_app, smtp):
+    import uuid
+
+    import redis
+
+    from conftest import redis_url
+
+    shared = redis.Redis.from_url(redis_url())
+    mailer = get_mailer(mail_app)
+    mailer.redis, mailer.lock_key = shared, f"soporte:correo:prueba-{uuid.uuid4().hex}"
+    queue_one(mail_app)
+    shared.set(mailer.lock_key, "otro proceso", px=10_000)  # another process's mailer is sending
+    run_round(mail_app)
+    assert smtp.messages == [] and rows(mail_app) == [("transcripcion", "pendiente", 0)]
+    shared.delete(mailer.lock_key)
+    run_round(mail_app)
+    assert len(smtp.messages) == 1 and shared.get(mailer.lock_key) is None  # given up after the round

@@ -73,3 +73,16 @@ def test_offline_notice_asks_for_an_email_and_the_replies_arrive_by_email(open_c
     assert "Ya estoy aquí, Bob" in text and "https://soporte.example.com/soporte" in text
     admin.page.wait_for_timeout(1500)
     assert len(smtp.messages) == 2  # once
+
+    admin.page.get_by_role("button", name="Correo", exact=True).click()  # the agent's own settings
+    dialog = admin.page.locator("#dialogo-correo")
+    expect(dialog.get_by_label("Correo electrónico")).to_have_value("admin@example.com")
+    expect(dialog.get_by_role("checkbox")).to_be_checked()
+    dialog.get_by_role("checkbox").uncheck()
+    dialog.get_by_role("button", name="Guardar").click()
+    expect(dialog.locator(".correo-aviso")).to_have_text("Guardado")
+    admin.screenshot("correo-agente")
+    with admin.page.expect_response("**/api/correo") as answer:
+        admin.page.reload()
+        admin.page.get_by_role("button", name="Correo", exact=True).click()
+    assert answer.value.json() == {"email": "admin@example.com", "avisos": False}
