@@ -73,6 +73,7 @@ DEFAULTS = {
     "MAIL_INTERVAL": 5.0,  # seconds between the mailer's rounds (offline replies, new conversations, the outbox)
     "MAIL_MAX_ATTEMPTS": 8,  # attempts before an email is left as fallido
     "MAIL_RETRY_BASE": 30.0,  # seconds before the first retry; doubled after each failure
+    "MAIL_KEEP_DAYS": 30,  # days a sent email stays in the outbox (its text is personal data), then it is deleted
     "SMTP_TIMEOUT": 20.0,  # seconds an SMTP connection or command may take
     "EMAIL_RATE_LIMIT": "10 per hour",  # a customer's address changes and transcript requests, per account
 }

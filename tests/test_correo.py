@@ -368,3 +368,17 @@ def test_with_redis_one_mailer_sends_at_a_time(mail_app, smtp):
     shared.delete(mailer.lock_key)
     run_round(mail_app)
     assert len(smtp.messages) == 1 and shared.get(mailer.lock_key) is None  # given up after the round
+
+
+def test_sent_emails_are_deleted_after_mail_keep_days(mail_app, smtp):
+    queue_one(mail_app, "prueba:vieja")
+    queue_one(mail_app, "prueba:nueva")
+    run_round(mail_app)
+    assert len(smtp.messages) == 2
+    with mail_app.app_context():
+        db.session.execute(update(Correo).where(Correo.clave == "prueba:vieja")
+                           .values(proximo_intento=utc_now() - timedelta(days=31)))
+        db.session.commit()
+    run_round(mail_app)
+    with mail_app.app_context():
+        assert db.session.scalars(select(Correo.clave)).all() == ["prueba:nueva"]

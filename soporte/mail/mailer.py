@@ -70,6 +70,7 @@ class Mailer:
             self.replies.note_replies(unstored_ids(get_chat().writer))
             self.replies.email_due(online.get("user", set()))
             self.send_due()
+            outbox.purge_sent(self.app.config["MAIL_KEEP_DAYS"])
         finally:
             self._unlock(token)
 

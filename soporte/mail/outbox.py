@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from soporte.extensions import db
@@ -77,9 +77,11 @@ def claim(lease_seconds, limit=BATCH):
 
 
 def mark_sent(correo_id):
-    """The SMTP server accepted it: enviado, for good."""
+    """The SMTP server accepted it: enviado, for good (proximo_intento: when, for purge_sent's index range)."""
+    now = utc_now()
     db.session.execute(update(Correo).where(Correo.id == correo_id, Correo.estado == "enviando")
-                       .values(estado="enviado", enviado_en=utc_now(), bloqueado_hasta=None, ultimo_error=None))
+                       .values(estado="enviado", enviado_en=now, proximo_intento=now, bloqueado_hasta=None,
+                               ultimo_error=None))
     db.session.commit()
 
 
@@ -119,12 +121,30 @@ def as_email(correo, sender, public_url):
 
 
 def figures():
-    """The outbox for the operations page: counts by state and the latest error."""
-    counts = dict(db.session.execute(select(Correo.estado, func.count()).group_by(Correo.estado)).all())
-    last = db.session.execute(select(Correo.ultimo_error, Correo.proximo_intento).where(
-        Correo.ultimo_error.is_not(None)).order_by(Correo.proximo_intento.desc()).limit(1)).first()
+    """The outbox for the operations page: pending (waiting or being sent) and failed rows, and the latest error.
+
+    Index ranges on (estado, proximo_intento) over the unsent rows only: sent ones can be
+    many, and the page asks every few seconds.
+    """
+    counts = dict(db.session.execute(select(Correo.estado, func.count()).where(
+        Correo.estado.in_(("pendiente", "enviando", "fallido"))).group_by(Correo.estado)).all())
+    last = db.session.scalar(select(Correo.ultimo_error).where(
+        Correo.estado.in_(("pendiente", "enviando", "fallido")), Correo.ultimo_error.is_not(None))
+        .order_by(Correo.proximo_intento.desc()).limit(1))
     db.session.commit()
     return {"pendientes": counts.get("pendiente", 0) + counts.get("enviando", 0),
-            "fallidos": counts.get("fallido", 0), "enviados": counts.get("enviado", 0),
-            "ultimo_error": last.ultimo_error if last else None}
+            "fallidos": counts.get("fallido", 0), "ultimo_error": last}
 
+
+def purge_sent(days, limit=500):
+    """Delete up to `limit` emails sent more than `days` ago (their text is personal data); how many.
+
+    A sent row's proximo_intento is its last attempt: an index range on (estado, proximo_intento).
+    """
+    cutoff = utc_now() - timedelta(days=days)
+    ids = db.session.scalars(select(Correo.id).where(Correo.estado == "enviado", Correo.proximo_intento < cutoff)
+                             .limit(limit)).all()
+    if ids:
+        db.session.execute(delete(Correo).where(Correo.id.in_(ids)))
+    db.session.commit()
+    return len(ids)

@@ -95,7 +95,6 @@ function render(data) {
   if (data.correo) {
     show("ops-correo-pendientes", data.correo.pendientes);
     show("ops-correo-fallidos", data.correo.fallidos);
-    show("ops-correo-enviados", data.correo.enviados);
     show("ops-correo-error", data.correo.ultimo_error || "—");
   }
   const arranque = document.getElementById("ops-arranque");
