@@ -350,6 +350,7 @@ class Correo(db.Model):
     intentos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     proximo_intento = mapped_column(UTC_DATETIME, nullable=False)
     bloqueado_hasta = mapped_column(UTC_DATETIME, nullable=True)  # the lease of the sender that claimed it
+    reclamado_por: Mapped[str | None] = mapped_column(String(32), nullable=True)  # that claim's random token
     ultimo_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     creado_en = mapped_column(UTC_DATETIME, nullable=False)
     enviado_en = mapped_column(UTC_DATETIME, nullable=True)

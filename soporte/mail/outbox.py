@@ -13,6 +13,7 @@ What is guaranteed:
   never twice with different ids, and a second copy only after a crash inside that window.
 """
 import hashlib
+import uuid
 from datetime import timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -60,6 +61,7 @@ def claim(lease_seconds, limit=BATCH):
     """
     now = utc_now()
     until = now + timedelta(seconds=lease_seconds)
+    token = uuid.uuid4().hex  # whose claim a row is: two senders' leases may end at the same microsecond
     query = select(Correo.id).where(due_condition(now)).order_by(Correo.proximo_intento).limit(limit)
     if db.session.get_bind().dialect.name != "sqlite":
         query = query.with_for_update(skip_locked=True)
@@ -68,10 +70,10 @@ def claim(lease_seconds, limit=BATCH):
         db.session.commit()
         return []
     db.session.execute(update(Correo).where(Correo.id.in_(ids), due_condition(now))
-                       .values(estado="enviando", bloqueado_hasta=until, intentos=Correo.intentos + 1))
+                       .values(estado="enviando", bloqueado_hasta=until, reclamado_por=token,
+                               intentos=Correo.intentos + 1))
     db.session.commit()
-    rows = db.session.scalars(select(Correo).where(Correo.id.in_(ids), Correo.estado == "enviando",
-                                                   Correo.bloqueado_hasta == until)).all()
+    rows = db.session.scalars(select(Correo).where(Correo.id.in_(ids), Correo.reclamado_por == token)).all()
     db.session.commit()
     return rows
 
@@ -94,7 +96,9 @@ def mark_failed(correo, error, max_attempts, retry_base):
     else:
         values["estado"] = "pendiente"
         values["proximo_intento"] = now + timedelta(seconds=retry_base * 2 ** (correo.intentos - 1))
-    db.session.execute(update(Correo).where(Correo.id == correo.id, Correo.estado == "enviando").values(**values))
+    # only this claim's: a sender whose lease ran out must not undo the next sender's claim
+    db.session.execute(update(Correo).where(Correo.id == correo.id, Correo.estado == "enviando",
+                                            Correo.reclamado_por == correo.reclamado_por).values(**values))
     db.session.commit()
 
 

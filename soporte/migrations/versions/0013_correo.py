@@ -43,6 +43,7 @@ def upgrade():
         sa.Column("intentos", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("proximo_intento", UTC_DATETIME, nullable=False),
         sa.Column("bloqueado_hasta", UTC_DATETIME, nullable=True),
+        sa.Column("reclamado_por", sa.String(32), nullable=True),
         sa.Column("ultimo_error", sa.String(500), nullable=True),
         sa.Column("creado_en", UTC_DATETIME, nullable=False),
         sa.Column("enviado_en", UTC_DATETIME, nullable=True),
