@@ -104,7 +104,12 @@ class Mailer:
         try:
             for i, correo in enumerate(claimed):
                 try:
-                    connection.send_message(outbox.as_email(correo, config["MAIL_FROM"], config["PUBLIC_URL"]))
+                    message = outbox.as_email(correo, config["MAIL_FROM"], config["PUBLIC_URL"])
+                except ValueError as error:  # a header the email library refuses: retrying will not help
+                    failed([correo], error)
+                    continue
+                try:
+                    connection.send_message(message)
                 except (OSError, smtplib.SMTPServerDisconnected) as error:  # the connection is gone
                     failed(claimed[i:], error)
                     break

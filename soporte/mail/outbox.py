@@ -36,6 +36,7 @@ def queue(clave, tipo, para, idioma, contenido, usuario=None):
     if db.session.scalar(select(Correo.id).where(Correo.clave == clave)) is not None:
         return False
     asunto, texto, html = contenido
+    asunto = " ".join(asunto.split())  # one line: a header
     now = utc_now()
     try:
         with db.session.begin_nested():  # a concurrent twin: only this insert is undone
