@@ -46,6 +46,7 @@ def create_app(test_config=None, instance_path=None):
     from soporte.files import attachments
     from soporte.hours import views as hours_views
     from soporte.inbox import assignment, routes
+    from soporte.mail import mailer, routes as mail_routes
     from soporte.ops import cli, health, operations, reports_page, stalls
     from soporte.presence import online, typing
     from soporte.privacy import erase
@@ -76,6 +77,7 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(team_views.bp)  # the supervisors' team page and audit log
     app.register_blueprint(invitation.bp)  # the one-time link to set a password
     app.register_blueprint(hours_views.bp)  # the supervisors' business-hours page
+    app.register_blueprint(mail_routes.bp)  # an account's email address, a customer's transcript
     operations.init_app(app, serving=live)  # the agents' operations page and its JSON
     app.register_blueprint(reports_page.bp)  # the supervisors' reports page (its JSON is on /api)
     cli.register(app)
@@ -91,6 +93,7 @@ def create_app(test_config=None, instance_path=None):
     stalls.init_app(app, serving=live)  # with STALL_LOG_MS: what holds the event loop
     assignment.init_app(app, serving=live)  # who owns each conversation: the automatic assigner, the offline sweep
     attachments.init_app(app, serving=live)  # the largest request body; the sweep of uploads never sent
+    mailer.init_app(app, serving=live)  # email when nobody is online: offline replies, notices, the outbox
     return app
 
 

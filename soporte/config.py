@@ -76,6 +76,18 @@ DEFAULTS = {
     "ATTACHMENT_ORPHAN_AGE": 86400.0,  # seconds an upload may wait for its message before the sweep deletes it
     "ATTACHMENT_SWEEP_INTERVAL": 3600.0,  # seconds between sweeps of such uploads
     "THUMBNAIL_SIZE": 320,  # pixels: the longer side of an image's thumbnail
+    # email (see soporte/mail/): the outbox is sent through SMTP_URL, e.g. smtp://user:pass@host:587?starttls=1
+    # or smtps://user:pass@host:465; None: emails wait in the outbox (nothing is sent)
+    "SMTP_URL": None,
+    "MAIL_FROM": "soporte@localhost",  # the From of every email
+    "PUBLIC_URL": "http://localhost:5000",  # where the links in emails point (the site as customers reach it)
+    "REPLY_EMAIL_DELAY": 120.0,  # seconds an agent's reply waits unread before it is emailed to an offline customer
+    "MAIL_INTERVAL": 5.0,  # seconds between the mailer's rounds (offline replies, new conversations, the outbox)
+    "MAIL_MAX_ATTEMPTS": 8,  # attempts before an email is left as fallido
+    "MAIL_RETRY_BASE": 30.0,  # seconds before the first retry; doubled after each failure
+    "MAIL_KEEP_DAYS": 30,  # days a sent email stays in the outbox (its text is personal data), then it is deleted
+    "SMTP_TIMEOUT": 20.0,  # seconds an SMTP connection or command may take
+    "EMAIL_RATE_LIMIT": "10 per hour",  # a customer's address changes and transcript requests, per account
 }
 
 MIN_SECRET_BYTES = 32

@@ -29,6 +29,8 @@ class Usuario(db.Model):
     __table_args__ = (
         # look-alike names ("Ana", "ana.") are one name: see soporte/accounts/names.py
         UniqueConstraint("usuario_canonico", name="uq_usuarios_usuario_canonico"),
+        # the mailer's due offline replies: an index range, not a scan of every account
+        Index("ix_usuarios_respuesta_pendiente_id", "respuesta_pendiente_id"),
         MYSQL_TABLE,
     )
 
@@ -53,6 +55,14 @@ class Usuario(db.Model):
     # the login generation: tokens signed with an older one are refused (a password reset or a
     # deactivation ends every login of the account, on every process); see accounts/tokens.py
     generacion: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # an address to write to (soporte/mail/): a customer's when support is offline, an agent's for
+    # their opt-in notices (avisos_correo); emails are written in `idioma`
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    avisos_correo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # a customer's offline replies (soporte/mail/replies.py): the newest agent reply waiting to be
+    # emailed, and how far replies are seen or emailed already (message ids)
+    respuesta_pendiente_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    respuestas_hasta: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     @validates("usuario")
     def _keep_canonical(self, _key, usuario):
@@ -436,6 +446,43 @@ class Valoracion(db.Model):
     puntuacion: Mapped[int] = mapped_column(Integer)  # 1..5
     comentario: Mapped[str | None] = mapped_column(Text, nullable=True)
     fecha = mapped_column(UTC_DATETIME, nullable=False)
+
+
+CORREO_ESTADOS = ("pendiente", "enviando", "enviado", "fallido")
+
+
+class Correo(db.Model):
+    """One email in the outbox (soporte/mail/outbox.py): queued in a transaction, sent by the mailer.
+
+    `clave` makes queuing idempotent (the same notice queued twice is one row); `id` gives
+    the stable Message-ID every attempt carries, so a resend after a crash is recognisable.
+    """
+
+    __tablename__ = "correos"
+    __table_args__ = (
+        UniqueConstraint("clave", name="uq_correos_clave"),
+        Index("ix_correos_estado_proximo_intento", "estado", "proximo_intento"),  # the due ones
+        Index("ix_correos_usuario", "usuario"),  # a customer's emails, for export and erasure
+        MYSQL_TABLE,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clave: Mapped[str] = mapped_column(String(190))
+    tipo: Mapped[str] = mapped_column(String(16))  # respuestas, nueva, transcripcion
+    usuario: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the customer it concerns
+    para: Mapped[str] = mapped_column(String(254))
+    idioma: Mapped[str] = mapped_column(String(8))
+    asunto: Mapped[str] = mapped_column(String(255))
+    texto: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    estado: Mapped[str] = mapped_column(String(10), default="pendiente", server_default="pendiente")
+    intentos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    proximo_intento = mapped_column(UTC_DATETIME, nullable=False)
+    bloqueado_hasta = mapped_column(UTC_DATETIME, nullable=True)  # the lease of the sender that claimed it
+    reclamado_por: Mapped[str | None] = mapped_column(String(32), nullable=True)  # that claim's random token
+    ultimo_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    creado_en = mapped_column(UTC_DATETIME, nullable=False)
+    enviado_en = mapped_column(UTC_DATETIME, nullable=True)
 
 
 def utc_now():

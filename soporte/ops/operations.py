@@ -14,6 +14,7 @@ from redis import RedisError
 
 from soporte.config import redis_url
 from soporte.extensions import socketio
+from soporte.mail import outbox
 from soporte.models import iso_utc
 from soporte.ops.fleet import Fleet
 from soporte.realtime.sessions import get_sessions
@@ -150,6 +151,7 @@ def pagina():
 def datos():
     """This process's figures as JSON (and every process's, with Redis), for the page and monitoring."""
     body = figures()
+    body["correo"] = outbox.figures()  # the shared outbox: the same on every process, so not in the fleet's figures
     fleet = get_operations().fleet
     if fleet is not None:
         try:

@@ -3,7 +3,7 @@ import functools
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -12,6 +12,7 @@ from soporte.accounts.lookup import customer_display_name_error, customer_userna
 from soporte.accounts.names import password_error
 from soporte.accounts.tokens import clear_token_cookie, current_claims, issue_token, set_token_cookie
 from soporte.extensions import db, limiter
+from soporte.mail.addresses import address_error, normalized
 from soporte.models import Usuario
 from soporte.protocol import AGENTS_ONLY, SUPERVISORS_ONLY
 from soporte.realtime.sessions import get_sessions
@@ -168,12 +169,14 @@ def registro():
         return render_template("auth/registro.html", closed=True), 403
     if request.method == "GET":
         return render_template("auth/registro.html")
-    form = {k: request.form.get(k, "").strip() for k in ("user", "nombre")}
+    form = {k: request.form.get(k, "").strip() for k in ("user", "nombre", "email")}
     password = request.form.get("pass", "")
-    error = registration_error(form["user"], form["nombre"], password, request.form.get("pass2", ""))
+    email = normalized(form["email"])  # optional: emails when support is offline (soporte/mail/)
+    error = (registration_error(form["user"], form["nombre"], password, request.form.get("pass2", ""))
+             or (address_error(email) and _("La dirección de correo no es válida")))
     if error is None:
-        usuario = Usuario(usuario=form["user"], nombre=form["nombre"] or form["user"], rol="user",
-                          idioma=chosen_language())  # the language chosen before signing up
+        usuario = Usuario(usuario=form["user"], nombre=form["nombre"] or form["user"], rol="user", email=email,
+                          idioma=chosen_language() or (str(get_locale()) if email else None))
         usuario.set_password(password)
         db.session.add(usuario)
         try:

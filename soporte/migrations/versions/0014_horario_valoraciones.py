@@ -1,7 +1,7 @@
 """Business hours and satisfaction ratings.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07
 
 - horario_intervalos: opening intervals per weekday, in wall-clock minutes of the business zone.
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -92,6 +92,11 @@ function render(data) {
   show("ops-spool", data.escritor.spool_segmentos);
   show("ops-almacenados", data.escritor.almacenados);
   show("ops-fallos", data.escritor.fallos);
+  if (data.correo) {
+    show("ops-correo-pendientes", data.correo.pendientes);
+    show("ops-correo-fallidos", data.correo.fallidos);
+    show("ops-correo-error", data.correo.ultimo_error || "—");
+  }
   const arranque = document.getElementById("ops-arranque");
   arranque.dateTime = data.arranque;
   arranque.textContent = formatFecha(data.arranque); // the browser's time zone, like the chat's dates

@@ -89,6 +89,11 @@ class AgentPresence {
   }
 }
 
+/** Tell the page's other parts (the offline notice's email form, static/js/correo.js): true, false or null (unknown). */
+function tellPage(online) {
+  document.dispatchEvent(new CustomEvent("soporte-en-linea", { detail: { online } }));
+}
+
 /** Customers: whether anyone in support is online, in the conversation's header (the navbar is full on a phone). */
 class CustomerPresence {
   constructor(title) {
@@ -112,11 +117,13 @@ class CustomerPresence {
     this.badge.dataset.online = String(online);
     this.badge.textContent = online ? t("Soporte en línea") : t("Soporte desconectado");
     this.badge.className = `badge soporte-estado ms-auto ${online ? "text-bg-success" : "text-bg-light border"}`;
+    tellPage(online);
   }
 
   /** While this page's own socket is down it cannot know. */
   unknown() {
     this.badge.hidden = true;
+    tellPage(null);
   }
 }
 
