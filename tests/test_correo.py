@@ -15,7 +15,7 @@ from soporte.mail import outbox
 from soporte.mail.mailer import get_mailer
 from soporte.mail.privacy import erase_customer, export_customer
 from soporte.mail.smtp import parse_smtp_url
-from soporte.models import Correo, Usuario, utc_now
+from soporte.models import Correo, Mensaje, Usuario, utc_now
 from smtp_server import SmtpServer
 from test_api import add_messages
 
@@ -100,6 +100,20 @@ def test_offline_replies_are_emailed_once_in_one_email_in_english_with_a_link(ma
     run_round(mail_app)
     assert len(smtp.messages) == 2
     assert "Una más" in text_of(smtp.messages[1]) and "Buenos días" not in text_of(smtp.messages[1])
+
+
+def test_a_deleted_reply_is_not_emailed_and_a_files_link_points_at_the_site(mail_app, smtp):
+    set_email(mail_app, "ana", "ana@example.com")
+    deleted, _ = add_messages(mail_app, ("admin", "ana", "Esto lo borro"),
+                              ("admin", "ana", "Aquí va la factura\n📎 factura.pdf: /api/adjuntos/abc123"))
+    with mail_app.app_context():  # what borrar_mensaje leaves: the row, no text
+        db.session.execute(update(Mensaje).where(Mensaje.id == deleted).values(mensaje="", eliminado_en=utc_now()))
+        db.session.commit()
+    run_round(mail_app)
+    [message] = smtp.messages
+    text = text_of(message)
+    assert text.count("Admin ·") == 1  # one reply: the deleted one is not there, not even empty
+    assert "Aquí va la factura" in text and f"📎 factura.pdf: {PUBLIC_URL}/api/adjuntos/abc123" in text
 
 
 def test_spanish_by_default_and_nothing_without_an_address(mail_app, smtp):

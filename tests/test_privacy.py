@@ -15,6 +15,7 @@ from PIL import Image
 
 from soporte.files import attachments
 from soporte.files.storage import get_storage
+from soporte.mail import outbox
 from soporte.models import (Adjunto, Auditoria, Ciclo, ClienteBorrado, Conversacion, ConversacionEtiqueta,
                             EdicionMensaje, Etiqueta, Lectura, Mensaje, Nota, PerfilCliente, Usuario, Valoracion)
 from soporte.privacy.holders import HOLDERS
@@ -42,7 +43,7 @@ def seed(app):
     """A customer with something in every table (and bob beside them, who must keep his); the customer's id."""
     with app.app_context():
         db.session.execute(update(Usuario).where(Usuario.usuario == "admin").values(supervisor=True))
-        customer = Usuario(usuario=NAME, nombre=DISPLAY, rol="user", idioma="es")
+        customer = Usuario(usuario=NAME, nombre=DISPLAY, rol="user", idioma="es", email=f"{NAME}@example.com")
         customer.password_hash = password_hash()
         db.session.add(customer)
         db.session.flush()
@@ -75,6 +76,9 @@ def seed(app):
             Valoracion(ciclo_id=cycle, conversacion=NAME, agente="admin", puntuacion=5,
                        comentario=f"muy bien, firmado {DISPLAY}", fecha=T0),
         ])
+        # an email still waiting in the outbox
+        outbox.queue(f"respuestas:{NAME}:1", "respuestas", f"{NAME}@example.com", "es",
+                     ("Respuestas", f"Hola {DISPLAY}", f"<p>Hola {DISPLAY}</p>"), usuario=NAME)
         db.session.commit()
         return customer.id
 
@@ -113,6 +117,7 @@ def test_the_archive_holds_every_holder(app, cookie_client):
     assert zipped.read(image).startswith(b"\x89PNG")  # the file itself, not only its row
     assert read("valoraciones.json")[0]["puntuacion"] == 5
     assert read("ediciones_mensaje.json")[0]["texto_anterior"] == f"{SECRET} (antes)"
+    assert f"{NAME}@example.com" in zipped.read("correo/correo.json").decode()
     assert [entry["accion"] for entry in read("auditoria.json")] == ["crear_cuenta"]
     with app.app_context():  # the download itself is in the audit log
         assert db.session.scalar(select(Auditoria.objetivo).where(Auditoria.accion == "exportar_cliente")) == NAME

@@ -2,6 +2,7 @@
 from flask import current_app, render_template
 from flask_babel import force_locale, format_datetime, gettext as _
 
+from soporte.files.attachments import LINK_PATH
 from soporte.web.i18n import DATE_PATTERNS, LANGUAGES
 
 
@@ -13,6 +14,12 @@ def language(idioma):
 def chat_link():
     """The chat's address as people reach it (PUBLIC_URL), for the link back in every email."""
     return current_app.config["PUBLIC_URL"].rstrip("/") + "/soporte"
+
+
+def message_text(mensaje):
+    """A stored message's text for an email: its attachments' link lines point at PUBLIC_URL, not at a path."""
+    site = current_app.config["PUBLIC_URL"].rstrip("/")
+    return mensaje.replace(": " + LINK_PATH, ": " + site + LINK_PATH)
 
 
 def render(name, idioma, subject, **context):

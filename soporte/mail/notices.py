@@ -39,6 +39,7 @@ class Openings:
             if customer not in waiting:
                 continue
             texto = db.session.scalar(select(Mensaje.mensaje).where(Mensaje.id == message_id)) or ""
+            texto = compose.message_text(texto)
             nombre = display_names([customer])[customer]
             for agent in agents:
                 contenido = compose.new_conversation_email(agent.nombre, agent.idioma, nombre, texto)
@@ -58,11 +59,13 @@ def queue_transcript(customer):
 
     The key is the conversation's newest message: asking again with nothing new sends nothing new.
     """
-    rows = db.session.execute(select(Mensaje).where(Mensaje.conversacion == customer.usuario)
+    rows = db.session.execute(select(Mensaje).where(Mensaje.conversacion == customer.usuario,
+                                                    Mensaje.eliminado_en.is_(None))  # deleted: never shown again
                               .order_by(Mensaje.id.desc()).limit(TRANSCRIPT_LIMIT)).scalars().all()[::-1]
     newest = rows[-1].id if rows else 0
     names = display_names(row.de_usuario for row in rows)
-    mensajes = [(names[row.de_usuario], compose.when(row.fecha, customer.idioma), row.mensaje) for row in rows]
+    mensajes = [(names[row.de_usuario], compose.when(row.fecha, customer.idioma), compose.message_text(row.mensaje))
+                for row in rows]
     contenido = compose.transcript_email(customer.nombre, customer.idioma, mensajes)
     queued = outbox.queue(f"transcripcion:{customer.usuario}:{newest}:{address_tag(customer.email)}", "transcripcion",
                           customer.email, compose.language(customer.idioma), contenido, usuario=customer.usuario)

@@ -102,12 +102,14 @@ def queue_replies(customer, newest):
     """Queue the replies after the customer's respuestas_hasta, up to `newest`, as one email; 1 if queued."""
     rows = db.session.execute(select(Mensaje).where(
         Mensaje.conversacion == customer.usuario, Mensaje.id > (customer.respuestas_hasta or 0),
-        Mensaje.id <= newest, Mensaje.de_usuario != customer.usuario)
+        Mensaje.id <= newest, Mensaje.de_usuario != customer.usuario,
+        Mensaje.eliminado_en.is_(None))  # a reply its author deleted is not sent
         .order_by(Mensaje.id.desc()).limit(MAX_REPLIES)).scalars().all()[::-1]
     if not rows:
         return 0
     names = display_names(row.de_usuario for row in rows)
-    mensajes = [(names[row.de_usuario], compose.when(row.fecha, customer.idioma), row.mensaje) for row in rows]
+    mensajes = [(names[row.de_usuario], compose.when(row.fecha, customer.idioma), compose.message_text(row.mensaje))
+                for row in rows]
     contenido = compose.replies_email(customer.nombre, customer.idioma, mensajes)
     return int(outbox.queue(f"respuestas:{customer.usuario}:{newest}", "respuestas", customer.email,
                             compose.language(customer.idioma), contenido, usuario=customer.usuario))

@@ -17,6 +17,7 @@ from soporte.audit import detail_of
 from soporte.extensions import db
 from soporte.files import privacy as files_privacy
 from soporte.inbox import edit_history, ratings
+from soporte.mail import privacy as mail_privacy
 from soporte.models import (Auditoria, Ciclo, Conversacion, ConversacionEtiqueta, Etiqueta, Lectura, Mensaje, Nota,
                             PerfilCliente, Usuario, iso_utc)
 from soporte.relay import pending
@@ -211,6 +212,7 @@ HOLDERS = [
     Holder("adjuntos", files_privacy.export_customer, files_privacy.erase_customer),
     Holder("ediciones_mensaje", edit_history.export_customer, edit_history.erase_customer),
     Holder("valoraciones", ratings.export_customer, ratings.erase_customer),
+    Holder("correo", mail_privacy.export_customer, mail_privacy.erase_customer),
 ]
 
 
