@@ -371,17 +371,18 @@ def test_with_redis_one_mailer_sends_at_a_time(mail_app, smtp):
     import redis
 
     from conftest import redis_url
+    from soporte.redis_lock import RedisLock
 
     shared = redis.Redis.from_url(redis_url())
     mailer = get_mailer(mail_app)
-    mailer.redis, mailer.lock_key = shared, f"soporte:correo:prueba-{uuid.uuid4().hex}"
+    mailer.lock = RedisLock(shared, f"soporte:correo:prueba-{uuid.uuid4().hex}", 10_000)
     queue_one(mail_app)
-    shared.set(mailer.lock_key, "otro proceso", px=10_000)  # another process's mailer is sending
+    shared.set(mailer.lock.key, "otro proceso", px=10_000)  # another process's mailer is sending
     run_round(mail_app)
     assert smtp.messages == [] and rows(mail_app) == [("transcripcion", "pendiente", 0)]
-    shared.delete(mailer.lock_key)
+    shared.delete(mailer.lock.key)
     run_round(mail_app)
-    assert len(smtp.messages) == 1 and shared.get(mailer.lock_key) is None  # given up after the round
+    assert len(smtp.messages) == 1 and shared.get(mailer.lock.key) is None  # given up after the round
 
 
 def test_sent_emails_are_deleted_after_mail_keep_days(mail_app, smtp):

@@ -18,7 +18,6 @@ towards OFFLINE_RELEASE_AFTER.
 """
 import logging
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
@@ -33,6 +32,7 @@ from soporte.models import Ciclo, Conversacion, Usuario, utc_now
 from soporte.presence.online import get_presence
 from soporte.protocol import TOO_MANY, Invalid, refused
 from soporte.realtime import emitter
+from soporte.redis_lock import RedisLock
 from soporte.relay.chat import get_chat
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class Assigner:
         self.due = True  # set from any thread (the storer's listener); read by the loop
         url = redis_url(app.config)
         self.redis = redis_client.connect(url) if url else None
-        self.lock_key = f"soporte:asignacion:{app.config['SOCKETIO_CHANNEL']}"
+        self.lock = RedisLock(self.redis, f"soporte:asignacion:{app.config['SOCKETIO_CHANNEL']}", LOCK_MS)
         self._started = False
         self._last = 0.0  # when the last round started (monotonic)
         self._failing = False  # the last round failed: the next failures are not logged again
@@ -232,7 +232,7 @@ class Assigner:
         config = self.app.config
         if not config["AUTO_ASSIGN"] and not config["OFFLINE_RELEASE_AFTER"]:
             return
-        token = self._lock()
+        token = self.lock.acquire()
         if token is None:
             return  # another process is at it; this one's next round looks again
         try:
@@ -243,20 +243,7 @@ class Assigner:
             if config["AUTO_ASSIGN"] and rules.is_open(schedule, datetime.now(timezone.utc)):
                 balance(config["AGENT_CAPACITY"])
         finally:
-            self._unlock(token)
-
-    def _lock(self):
-        """The assigners' lock across processes (alone: no lock needed); its token, or None if held elsewhere."""
-        if self.redis is None:
-            return ""
-        token = uuid.uuid4().hex
-        return token if self.redis.set(self.lock_key, token, nx=True, px=LOCK_MS) else None
-
-    def _unlock(self, token):
-        """Give the lock up if this process still holds it."""
-        if self.redis is not None:
-            self.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end",
-                            1, self.lock_key, token)
+            self.lock.release(token)
 
 
 def wake(*_):

@@ -8,7 +8,6 @@ by the next one (see outbox.py for what is guaranteed).
 """
 import logging
 import smtplib
-import uuid
 
 from flask import current_app
 
@@ -21,6 +20,7 @@ from soporte.mail.notices import Openings
 from soporte.mail.replies import ReplyScan, unstored_ids
 from soporte.mail.smtp import connect, parse_smtp_url
 from soporte.presence.online import get_presence
+from soporte.redis_lock import RedisLock
 from soporte.relay.chat import get_chat
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class Mailer:
         self.openings = Openings()
         url = redis_url(app.config)
         self.redis = redis_client.connect(url) if url else None
-        self.lock_key = f"soporte:correo:{app.config['SOCKETIO_CHANNEL']}"
+        self.lock = RedisLock(self.redis, f"soporte:correo:{app.config['SOCKETIO_CHANNEL']}", LOCK_MS)
         self._started = False
         self._failing = False
 
@@ -63,7 +63,7 @@ class Mailer:
         online = get_presence().online()
         self.replies.note_seen()
         self.openings.email_agents(online.get("admin"))
-        token = self._lock()
+        token = self.lock.acquire()
         if token is None:
             return
         try:
@@ -72,7 +72,7 @@ class Mailer:
             self.send_due()
             outbox.purge_sent(self.app.config["MAIL_KEEP_DAYS"])
         finally:
-            self._unlock(token)
+            self.lock.release(token)
 
     def send_due(self):
         """Claim due emails and send them over one SMTP connection; how many were sent."""
@@ -124,19 +124,6 @@ class Mailer:
             except (OSError, smtplib.SMTPException):
                 pass
         return sent
-
-    def _lock(self):
-        """The mailers' lock across processes (alone: no lock needed); its token, or None if held elsewhere."""
-        if self.redis is None:
-            return ""
-        token = uuid.uuid4().hex
-        return token if self.redis.set(self.lock_key, token, nx=True, px=LOCK_MS) else None
-
-    def _unlock(self, token):
-        """Give the lock up if this process still holds it."""
-        if self.redis is not None:
-            self.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end",
-                            1, self.lock_key, token)
 
 
 def get_mailer(app=None):

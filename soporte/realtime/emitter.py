@@ -103,6 +103,7 @@ def announce_deleted(customer, message_id, eliminado_en, por):
     socketio.server.emit(MESSAGE_DELETED, {"id": message_id, "usuario": customer, "eliminado_en": eliminado_en,
                                            "por": por}, to=[AGENTS_ROOM, user_room(customer)])
 
+
 def ask_rating(customer, ciclo):
     """A resolution the customer may rate (its cycle), to the customer's sockets."""
     socketio.server.emit(ASK_RATING, {"ciclo": ciclo}, to=user_room(customer))
