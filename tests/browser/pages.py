@@ -120,7 +120,7 @@ class ChatPage:
 
     def send(self, text):
         self.page.locator("#mensaje").fill(text)
-        self.page.get_by_role("button", name="Enviar").click()
+        self.page.get_by_role("button", name="Enviar", exact=True).click()  # not "Enviar valoración"
         return self.message(text)
 
     def history_status(self):

@@ -109,7 +109,7 @@ def test_a_supervisor_reads_the_seeded_history_in_tables_and_charts(app, open_ch
         csv_link.click()
     assert download.value.suggested_filename == "informe-20260328-20260330.csv"
     lines = open(download.value.path(), encoding="utf-8-sig").read().splitlines()
-    assert lines[-1] == "total,,,,5,5,4,240,11100,5,7200,86400"
+    assert lines[-1] == "total,,,,5,5,4,240,11100,5,7200,86400,0,,0,0,0,0,0"  # no ratings in those days
 
 
 def test_the_report_in_english_and_a_range_the_server_refuses(app, open_chat, live_server):
