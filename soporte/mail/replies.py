@@ -72,9 +72,15 @@ class ReplyScan:
             select(Mensaje.conversacion, func.max(Mensaje.id))
             .where(Mensaje.id > since, Mensaje.id <= until, Mensaje.de_usuario != Mensaje.conversacion)
             .group_by(Mensaje.conversacion)).all()
+        # one query for who can be emailed at all: most customers give no address, and an UPDATE
+        # per conversation every round cost the event loop a round trip per busy conversation
+        addressed = set(db.session.scalars(select(Usuario.usuario).where(
+            Usuario.usuario.in_([con for con, _ in newest]), Usuario.rol == "user", Usuario.email.is_not(None))))
         for con, reply in newest:
+            if con not in addressed:
+                continue
             db.session.execute(update(Usuario).where(
-                Usuario.usuario == con, Usuario.rol == "user", Usuario.email.is_not(None),
+                Usuario.usuario == con, Usuario.email.is_not(None),
                 func.coalesce(Usuario.respuestas_hasta, 0) < reply,
                 func.coalesce(Usuario.respuesta_pendiente_id, 0) < reply).values(respuesta_pendiente_id=reply))
         db.session.commit()
