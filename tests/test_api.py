@@ -4,7 +4,7 @@ import re
 import warnings
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from conftest import TEST_SECRETS, make_token
 from soporte.extensions import db
@@ -127,6 +127,37 @@ def test_own_messages_carry_their_cid_and_nobody_elses_do(app, admin, ana):
     assert [m.get("cid") for m in seen_by_ana] == ["c-ana", None, "c-pendiente"]
     assert [m.get("cid") for m in seen_by_admin] == [None, "c-admin", None]
     assert all(set(m) == MESSAGE_KEYS | ({"cid"} if "cid" in m else set()) for m in seen_by_ana + seen_by_admin)
+
+
+@pytest.mark.parametrize("path", ["/api/mensajes/mios?despues=0", "/api/mensajes?con=ana&despues=0",
+                                  "/api/mensajes?con=ana", "/api/mensajes?con=ana&alrededor={id}"])
+def test_a_row_stored_while_history_reads_the_database_is_on_the_page(app, admin, ana, path):
+    """A catch-up that reads the database just before the storer commits a row, and asks the
+    writer just after, must still have it (the writer's snapshot comes first)."""
+    chat = app.extensions["soporte"]
+    message_id, fecha = chat.ids.next()
+    row = {"id": message_id, "de_usuario": "admin", "para_usuario": "ana", "conversacion": "ana",
+           "mensaje": "guardado durante la lectura", "fecha": fecha, "cid": None}
+    chat.writer.unstored[message_id] = row  # delivered, not stored yet
+
+    def storer_finishes(conn, cursor, statement, parameters, context, executemany):
+        """Right after the page's read of the messages, the storer reports the row stored."""
+        if statement.lstrip().upper().startswith("SELECT") and "FROM mensajes" in statement:
+            chat.writer.unstored.pop(message_id, None)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", storer_finishes)
+    try:
+        client = ana if "mios" in path else admin
+        page = client.get(path.format(id=message_id)).get_json()
+    finally:
+        event.remove(engine, "after_cursor_execute", storer_finishes)
+        chat.writer.unstored.pop(message_id, None)
+    with app.app_context():  # what the storer committed (after the page's read: the read could not see it)
+        store(db.session, [row])
+        db.session.commit()
+    assert [m["id"] for m in page] == [message_id]
 
 
 def test_empty_history(admin, ana):

@@ -62,10 +62,12 @@ def conversation_page(conversacion, notes=False):
         query = query.where(Mensaje.id > despues).order_by(Mensaje.id)
     else:  # the latest ones
         query = query.order_by(Mensaje.id.desc())
+    # the snapshot before the database: a row the storer commits after this read is in the
+    # snapshot, while one taken after the read could miss a row stored in between
+    unstored = pending.matching(pending.unstored(conversacion), after=despues, before=antes)  # delivered already
     # plain rows, not ORM objects: a page is read-only, and building 100 entities costs more than the query
     viewer = g.usuario["user"]
     found = {m.id: message_json(m, viewer) for m in db.session.execute(query.limit(limite))}
-    unstored = pending.matching(pending.unstored(conversacion), after=despues, before=antes)  # delivered already
     pending.merge(found, unstored, lambda row: message_json(row, viewer))
     if notes:
         found.update(notes_page(conversacion, viewer, limite, antes=antes, despues=despues))
@@ -80,13 +82,14 @@ def page_around(conversacion, message_id, limite, notes=False):
     """
     older, newer = limite - limite // 2, limite // 2
     viewer = g.usuario["user"]
+    unstored = pending.unstored(conversacion)  # before the database, as in conversation_page
     base = select(Mensaje).where(Mensaje.conversacion == conversacion)
     found = {m.id: message_json(m, viewer) for m in db.session.scalars(
         base.where(Mensaje.id <= message_id).order_by(Mensaje.id.desc()).limit(older))}
     if newer:
         found.update((m.id, message_json(m, viewer)) for m in db.session.scalars(
             base.where(Mensaje.id > message_id).order_by(Mensaje.id).limit(newer)))
-    pending.merge(found, pending.unstored(conversacion), lambda row: message_json(row, viewer))  # delivered already
+    pending.merge(found, unstored, lambda row: message_json(row, viewer))  # delivered already
     if notes:
         found.update(notes_around(conversacion, viewer, message_id, older, newer))
     ids = sorted(found)

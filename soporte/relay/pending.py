@@ -1,8 +1,10 @@
 """The writer's rows that are delivered but not stored yet, and the one way readers merge them with stored rows.
 
-Every reader of history takes a snapshot of these rows and adds the ones the
-database does not have yet, by id: a row the writer commits meanwhile is then
-found twice, and kept once.
+Every reader of history takes a snapshot of these rows before it reads the
+database, and adds the ones the database does not have yet, by id: a row the
+writer commits meanwhile is then found twice, and kept once. A snapshot taken
+after the read would miss a row stored in between (not in the read, gone from
+the writer).
 """
 import collections
 
