@@ -464,6 +464,15 @@ def checker_app(tmp):
         db.engine.dispose()
 
 
+@pytest.fixture
+def customer(server_app):
+    """A new customer for this test, in the module's checker app (its live server is shared)."""
+    name = "cli" + uuid.uuid4().hex[:8]
+    with server_app.app_context():
+        make_users((name, "user"))
+    return name
+
+
 def account(app, username):
     """The stored account, or None."""
     with app.app_context():

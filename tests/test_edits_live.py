@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import LiveServer, checker_app, make_users
+from conftest import LiveServer, checker_app
 from soporte.extensions import db
 from soporte.models import EdicionMensaje
 from test_e2e import Peer
@@ -30,14 +30,6 @@ def server(server_app):
     live.start()
     yield live
     live.stop(signal.SIGQUIT)
-
-
-@pytest.fixture
-def customer(server_app):
-    name = "cli" + uuid.uuid4().hex[:8]
-    with server_app.app_context():
-        make_users((name, "user"))
-    return name
 
 
 def events_named(peer, name, count=1):

@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import LiveServer, checker_app, make_users
+from conftest import LiveServer, checker_app
 from soporte.extensions import db
 from soporte.models import Conversacion, Nota
 from soporte.protocol import AGENTS_ONLY
@@ -33,15 +33,6 @@ def server(server_app):
     live.start()
     yield live
     live.stop(signal.SIGQUIT)
-
-
-@pytest.fixture
-def customer(server_app):
-    """A new customer for this test (the module's server is shared)."""
-    name = "cli" + uuid.uuid4().hex[:8]
-    with server_app.app_context():
-        make_users((name, "user"))
-    return name
 
 
 @pytest.fixture
