@@ -96,6 +96,8 @@ def test_image_and_file_messages(app, open_chat):
 
     # the agent: the same message with its thumbnail; the image opens full size in a new tab
     agent = open_chat("admin")
+    # the list's preview names the file the last message carries, without its link
+    expect(agent.user_item("ana").locator(".fila-ultimo")).to_have_text("📎 factura-marzo.pdf")
     agent.open("ana")
     image = agent.message("Mirad el error de la pantalla").locator("img.adjunto-miniatura")
     expect(image).to_be_visible()

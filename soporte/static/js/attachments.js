@@ -27,6 +27,14 @@ export function withoutLinkLines(text, n) {
   return lines.slice(0, Math.max(0, lines.length - n)).join("\n");
 }
 
+// one link line as the server writes it (soporte/files/attachments.py): "📎 <name>: /api/adjuntos/<id>"
+const LINK_LINE = /^(📎 .+): \/api\/adjuntos\/[\w-]+$/u;
+
+/** A message's text for a preview (the list, a notification): each link line as the file's name alone. */
+export function previewText(text) {
+  return String(text || "").split("\n").map((line) => line.replace(LINK_LINE, "$1")).join("\n");
+}
+
 /** The attachments of a message, drawn; base is the API's /api/adjuntos. */
 export function renderAttachments(adjuntos, base) {
   const list = el("ul", "adjuntos list-unstyled mb-0");

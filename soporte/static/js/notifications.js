@@ -2,6 +2,7 @@
 // and remembered per agent (GET/PUT /api/preferencias). The title's count is reading.js's.
 import { t } from "./i18n.js";
 import { nameOf } from "./names.js";
+import { previewText } from "./attachments.js";
 
 const BEEP_HZ = 880;
 const BEEP_SECONDS = 0.18;
@@ -96,7 +97,7 @@ export class Notifier {
     if (this.sound.checked) this.beep();
     if (this.desktop.checked && document.hidden && "Notification" in window
         && Notification.permission === "granted") {
-      const text = String(message.mensaje || "");
+      const text = previewText(message.mensaje);
       const notification = new Notification(t("Mensaje de {name}", { name: nameOf(name) }), {
         body: text.length > PREVIEW ? `${text.slice(0, PREVIEW)}…` : text,
         tag: `soporte-${name}`, // the agent's tabs show one notification per conversation, not one each

@@ -10,6 +10,7 @@ import { t } from "./i18n.js";
 import { formatFecha, formatShort, parseFecha } from "./dates.js";
 import { learnName, nameOf, onNameLearned } from "./names.js";
 import { chip } from "./labels.js";
+import { previewText } from "./attachments.js";
 import { itemOf } from "./inbox.js";
 import { on } from "./socket.js";
 
@@ -191,10 +192,11 @@ export class Triage {
     hora.textContent = ultimo ? formatShort(ultimo.fecha) : "";
     hora.title = ultimo ? formatFecha(ultimo.fecha) : "";
     const preview = item.querySelector(".fila-ultimo");
+    const texto = ultimo && previewText(ultimo.mensaje);
     preview.textContent = !ultimo ? ""
-      : ultimo.de === this.me ? t("Tú: {texto}", { texto: ultimo.mensaje })
-        : ultimo.de === item.dataset.user ? ultimo.mensaje
-          : t("{name}: {texto}", { name: nameOf(ultimo.de), texto: ultimo.mensaje });
+      : ultimo.de === this.me ? t("Tú: {texto}", { texto })
+        : ultimo.de === item.dataset.user ? texto
+          : t("{name}: {texto}", { name: nameOf(ultimo.de), texto });
     preview.hidden = !ultimo;
     const wait = item.querySelector(".fila-espera");
     wait.hidden = !row.esperando || item.dataset.estado === "resuelta";
