@@ -41,6 +41,7 @@ MESSAGE_DELETED = "mensaje_eliminado"  # a message deleted (no text), to the age
 
 ASK_RATING = "pedir_valoracion"  # a resolution the customer may rate, to the customer's sockets
 RATED = "valoracion"  # a stored rating, to every agent and the customer's own sockets
+CUSTOMER_ERASED = "cliente_borrado"  # a customer whose data was erased, to every agent: pages drop them
 # TYPING ("escribiendo") goes both ways
 
 # rooms

@@ -293,10 +293,13 @@ def test_erasing_ends_the_logins_and_memory(app, cookie_client, connect, monkeyp
     with app.test_request_context():
         from soporte.relay.freshness import get_freshness
         get_freshness().admit(NAME, {"de": NAME, "id": 10, "para": "soporte", "mensaje": SECRET, "fecha": "x"})
+    agent = connect("agente2")  # another agent's page, which must drop the customer
+    agent.get_received()
     admin = cookie_client("admin")
     assert admin.delete(f"/api/clientes/{NAME}", json={"confirmar": NAME},
                         headers={"X-CSRFToken": csrf(admin)}).status_code == 200
     assert not socket.is_connected()
+    assert [(e["name"], e["args"]) for e in agent.get_received()] == [("cliente_borrado", [{"usuario": NAME}])]
     assert client.get("/api/mis-datos").status_code == 401
     assert chat.ack_for(NAME, "c1") is None
     freshness = app.extensions["soporte.freshness"]

@@ -26,6 +26,7 @@ from soporte.extensions import db, socketio
 from soporte.models import ClienteBorrado, Usuario, utc_now
 from soporte.privacy.holders import in_erase_order
 from soporte.protocol import ERASED
+from soporte.realtime import emitter
 from soporte.realtime.sessions import get_sessions
 from soporte.relay.chat import get_chat
 from soporte.relay.freshness import get_freshness
@@ -49,6 +50,7 @@ def erase_customer(actor, customer):
     after = with_a_retry(lambda: delete_everything(actor, db.session.get(Usuario, customer_id)))
     forget_here(username)
     get_sessions().end_account(username, ERASED)  # again: other processes forget what they keep, too
+    emitter.announce_erased(username)  # after the commit: an agent's page that refetches finds nothing
     for work in after:
         try:
             work()

@@ -9,9 +9,9 @@ import socketio as python_socketio
 
 from soporte.extensions import socketio
 from soporte.protocol import (AGENTS_ROOM, ASK_RATING, ASSIGNED, CANNED_CHANGED, CONVERSATION_LABELS, CUSTOMERS_ROOM,
-                              CUSTOMER_PROFILE, LABELS, MESSAGE_DELETED, MESSAGE_EDITED, MESSAGE_RECEIVED,
-                              MESSAGE_SENT, NOTE_CREATED, PRESENCE, PRESENCE_ROOM, RATED, READ, RESYNCHRONISE, SEEN,
-                              SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
+                              CUSTOMER_ERASED, CUSTOMER_PROFILE, LABELS, MESSAGE_DELETED, MESSAGE_EDITED,
+                              MESSAGE_RECEIVED, MESSAGE_SENT, NOTE_CREATED, PRESENCE, PRESENCE_ROOM, RATED, READ,
+                              RESYNCHRONISE, SEEN, SESSION_ENDED, STATUS_CHANGED, SUPPORT_ONLINE, TYPING, user_room)
 
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,11 @@ def announce_deleted(customer, message_id, eliminado_en, por):
     """A deleted message (its id, never its text), to every agent and the conversation's customer."""
     socketio.server.emit(MESSAGE_DELETED, {"id": message_id, "usuario": customer, "eliminado_en": eliminado_en,
                                            "por": por}, to=[AGENTS_ROOM, user_room(customer)])
+
+
+def announce_erased(customer):
+    """A customer whose data a supervisor erased, to every agent: their pages drop the conversation."""
+    socketio.server.emit(CUSTOMER_ERASED, {"usuario": customer}, to=AGENTS_ROOM)
 
 
 def ask_rating(customer, ciclo):
