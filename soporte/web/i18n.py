@@ -35,6 +35,8 @@ def select_locale():
     """The visitor's language: the cookie, else the logged-in account's saved one, else Spanish."""
     if not has_request_context():
         return "es"
+    if request.path == "/widget" and request.args.get("lang") in LANGUAGES:
+        return request.args["lang"]  # the snippet's data-idioma: a framed page has no cookie to read
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen
