@@ -30,6 +30,7 @@ def create_app(test_config=None, instance_path=None):
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     live = serving()
     config.ensure_secrets(app, serving=live)
+    config.check_widget_settings(app)  # a bad origin or pre-chat field stops here, with its setting's name
     live = live and not app.testing  # what only a real server runs: the replay, the node lease, background tasks
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -101,6 +102,7 @@ def init_socketio(app):
     """Bind Socket.IO with the async mode that matches how the process was started."""
     from soporte.realtime import fast_json, pinger
     from soporte.realtime.binary_packets import refuse_binary_packets
+    from soporte.realtime.origins import socket_origins
     from soporte.realtime.queue import client_manager
 
     manager = client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"])
@@ -110,7 +112,7 @@ def init_socketio(app):
         **({"client_manager": manager} if manager else {}),
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         channel=app.config["SOCKETIO_CHANNEL"],
-        cors_allowed_origins=config.split_origins(app.config["CORS_ALLOWED_ORIGINS"]),
+        cors_allowed_origins=socket_origins(app.config),  # this site (or CORS_ALLOWED_ORIGINS), and WIDGET_ORIGINS
         # room for the largest message, its envelope and a little more; JSON may escape
         # every character (python-socketio does): an emoji is then 12 bytes, "\ud83d\ude00"
         max_http_buffer_size=app.config["MAX_MESSAGE_LENGTH"] * 12 + 4096,

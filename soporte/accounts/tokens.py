@@ -51,9 +51,28 @@ def read_token(token):
     return claims
 
 
+def bearer_token():
+    """The token of this request's `Authorization: Bearer` header (the website widget's), or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def bearer_only():
+    """Whether this request authenticates by its header alone, carrying no token cookie.
+
+    Such a request needs no CSRF token: a browser never adds the header by itself, and
+    another site's page cannot send it here without a CORS preflight that soporte refuses.
+    """
+    return bearer_token() is not None and COOKIE_NAME not in request.cookies
+
+
 def current_claims():
-    """The valid token claims of this request, or None."""
-    token = request.cookies.get(COOKIE_NAME)
+    """The valid token claims of this request (its Bearer header, else its cookie), or None.
+
+    The header wins: a widget that names its guest must not act as whoever else is logged
+    in on this browser.
+    """
+    token = bearer_token() or request.cookies.get(COOKIE_NAME)
     return read_token(token) if token else None
 
 
