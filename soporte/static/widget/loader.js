@@ -4,7 +4,7 @@
  *   <script src="https://soporte.example/widget.js" async
  *           data-idioma="es" data-posicion="derecha" data-color="#0d6efd" data-saludo="¡Hola!"></script>
  *
- * Dependency-free, no globals but one guard. Everything it adds lives in a closed shadow root
+ * Dependency-free, no globals but one guard. Everything it adds lives in a shadow root
  * and is styled through element.style (allowed under any CSP of the host), with `all: initial`
  * on its host element, so the host page's CSS can neither break nor see it. The conversation
  * itself stays in the iframe (another origin): the host page's scripts cannot read it.
@@ -46,7 +46,9 @@
   });
   host.style.setProperty(side, "20px", "important");
   host.setAttribute("data-soporte-widget", "");
-  var root = host.attachShadow ? host.attachShadow({ mode: "closed" }) : host;
+  // open, not closed: the host page's scripts could reach the button either way (it is on their page);
+  // what they must not reach is the conversation, and that is in the iframe, another origin
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
 
   var params = new URLSearchParams({ lang: lang, color: color });
   if (data.saludo) params.set("greeting", data.saludo.slice(0, 200));
