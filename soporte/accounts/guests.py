@@ -4,7 +4,11 @@ from flask_babel import gettext as _
 
 from soporte.accounts.widget_customers import GUEST_PREFIX, BadCustomerData, clean_details, create_customer
 
-FIELD_MISSING = {"nombre": "Escribe tu nombre", "email": "Escribe tu dirección de correo"}
+
+
+def missing(field):
+    """What the visitor reads when a required pre-chat field is empty."""
+    return _("Escribe tu nombre") if field == "nombre" else _("Escribe tu dirección de correo")
 
 
 def create_guest(data):
@@ -16,5 +20,5 @@ def create_guest(data):
     given = {"nombre": nombre, "email": email}
     for field, required in current_app.config["PRECHAT_FIELDS"]:
         if required and not given[field]:
-            raise BadCustomerData(_(FIELD_MISSING[field]))
+            raise BadCustomerData(missing(field))
     return create_customer(GUEST_PREFIX, nombre, email, invitado=True)

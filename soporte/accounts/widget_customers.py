@@ -51,9 +51,10 @@ def create_customer(prefix, nombre, email, **columns):
     The display name defaults to "Visitante" and the username's first characters, which
     tells two visitors apart in the inbox. Another generated name is tried on a collision.
     """
+    visitor = _("Visitante")
     for _try in range(NAME_TRIES):
         suffix = secrets.token_hex(4)
-        usuario = Usuario(usuario=prefix + suffix, nombre=nombre or f"{_('Visitante')} {suffix[:4]}", rol="user",
+        usuario = Usuario(usuario=prefix + suffix, nombre=nombre or f"{visitor} {suffix[:4]}", rol="user",
                           password_hash=NO_PASSWORD, email=email,
                           idioma=str(get_locale()) if email else None,  # emails are written in it
                           **columns)
