@@ -58,6 +58,7 @@ def create_app(test_config=None, instance_path=None):
     from soporte.relay.chat import Chat
     from soporte.team import invitation, views as team_views
     from soporte.web import auth, error_pages, i18n, security, views
+    from soporte.widget import api as widget_api, page as widget_page
 
     init_socketio(app)
     binder.bind(app, EVENTS)  # every Socket.IO event, from the one table
@@ -81,6 +82,8 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(mail_routes.bp)  # an account's email address, a customer's transcript
     operations.init_app(app, serving=live)  # the agents' operations page and its JSON
     app.register_blueprint(reports_page.bp)  # the supervisors' reports page (its JSON is on /api)
+    app.register_blueprint(widget_page.bp)  # the website widget: its iframe page and its loader
+    app.register_blueprint(widget_api.bp)  # guests, verified identity, what the widget offers
     cli.register(app)
     error_pages.init_app(app)  # HTML error pages in the reader's language; JSON under /api/
 

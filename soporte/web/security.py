@@ -1,4 +1,5 @@
 """Security headers on every response, and the storage of the login/registration rate limits."""
+from flask import g, has_request_context
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from soporte.config import redis_url
@@ -19,8 +20,18 @@ HEADERS = {
 
 
 def add_security_headers(response):
-    """Put the security headers on a response (pages, JSON, static files and errors alike)."""
+    """Put the security headers on a response (pages, JSON, static files and errors alike).
+
+    A view that sets g.framed_by (only the widget's page, soporte/widget/page.py) may be
+    framed by those origins and soporte itself: its frame-ancestors names them and it has no
+    X-Frame-Options, which cannot name a list. Every other response stays unframeable.
+    """
+    framed_by = g.get("framed_by") if has_request_context() else None
     for name, value in HEADERS.items():
+        if framed_by and name == "X-Frame-Options":
+            continue
+        if framed_by and name == "Content-Security-Policy":
+            value = value.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(["'self'", *framed_by]))
         response.headers.setdefault(name, value)
     return response
 
