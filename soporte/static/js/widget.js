@@ -1,7 +1,8 @@
 // The embeddable widget's page (templates/widget.html), inside the loader's iframe on another site.
 //
 // No login cookie here (browsers block third-party cookies): the customer's token lives in this
-// frame's localStorage (per host site, as storage is partitioned) and goes as the socket's `auth`
+// frame's localStorage (per host site, as storage is partitioned), or in the host site's through the
+// loader where the browser gives a third-party frame no storage, and goes as the socket's `auth`
 // and the REST calls' Authorization header. Who the customer is comes, in this order, from the
 // host site's verified identity (the loader's postMessage), a stored token, the pre-chat form, or a
 // guest created with the first message. The conversation itself is the chat page's: the same
@@ -56,7 +57,9 @@ function tellParent(message) {
 }
 
 let identityArrived;
-const identity = new Promise((resolve) => {
+// the loader's answer to "listo": the website's verified user (or null), and the guest's token
+// it keeps for us when this frame may not store one
+const fromLoader = new Promise((resolve) => {
   identityArrived = resolve;
 });
 let open = window.parent === window; // alone in a tab (not framed): always open
@@ -69,7 +72,10 @@ window.addEventListener("message", (event) => {
   if (!message || typeof message !== "object") return;
   if (message.soporte === "identidad") {
     const { id, hash, nombre, email } = message;
-    identityArrived(typeof id === "string" && typeof hash === "string" ? { id, hash, nombre, email } : null);
+    identityArrived({
+      verified: typeof id === "string" && typeof hash === "string" ? { id, hash, nombre, email } : null,
+      token: typeof message.token === "string" ? message.token : null,
+    });
   } else if (message.soporte === "abierto") {
     open = Boolean(message.abierto);
     if (open) {
@@ -78,7 +84,7 @@ window.addEventListener("message", (event) => {
     }
   }
 });
-setTimeout(() => identityArrived(null), PARENT ? IDENTITY_WAIT_MS : 0);
+setTimeout(() => identityArrived({ verified: null, token: null }), PARENT ? IDENTITY_WAIT_MS : 0);
 
 function setUnread(n) {
   unread = n;
@@ -92,22 +98,31 @@ document.addEventListener("keydown", (event) => {
 
 // ---- the token ---------------------------------------------------------------------------------
 
-function storedToken() {
+/**
+ * This frame's own storage, or null where the browser refuses it to a third-party frame (Chromium
+ * with third-party cookies blocked refuses localStorage too). Then the loader keeps a guest's token
+ * in the website's storage instead, as Intercom or Chatwoot keep theirs: the conversation itself
+ * stays out of the website's reach (no DOM across origins), and a reload is still the same guest.
+ */
+const frameStorage = (() => {
   try {
-    return localStorage.getItem(TOKEN_KEY);
+    localStorage.setItem(`${TOKEN_KEY}.prueba`, "1");
+    localStorage.removeItem(`${TOKEN_KEY}.prueba`);
+    return localStorage;
   } catch (error) {
-    return null; // storage refused: the conversation lasts as long as this page
+    return null;
   }
-}
-let token = storedToken();
+})();
+let token = frameStorage ? frameStorage.getItem(TOKEN_KEY) : null;
 
-function keepToken(value) {
+/** Keep a token for the next visit (null: forget it); a verified user's is asked again each visit. */
+function keepToken(value, { guest = true } = {}) {
   token = value;
-  try {
-    if (value) localStorage.setItem(TOKEN_KEY, value);
-    else localStorage.removeItem(TOKEN_KEY);
-  } catch (error) {
-    /* kept in memory only */
+  if (frameStorage) {
+    if (value) frameStorage.setItem(TOKEN_KEY, value);
+    else frameStorage.removeItem(TOKEN_KEY);
+  } else if (guest || !value) {
+    tellParent({ soporte: "guardar", token: value });
   }
 }
 
@@ -348,11 +363,12 @@ async function start() {
     return;
   }
   const offline = !(config.horario && config.horario.abierto) || !config.agentes_en_linea;
-  const verified = await identity;
+  const { verified, token: kept } = await fromLoader;
+  if (!token && kept) token = kept;
   if (verified) {
     try {
       const answer = await postPublic(page.urls.identidad, verified);
-      keepToken(answer.token);
+      keepToken(answer.token, { guest: false });
     } catch (error) {
       keepToken(null);
       showError(error.status === 403 ? t("No hemos podido verificar tu identidad. El chat no está disponible.") : refusal(error));

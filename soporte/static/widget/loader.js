@@ -11,7 +11,8 @@
  *
  * Messages with the iframe (postMessage, checked on both sides):
  *   iframe -> here  {soporte: "listo"} | {soporte: "no_leidos", n} | {soporte: "cerrar"}
- *   here -> iframe  {soporte: "identidad", id?, nombre?, email?, hash?} | {soporte: "abierto", abierto}
+ *                   | {soporte: "guardar", token}  (a guest's token, when the browser gives the frame no storage)
+ *   here -> iframe  {soporte: "identidad", id?, nombre?, email?, hash?, token?} | {soporte: "abierto", abierto}
  * The verified identity (data-usuario-*) goes only by postMessage to soporte's origin, never in a URL.
  */
 (function () {
@@ -86,6 +87,25 @@
   var open = false;
   var unread = 0;
   var ready = false;
+  var TOKEN_KEY = "soporte.widget.token";
+
+  /** The guest's token kept in this site's storage for the iframe (null if none or no storage). */
+  function keptToken() {
+    try {
+      return localStorage.getItem(TOKEN_KEY);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function keepToken(value) {
+    try {
+      if (typeof value === "string" && value.length < 4096) localStorage.setItem(TOKEN_KEY, value);
+      else if (value === null) localStorage.removeItem(TOKEN_KEY);
+    } catch (error) {
+      /* no storage here either: the guest lasts as long as the page */
+    }
+  }
 
   /** A speech bubble drawn with SVG (white on the chosen colour). */
   function icon() {
@@ -158,6 +178,8 @@
         if (data.usuarioNombre) identity.nombre = data.usuarioNombre;
         if (data.usuarioEmail) identity.email = data.usuarioEmail;
       }
+      var token = keptToken();
+      if (token) identity.token = token;
       tell(identity);
       tell({ soporte: "abierto", abierto: open });
     } else if (message.soporte === "no_leidos") {
@@ -165,6 +187,8 @@
       if (sound && n > unread) beep();
       unread = n;
       label();
+    } else if (message.soporte === "guardar") {
+      keepToken(message.token);
     } else if (message.soporte === "cerrar") {
       setOpen(false);
       button.focus();
