@@ -225,6 +225,7 @@ def test_guest_writes_agent_answers_and_the_reload_shows_the_history(app, visito
     expect(guest.launcher).to_have_attribute("aria-expanded", "false")
     admin.send("Sí, en 48 horas")
     expect(guest.launcher).to_have_accessible_name(re.compile(r"1 mensaje sin leer"))
+    guest.screenshot("widget-lanzador-sin-leer")
     guest.open()
     expect(guest.message("Sí, en 48 horas")).to_be_visible()
     expect(guest.launcher).to_have_accessible_name("Cerrar el chat de soporte")
@@ -356,6 +357,7 @@ def test_offline_the_widget_says_so_and_asks_for_an_email(app, visitor):
     """Nobody in support online: the pre-chat form also asks for an email, and says why."""
     guest = visitor().visit().open()
     form = guest.frame.locator("#prechat")
+    expect(guest.frame.locator("#horario-aviso")).to_contain_text("Ahora no hay nadie conectado")
     expect(form.get_by_label("Correo electrónico")).to_be_visible()
     expect(form).to_contain_text("te enviaremos la respuesta a este correo")
     form.get_by_label("Nombre").fill("Lucía")
@@ -367,3 +369,22 @@ def test_offline_the_widget_says_so_and_asks_for_an_email(app, visitor):
     guest.screenshot("widget-fuera-de-linea")
     (cliente,) = customers(app, invitado=True)
     assert cliente.email == "lucia@example.com"
+
+
+def test_the_snippet_sets_language_position_colour_and_greeting(visitor):
+    """data-idioma, data-posicion, data-color and data-saludo: the launcher and the chat in English,
+    on the left, in the site's colour, with its greeting."""
+    guest = visitor()
+    guest.launcher = guest.page.get_by_role("button", name=re.compile("support chat"))
+    guest.visit(idioma="en", posicion="izquierda", color="#198754", saludo="Hi! Ask us anything.")
+    assert guest.launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(25, 135, 84)"
+    assert guest.launcher.bounding_box()["x"] < 100
+    guest.launcher.click()
+    expect(guest.launcher).to_have_accessible_name("Close the support chat")
+    expect(guest.frame.locator("#widget-saludo")).to_have_text("Hi! Ask us anything.")
+    expect(guest.frame.get_by_role("button", name="Start chatting")).to_be_visible()
+    expect(guest.frame.locator("html")).to_have_attribute("lang", "en")
+    guest.screenshot("widget-english-izquierda")
+    guest.frame.get_by_role("button", name="Close the chat").click()
+    expect(guest.launcher).to_have_attribute("aria-expanded", "false")
+    expect(guest.launcher).to_be_focused()

@@ -11,7 +11,7 @@ import { ChatBox, Conversation, useAttachmentsUrl } from "./conversation.js";
 import { Delivery, SessionExpired } from "./delivery.js";
 import { Composer } from "./composer.js";
 import { startPresence } from "./presence.js";
-import { startHoursNotice } from "./hours.js";
+import { showHoursNotice, startHoursNotice } from "./hours.js";
 import { startRating } from "./rating.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
 import { authHeaders, sendJSON, useBearer } from "./rest.js";
@@ -363,6 +363,8 @@ async function start() {
     return;
   }
   const offline = !(config.horario && config.horario.abierto) || !config.agentes_en_linea;
+  // open or closed, and whether anyone is online, before the visitor writes (then followed live)
+  if (config.horario) showHoursNotice({ ...config.horario, agentes_en_linea: config.agentes_en_linea });
   const { verified, token: kept } = await fromLoader;
   if (!token && kept) token = kept;
   if (verified) {
