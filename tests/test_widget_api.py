@@ -268,3 +268,35 @@ def test_a_deactivated_verified_customer_gets_no_token(identity_on, client):
         db.session.execute(update(Usuario).where(Usuario.usuario == usuario).values(activo=False))
         db.session.commit()
     assert identify(client, "u-5").status_code == 403
+
+
+# --- the README's one-liners ---------------------------------------------------------------------
+
+README_LINE = re.compile(r"```(python|js)\n(.*?)\n```", re.S)
+
+
+def readme_one_liners():
+    from conftest import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Chat from your website", 1)[1].split("\n## ", 1)[0]
+    return dict(README_LINE.findall(section))
+
+
+def test_the_readmes_python_and_node_lines_compute_the_hash_soporte_accepts(identity_on, client):
+    """What a website copies from the README makes a hash that POST /api/widget/identidad takes."""
+    import hashlib as hashlib_module
+    import hmac as hmac_module
+    import shutil
+    import subprocess
+
+    lines = readme_one_liners()
+    python_hash = eval(lines["python"].split("  #")[0], {"hmac": hmac_module, "hashlib": hashlib_module,
+                                                        "IDENTITY_SECRET": SECRET, "user_id": 42})
+    assert identify(client, "42", digest=python_hash).status_code == 200
+    if shutil.which("node") is None:
+        pytest.skip("no node to run the README's Node line")
+    script = f"const IDENTITY_SECRET = {SECRET!r}; const userId = 42; console.log({lines['js']});"
+    node_hash = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30,
+                               check=True).stdout.strip()
+    assert node_hash == python_hash
