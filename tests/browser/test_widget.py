@@ -303,6 +303,20 @@ def test_the_host_page_cannot_read_the_conversation(visitor):
     assert seen["body"] == "refused: SecurityError"
     assert "12345" not in seen["text"]
 
+    # the customer's own message is edited in place, as on the chat page (Escape there cancels the edit only)
+    mine = guest.message("Mi pedido es el 12345")
+    mine.hover()
+    mine.get_by_role("button", name="Editar").click()
+    edit = guest.frame.locator("textarea.msg-edicion")
+    edit.press("Escape")
+    expect(edit).to_have_count(0)
+    expect(guest.launcher).to_have_attribute("aria-expanded", "true")
+    mine.hover()
+    mine.get_by_role("button", name="Editar").click()
+    edit.fill("Mi pedido es el 12346")
+    edit.press("Enter")
+    expect(guest.message("Mi pedido es el 12346")).to_be_visible()
+
 
 @pytest.mark.slow
 def test_what_is_typed_while_the_server_is_down_is_sent_once_when_it_is_back(app, visitor, live_server):
@@ -335,6 +349,34 @@ def test_what_is_typed_while_the_server_is_down_is_sent_once_when_it_is_back(app
         expect(guest.message(text)).to_have_count(1)
 
 
+@pytest.mark.slow
+def test_a_lost_network_catches_up_the_reply_it_missed_and_sends_what_waited(app, visitor, open_chat):
+    """The visitor's network goes away while support answers: the widget says it is reconnecting,
+    keeps taking what is typed, and once back shows the missed reply once and sends the typed one once."""
+    admin = open_chat("admin")
+    guest = visitor().visit().open()
+    guest.prechat("Lucía")
+    expect(guest.send("¿Seguís ahí?")).to_have_attribute("data-state", "sent")
+    (cliente,) = customers(app, invitado=True)
+    admin.open(cliente.usuario, "Lucía")
+
+    guest.context.set_offline(True)
+    expect(guest.frame.locator("#estado")).to_have_text("Reconectando…")
+    admin.send("Sí, dime")
+    waiting = guest.send("Perdón, se me fue la conexión")
+    expect(waiting).to_have_attribute("data-state", "waiting")
+    expect(guest.message("Sí, dime")).to_have_count(0)
+
+    guest.context.set_offline(False)
+    guest.expect_connected()
+    expect(waiting).to_have_attribute("data-state", "sent")
+    expect(guest.message("Sí, dime")).to_have_count(1)
+    expect(admin.message("Perdón, se me fue la conexión")).to_have_count(1)
+    rows = wait_until(lambda: len(stored(app)) == 3 and stored(app), what="three rows")
+    assert len({r["cid"] for r in rows}) == 3
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("widget_settings", [{"GUEST_RATE_LIMIT": "2 per hour", "PRECHAT_FIELDS": ""}],
                          indirect=True)
 def test_guest_creation_is_rate_limited(app, visitor, open_chat):

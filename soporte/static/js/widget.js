@@ -10,6 +10,7 @@
 import { ChatBox, Conversation, useAttachmentsUrl } from "./conversation.js";
 import { Delivery, SessionExpired } from "./delivery.js";
 import { Composer } from "./composer.js";
+import { MessageEdits } from "./message_edits.js";
 import { startPresence } from "./presence.js";
 import { showHoursNotice, startHoursNotice } from "./hours.js";
 import { startRating } from "./rating.js";
@@ -93,7 +94,8 @@ function setUnread(n) {
 
 document.getElementById("widget-cerrar").addEventListener("click", () => tellParent({ soporte: "cerrar" }));
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape") tellParent({ soporte: "cerrar" });
+  // not the Escape that cancels an edit in place (message_edits.js takes it first)
+  if (event.key === "Escape" && !event.defaultPrevented) tellParent({ soporte: "cerrar" });
 });
 
 // ---- the token ---------------------------------------------------------------------------------
@@ -207,6 +209,8 @@ const composer = new Composer({
 });
 useAttachmentsUrl(root.dataset.urlAdjuntos);
 const delivery = new Delivery({ box, getJSON });
+// Editar/Borrar on the customer's own messages while EDIT_WINDOW lasts, as on the chat page
+new MessageEdits({ box: document.getElementById("mensajes"), getJSON, historyUrl: () => null });
 let conv = null;
 let everConnected = false;
 let started = false; // the socket and its features, once there is a token
