@@ -300,3 +300,27 @@ def test_the_readmes_python_and_node_lines_compute_the_hash_soporte_accepts(iden
     node_hash = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30,
                                check=True).stdout.strip()
     assert node_hash == python_hash
+
+
+def test_a_valid_token_is_renewed_and_a_bad_one_is_not(app, client):
+    body = new_guest(client).get_json()
+    renewed = client.post("/api/widget/renovar", headers=bearer(body["token"]))
+    assert renewed.status_code == 200
+    fresh = renewed.get_json()
+    assert (fresh["usuario"], fresh["nombre"]) == (body["usuario"], body["nombre"]) and fresh["token"] != body["token"]
+    assert client.get("/api/mensajes/mios", headers=bearer(fresh["token"])).status_code == 200
+    assert client.post("/api/widget/renovar", headers=bearer("no.es.token")).status_code == 401
+    assert client.post("/api/widget/renovar").status_code == 401
+
+
+def test_renewal_takes_the_header_only_never_the_cookie(client, cookie_client):
+    """The widget's blueprint checks no CSRF token, so its one logged-in route ignores the ambient cookie."""
+    assert cookie_client("ana").post("/api/widget/renovar").status_code == 401
+
+
+def test_only_guests_renew_their_tokens(identity_on, client, token_for):
+    """A registered customer or an agent logs in again, a verified user is signed in again by the website."""
+    assert client.post("/api/widget/renovar", headers=bearer(token_for("ana"))).status_code == 403
+    assert client.post("/api/widget/renovar", headers=bearer(token_for("admin"))).status_code == 403
+    verified = identify(client, "u-8").get_json()
+    assert client.post("/api/widget/renovar", headers=bearer(verified["token"])).status_code == 403
