@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from conftest import TEST_LIMITS, TEST_SECRETS, account, stored_messages
+from test_correo import mail_app, smtp  # noqa: F401  (fixtures)
 from soporte import create_app
 from soporte.accounts.lookup import customer_username_error
 from soporte.extensions import db, socketio
@@ -324,3 +325,14 @@ def test_only_guests_renew_their_tokens(identity_on, client, token_for):
     assert client.post("/api/widget/renovar", headers=bearer(token_for("admin"))).status_code == 403
     verified = identify(client, "u-8").get_json()
     assert client.post("/api/widget/renovar", headers=bearer(verified["token"])).status_code == 403
+
+
+def test_a_guest_who_left_an_address_gets_offline_replies_by_email(mail_app, smtp, client):
+    """The email of #11: a guest is an address and a language like any customer's."""
+    from test_correo import add_messages, run_round
+
+    guest = new_guest(client, {"email": "lucia@example.com"}, query_string={"lang": "en"}).get_json()["usuario"]
+    add_messages(mail_app, (guest, "admin", "¿hay alguien?"), ("admin", guest, "Sí, dime"))
+    run_round(mail_app)
+    assert [m["To"] for m in smtp.messages] == ["lucia@example.com"]
+    assert smtp.messages[0]["Subject"] == "You have new replies from support"
