@@ -6,7 +6,7 @@ import sys
 from flask import Flask
 
 from soporte import config, mysql_tls
-from soporte.extensions import csrf, db, migrate, socketio
+from soporte.extensions import db, migrate, socketio
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -40,7 +40,9 @@ def create_app(test_config=None, instance_path=None):
     # the migrations travel with the package, so `flask --app soporte db upgrade` works anywhere
     # batch mode: SQLite alters a table by copying it
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
-    csrf.init_app(app)
+    from soporte.web import security  # here, not at the top, as the imports below
+
+    security.init_csrf(app)  # first of the request hooks, as CSRFProtect's own would be
     # here, not at the top: importing one module of the package (tokens, models) must not load the whole app
     from soporte.accounts import demo, directory, revocation
     from soporte.event_table import EVENTS
@@ -57,7 +59,7 @@ def create_app(test_config=None, instance_path=None):
     from soporte.relay import freshness
     from soporte.relay.chat import Chat
     from soporte.team import invitation, views as team_views
-    from soporte.web import auth, error_pages, i18n, security, views
+    from soporte.web import auth, error_pages, i18n, views
     from soporte.widget import api as widget_api, page as widget_page
 
     init_socketio(app)

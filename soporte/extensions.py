@@ -6,22 +6,8 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-
-
-class CSRFProtectOrBearer(CSRFProtect):
-    """Flask-WTF's CSRF check, except on requests authenticated by a Bearer header alone (the widget's)."""
-
-    def protect(self, *args, **kwargs):
-        """Check the CSRF token unless only the Authorization header authenticates the request."""
-        from soporte.accounts.tokens import bearer_only  # here: the extensions sit below the accounts layer
-
-        if bearer_only():
-            return None
-        return super().protect(*args, **kwargs)
-
-
 db = SQLAlchemy()
 socketio = SocketIO()
-csrf = CSRFProtectOrBearer()
+csrf = CSRFProtect()
 migrate = Migrate()
 limiter = Limiter(key_func=get_remote_address)  # only the routes marked with @limiter.limit

@@ -67,3 +67,19 @@ def test_a_logged_out_bearer_token_is_refused(client, token_for):
     assert client.post("/logout", headers=bearer(token)).status_code == 302
     assert client.get("/api/mensajes/mios", headers=bearer(token)).status_code == 401
 
+
+
+def test_the_widgets_socket_speaks_for_its_token_not_the_cookie(app, cookie_client, token_for):
+    """auth {token, widget: true}: the widget's page connects as its visitor even where an agent's cookie rides along."""
+    from soporte.extensions import socketio
+
+    agent_browser = cookie_client("admin")
+    sio = socketio.test_client(app, flask_test_client=agent_browser, auth={"token": token_for("ana"), "widget": True})
+    assert sio.is_connected()
+    ack = sio.emit("mensaje_privado", {"para": "admin", "mensaje": "soy Ana", "cid": "w1"}, callback=True)
+    assert ack["ok"] is True
+    stored = stored_messages(app)
+    assert [(m["de_usuario"], m["mensaje"]) for m in stored] == [("ana", "soy Ana")]
+    sio.disconnect()
+    # without the flag the cookie still wins, as before; with it, no token is no login
+    assert not socketio.test_client(app, flask_test_client=agent_browser, auth={"widget": True}).is_connected()

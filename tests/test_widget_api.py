@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from conftest import TEST_LIMITS, TEST_SECRETS, account, stored_messages
+from test_correo import mail_app, smtp  # noqa: F401  (fixtures)
 from soporte import create_app
 from soporte.accounts.lookup import customer_username_error
 from soporte.extensions import db, socketio
@@ -300,3 +301,38 @@ def test_the_readmes_python_and_node_lines_compute_the_hash_soporte_accepts(iden
     node_hash = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30,
                                check=True).stdout.strip()
     assert node_hash == python_hash
+
+
+def test_a_valid_token_is_renewed_and_a_bad_one_is_not(app, client):
+    body = new_guest(client).get_json()
+    renewed = client.post("/api/widget/renovar", headers=bearer(body["token"]))
+    assert renewed.status_code == 200
+    fresh = renewed.get_json()
+    assert (fresh["usuario"], fresh["nombre"]) == (body["usuario"], body["nombre"]) and fresh["token"] != body["token"]
+    assert client.get("/api/mensajes/mios", headers=bearer(fresh["token"])).status_code == 200
+    assert client.post("/api/widget/renovar", headers=bearer("no.es.token")).status_code == 401
+    assert client.post("/api/widget/renovar").status_code == 401
+
+
+def test_renewal_takes_the_header_only_never_the_cookie(client, cookie_client):
+    """The widget's blueprint checks no CSRF token, so its one logged-in route ignores the ambient cookie."""
+    assert cookie_client("ana").post("/api/widget/renovar").status_code == 401
+
+
+def test_only_guests_renew_their_tokens(identity_on, client, token_for):
+    """A registered customer or an agent logs in again, a verified user is signed in again by the website."""
+    assert client.post("/api/widget/renovar", headers=bearer(token_for("ana"))).status_code == 403
+    assert client.post("/api/widget/renovar", headers=bearer(token_for("admin"))).status_code == 403
+    verified = identify(client, "u-8").get_json()
+    assert client.post("/api/widget/renovar", headers=bearer(verified["token"])).status_code == 403
+
+
+def test_a_guest_who_left_an_address_gets_offline_replies_by_email(mail_app, smtp, client):
+    """The email of #11: a guest is an address and a language like any customer's."""
+    from test_correo import add_messages, run_round
+
+    guest = new_guest(client, {"email": "lucia@example.com"}, query_string={"lang": "en"}).get_json()["usuario"]
+    add_messages(mail_app, (guest, "admin", "¿hay alguien?"), ("admin", guest, "Sí, dime"))
+    run_round(mail_app)
+    assert [m["To"] for m in smtp.messages] == ["lucia@example.com"]
+    assert smtp.messages[0]["Subject"] == "You have new replies from support"

@@ -58,11 +58,8 @@ def bearer_token():
 
 
 def bearer_only():
-    """Whether this request authenticates by its header alone, carrying no token cookie.
-
-    Such a request needs no CSRF token: a browser never adds the header by itself, and
-    another site's page cannot send it here without a CORS preflight that soporte refuses.
-    """
+    """Whether this request authenticates by its header alone, carrying no token cookie (no CSRF check:
+    soporte/web/security.py)."""
     return bearer_token() is not None and COOKIE_NAME not in request.cookies
 
 

@@ -20,9 +20,12 @@ def authenticate(environ, auth):
     """Return the claims of the handshake's token, or refuse with the protocol's message.
 
     A page of a website that embeds the widget (WIDGET_ORIGINS) connects with `auth` only:
-    the cookie the browser may attach for it is not that page's to use.
+    the cookie the browser may attach for it is not that page's to use. So does the widget's
+    own page when it says so (`auth.widget`): it speaks for its visitor even in a browser
+    where someone is also logged in to soporte.
     """
-    cookie = None if from_widget_site(environ, current_app.config) else environ.get("HTTP_COOKIE")
+    token_only = from_widget_site(environ, current_app.config) or (isinstance(auth, dict) and auth.get("widget") is True)
+    cookie = None if token_only else environ.get("HTTP_COOKIE")
     token = parse_cookie(cookie).get(COOKIE_NAME)  # the cookie wins over `auth`
     if not token and isinstance(auth, dict) and isinstance(auth.get("token"), str):
         token = auth["token"]

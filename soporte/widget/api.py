@@ -4,15 +4,17 @@ No route here reads a cookie or sets one: the widget keeps its token in its own 
 sends it as `Authorization: Bearer` (accounts/tokens.py) and as the socket's `auth`. So the
 blueprint is exempt from CSRF, which protects ambient credentials only.
 """
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from soporte.accounts import guests, identity
-from soporte.accounts.tokens import issue_token
+from soporte.accounts.tokens import bearer_token, issue_token
+from soporte.accounts.lookup import find_account
 from soporte.accounts.widget_customers import BadCustomerData
 from soporte.extensions import csrf, limiter
 from soporte.inbox.hours_api import agents_online, opening_now
+from soporte.web.auth import token_required
 from soporte.web.errors import database_error, error_response
 
 bp = Blueprint("widget_api", __name__, url_prefix="/api/widget")
@@ -83,4 +85,20 @@ def identidad():
     usuario = identity.verified_customer(data["id"], data)
     if not usuario.activo:
         return error_response(403, _("Esta cuenta está desactivada"))
+    return signed_in(usuario)
+
+
+@bp.route("/renovar", methods=["POST"])
+@token_required
+def renovar():
+    """A fresh token for a guest's still valid one: the widget renews its visitor's before it expires.
+
+    A guest has no password, so a token left to expire is the end of their conversation on
+    that browser; the widget asks for a new one while its page is open.
+    """
+    if bearer_token() is None:  # the header only: this blueprint checks no CSRF token
+        return error_response(401, "No autenticado")
+    usuario = find_account(g.usuario["user"])
+    if usuario is None or not usuario.invitado:  # others log in again (a verified user: through the website)
+        return error_response(403, _("Solo un visitante sin cuenta renueva así su sesión"))
     return signed_in(usuario)

@@ -51,7 +51,7 @@ export function isRetrying() {
  * blocks third-party cookies): token() is asked again at each (re)connection.
  */
 export function useToken(token) {
-  socket.auth = (send) => send({ token: token() });
+  socket.auth = (send) => send({ token: token(), widget: true }); // widget: the server ignores any cookie
 }
 
 /** Open the connection (the page does it once its features have registered). */
