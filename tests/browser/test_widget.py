@@ -23,7 +23,7 @@ from soporte.models import Usuario
 
 from conftest import LiveServer, free_port
 from .conftest import CHROMIUM, CHROMIUM_ARGS
-from .pages import DESKTOP, SCREENSHOTS, TIMEZONE, count_stored, stored, wait_until
+from .pages import DESKTOP, PHONE, SCREENSHOTS, TIMEZONE, count_stored, stored, wait_until
 
 SECRET = "secreto-de-la-tienda-para-firmar-ids"
 # a host page that tries its worst on what it embeds: none of it may reach the widget
@@ -118,8 +118,8 @@ def live_server(app, tmp_path, host_site, widget_settings):
 class Visitor:
     """One browser context on the host site, with soporte's launcher and iframe."""
 
-    def __init__(self, browser, site, soporte_url):
-        self.context = browser.new_context(viewport=DESKTOP, timezone_id=TIMEZONE, locale="es-ES")
+    def __init__(self, browser, site, soporte_url, viewport=DESKTOP):
+        self.context = browser.new_context(viewport=viewport, timezone_id=TIMEZONE, locale="es-ES")
         self.page = self.context.new_page()
         self.site = site
         self.soporte_url = soporte_url
@@ -179,8 +179,8 @@ def visitor(browser, host_site, live_server):
     """Make visitors of the host site; at the end, no script error on their pages and no cookie sent to soporte."""
     made = []
 
-    def make():
-        v = Visitor(browser, host_site, live_server.url)
+    def make(viewport=DESKTOP):
+        v = Visitor(browser, host_site, live_server.url, viewport)
         made.append(v)
         return v
 
@@ -430,3 +430,16 @@ def test_the_snippet_sets_language_position_colour_and_greeting(visitor):
     guest.frame.get_by_role("button", name="Close the chat").click()
     expect(guest.launcher).to_have_attribute("aria-expanded", "false")
     expect(guest.launcher).to_be_focused()
+
+
+def test_on_a_phone_the_chat_fits_the_screen(visitor, open_chat):
+    """A phone's narrow screen: the open chat stays within it, above the launcher, and writes."""
+    open_chat("admin")
+    guest = visitor(PHONE).visit().open()
+    guest.prechat("Lucía")
+    expect(guest.send("Desde el móvil")).to_have_attribute("data-state", "sent")
+    frame = guest.page.locator("iframe#soporte-chat").bounding_box()
+    launcher = guest.launcher.bounding_box()
+    assert frame["x"] >= 0 and frame["x"] + frame["width"] <= PHONE["width"]
+    assert frame["y"] >= 0 and frame["y"] + frame["height"] <= launcher["y"]
+    guest.screenshot("widget-movil")
