@@ -412,6 +412,19 @@ def test_offline_the_widget_says_so_and_asks_for_an_email(app, visitor):
     (cliente,) = customers(app, invitado=True)
     assert cliente.email == "lucia@example.com"
 
+    # no address in the form: the offline notice's own email form (#11) saves it with the widget's token
+    other = visitor().visit().open()
+    other.frame.locator("#prechat").get_by_label("Nombre").fill("Pablo")
+    other.frame.get_by_role("button", name="Empezar a chatear").click()
+    other.expect_connected()
+    ask = other.frame.locator("#pedir-email")
+    expect(ask).to_be_visible()
+    ask.get_by_label("Tu correo electrónico").fill("pablo@example.com")
+    ask.get_by_role("button", name="Avisarme por correo").click()
+    expect(ask).to_be_hidden()
+    wait_until(lambda: [c.email for c in customers(app, nombre="Pablo")] == ["pablo@example.com"],
+               what="Pablo's address saved")
+
 
 def test_the_snippet_sets_language_position_colour_and_greeting(visitor):
     """data-idioma, data-posicion, data-color and data-saludo: the launcher and the chat in English,
