@@ -21,7 +21,7 @@ from sqlalchemy import select
 from soporte.extensions import db
 from soporte.models import Usuario
 
-from conftest import LiveServer, free_port
+from conftest import LiveServer, free_port, make_token
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 from .pages import DESKTOP, PHONE, SCREENSHOTS, TIMEZONE, count_stored, stored, wait_until
 
@@ -456,3 +456,17 @@ def test_on_a_phone_the_chat_fits_the_screen(visitor, open_chat):
     assert frame["x"] >= 0 and frame["x"] + frame["width"] <= PHONE["width"]
     assert frame["y"] >= 0 and frame["y"] + frame["height"] <= launcher["y"]
     guest.screenshot("widget-movil")
+
+
+def test_an_expired_guest_token_starts_afresh(visitor):
+    """A guest back after their token expired (JWT_EXPIRES): the pre-chat form again, not an error."""
+    guest = visitor().visit()
+    old = make_token(user="invitado-00000000", expires_in=-60)
+    guest.page.evaluate("token => localStorage.setItem('soporte.widget.token', token)", old)
+    guest.page.reload()
+    expect(guest.launcher).to_be_visible()
+    guest.open()
+    expect(guest.frame.get_by_label("Nombre")).to_be_visible()
+    expect(guest.frame.locator("#widget-error")).to_be_hidden()
+    wait_until(lambda: guest.page.evaluate("localStorage.getItem('soporte.widget.token')") is None,
+               what="the expired token forgotten")

@@ -128,14 +128,25 @@ function keepToken(value, { guest = true } = {}) {
   }
 }
 
-/** The username in a token's claims (read, not verified: the server verifies it on every call). */
-function userOf(jwt) {
+/** A token's claims (read, not verified: the server verifies it on every call); {} if unreadable. */
+function claimsOf(jwt) {
   try {
-    const claims = JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    return typeof claims.user === "string" ? claims.user : null;
+    return JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))) || {};
   } catch (error) {
-    return null;
+    return {};
   }
+}
+
+/** The username in a token. */
+function userOf(jwt) {
+  const { user } = claimsOf(jwt);
+  return typeof user === "string" ? user : null;
+}
+
+/** Whether a kept token has expired (JWT_EXPIRES): the visitor starts afresh rather than see an error. */
+function expired(jwt) {
+  const { exp } = claimsOf(jwt);
+  return typeof exp !== "number" || exp * 1000 <= Date.now();
 }
 
 useBearer(() => token);
@@ -371,6 +382,7 @@ async function start() {
   if (config.horario) showHoursNotice({ ...config.horario, agentes_en_linea: config.agentes_en_linea });
   const { verified, token: kept } = await fromLoader;
   if (!token && kept) token = kept;
+  if (token && expired(token)) keepToken(null);
   if (verified) {
     try {
       const answer = await postPublic(page.urls.identidad, verified);
