@@ -16,7 +16,7 @@ import { showHoursNotice, startHoursNotice } from "./hours.js";
 import { startRating } from "./rating.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
 import { authHeaders, sendJSON, useBearer } from "./rest.js";
-import { connect, isConnected, isRetrying, on, useToken } from "./socket.js";
+import { connect, isRetrying, on, useToken } from "./socket.js";
 
 const TOKEN_KEY = "soporte.widget.token";
 const IDENTITY_WAIT_MS = 1500; // how long the loader has to answer "listo" before we go on without identity
