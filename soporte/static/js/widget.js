@@ -339,7 +339,7 @@ function showPrechat(fields, offline) {
     prechat.hidden = true;
     startChat();
     input.focus();
-  }, { once: false });
+  });
 }
 
 let creatingGuest = null; // the guest being created by the first message
@@ -370,6 +370,7 @@ form.addEventListener("submit", async (event) => {
 
 async function start() {
   tellParent({ soporte: "listo" });
+  if (token && expired(token)) keepToken(null); // not even on the config's request
   let config;
   try {
     config = await getJSON(page.urls.config);
@@ -381,8 +382,8 @@ async function start() {
   // open or closed, and whether anyone is online, before the visitor writes (then followed live)
   if (config.horario) showHoursNotice({ ...config.horario, agentes_en_linea: config.agentes_en_linea });
   const { verified, token: kept } = await fromLoader;
-  if (!token && kept) token = kept;
-  if (token && expired(token)) keepToken(null);
+  if (!token && kept && !expired(kept)) token = kept;
+  else if (!token && kept) keepToken(null);
   if (verified) {
     try {
       const answer = await postPublic(page.urls.identidad, verified);
