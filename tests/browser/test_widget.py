@@ -176,7 +176,7 @@ class Visitor:
 
 @pytest.fixture
 def visitor(browser, host_site, live_server):
-    """Make visitors of the host site; at the end, no script error on their pages and no cookie sent to soporte."""
+    """Make visitors of the host site; at the end, no script error or CSP refusal on their pages, no cookie sent to soporte."""
     made = []
 
     def make(viewport=DESKTOP):
@@ -189,6 +189,9 @@ def visitor(browser, host_site, live_server):
         v.context.close()
     for v in made:
         assert not v.errors, f"JavaScript errors: {v.errors}"
+        # the widget's page under soporte's CSP: nothing refused (the not-allowed site's frame-ancestors aside)
+        refused = [text for text in v.console if "Content Security Policy" in text and "frame-ancestors" not in text]
+        assert not refused, f"refused by the Content-Security-Policy: {refused}"
         assert not v.cookies_sent, f"cookies went to soporte from the widget: {v.cookies_sent}"
 
 
