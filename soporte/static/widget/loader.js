@@ -81,7 +81,11 @@
   badge.setAttribute("aria-hidden", "true");
   button.appendChild(badge);
   // a visible ring when focused by keyboard (all: initial took the browser's away)
-  button.addEventListener("focus", function () { css(button, { outline: "3px solid " + color, "outline-offset": "3px" }); });
+  button.addEventListener("focus", function () {
+    var keyboard = true;
+    try { keyboard = button.matches(":focus-visible"); } catch (error) { /* an old browser: always show it */ }
+    if (keyboard) css(button, { outline: "3px solid " + color, "outline-offset": "3px" });
+  });
   button.addEventListener("blur", function () { button.style.removeProperty("outline"); });
 
   var open = false;
