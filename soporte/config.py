@@ -174,7 +174,7 @@ def check_widget_settings(app):
 
 
 def widget_origins(value):
-    """The origins of WIDGET_ORIGINS ("https://a.example https://b.example:8443"), normalized; ValueError on a bad one."""
+    """WIDGET_ORIGINS ("https://a.example https://b.example:8443") as a list, normalized; ValueError on a bad one."""
     if isinstance(value, (list, tuple)):
         value = " ".join(value)
     origins = []

@@ -64,8 +64,9 @@ class Usuario(db.Model):
     # emailed, and how far replies are seen or emailed already (message ids)
     respuesta_pendiente_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     respuestas_hasta: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    # a customer the website widget created (soporte/accounts/guests.py, identity.py): no password,
-    # only their token; externo_id: the website's id of a verified user (the same customer everywhere)
+    # customers the website widget created, with no password, only their token: a guest (invitado,
+    # soporte/accounts/guests.py) or a website's verified user (externo_id, their id on that website:
+    # the same customer everywhere; soporte/accounts/identity.py)
     invitado: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     externo_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
 

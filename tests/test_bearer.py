@@ -70,7 +70,7 @@ def test_a_logged_out_bearer_token_is_refused(client, token_for):
 
 
 def test_the_widgets_socket_speaks_for_its_token_not_the_cookie(app, cookie_client, token_for):
-    """auth {token, widget: true}: the widget's page connects as its visitor even where an agent's cookie rides along."""
+    """auth {token, widget: true}: the widget's page connects as its visitor, whatever cookie rides along."""
     from soporte.extensions import socketio
 
     agent_browser = cookie_client("admin")

@@ -177,6 +177,8 @@ def test_a_guests_conversation_reaches_the_agents_and_is_exported_and_erased(app
     admin = cookie_client("admin")
     rows = {row["usuario"]: row for row in admin.get("/api/conversaciones").get_json()}
     assert rows[body["usuario"]]["nombre"] == "Lucía"  # in the agents' list, by the name she gave
+    panel = admin.get(f"/api/clientes/{body['usuario']}").get_json()
+    assert (panel["nombre"], panel["invitado"], panel["verificado"]) == ("Lucía", True, False)
     agent = connect("admin")
     assert agent.emit("asignar_conversacion", {"con": body["usuario"], "agente": "admin"}, callback=True)["ok"] is True
     assert agent.emit("mensaje_privado", {"para": body["usuario"], "mensaje": "¿En qué te ayudo?", "cid": "a1"},

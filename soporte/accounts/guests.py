@@ -2,7 +2,8 @@
 from flask import current_app
 from flask_babel import gettext as _
 
-from soporte.accounts.widget_customers import GUEST_PREFIX, BadCustomerData, clean_details, create_customer
+from soporte.accounts.names import GUEST_PREFIX
+from soporte.accounts.widget_customers import BadCustomerData, clean_details, create_customer
 
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from soporte.accounts.directory import get_directory
-from soporte.accounts.widget_customers import VERIFIED_PREFIX, clean_details, create_customer
+from soporte.accounts.names import VERIFIED_PREFIX
+from soporte.accounts.widget_customers import clean_details, create_customer
 from soporte.extensions import db
 from soporte.models import Usuario
 

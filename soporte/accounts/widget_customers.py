@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from soporte.accounts.directory import get_directory
 from soporte.accounts.lookup import customer_display_name_error
-from soporte.accounts.names import GUEST_PREFIX, VERIFIED_PREFIX  # noqa: F401  (the modules of each kind take theirs here)
 from soporte.extensions import db
 from soporte.mail.addresses import address_error, normalized
 from soporte.models import Usuario

@@ -4,8 +4,8 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07
 
-- usuarios.invitado: a customer the widget created without an account of their own (a guest,
-  or a website's verified user); no password logs them in, only their token.
+- usuarios.invitado: a guest, a visitor the widget made a customer without an account of
+  their own; no password logs them in, only their token.
 - usuarios.externo_id: the website's id of a verified user (unique): the same customer on every
   device (soporte/accounts/identity.py).
 """
