@@ -6,7 +6,7 @@ import sys
 from flask import Flask
 
 from soporte import config, mysql_tls
-from soporte.extensions import csrf, db, migrate, socketio
+from soporte.extensions import db, migrate, socketio
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -30,6 +30,7 @@ def create_app(test_config=None, instance_path=None):
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     live = serving()
     config.ensure_secrets(app, serving=live)
+    config.check_widget_settings(app)  # a bad origin or pre-chat field stops here, with its setting's name
     live = live and not app.testing  # what only a real server runs: the replay, the node lease, background tasks
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -39,7 +40,9 @@ def create_app(test_config=None, instance_path=None):
     # the migrations travel with the package, so `flask --app soporte db upgrade` works anywhere
     # batch mode: SQLite alters a table by copying it
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
-    csrf.init_app(app)
+    from soporte.web import security  # here, not at the top, as the imports below
+
+    security.init_csrf(app)  # first of the request hooks, as CSRFProtect's own would be
     # here, not at the top: importing one module of the package (tokens, models) must not load the whole app
     from soporte.accounts import demo, directory, revocation
     from soporte.event_table import EVENTS
@@ -56,7 +59,8 @@ def create_app(test_config=None, instance_path=None):
     from soporte.relay import freshness
     from soporte.relay.chat import Chat
     from soporte.team import invitation, views as team_views
-    from soporte.web import auth, error_pages, i18n, security, views
+    from soporte.web import auth, error_pages, i18n, views
+    from soporte.widget import api as widget_api, page as widget_page
 
     init_socketio(app)
     binder.bind(app, EVENTS)  # every Socket.IO event, from the one table
@@ -80,6 +84,8 @@ def create_app(test_config=None, instance_path=None):
     app.register_blueprint(mail_routes.bp)  # an account's email address, a customer's transcript
     operations.init_app(app, serving=live)  # the agents' operations page and its JSON
     app.register_blueprint(reports_page.bp)  # the supervisors' reports page (its JSON is on /api)
+    app.register_blueprint(widget_page.bp)  # the website widget: its iframe page and its loader
+    app.register_blueprint(widget_api.bp)  # guests, verified identity, what the widget offers
     cli.register(app)
     error_pages.init_app(app)  # HTML error pages in the reader's language; JSON under /api/
 
@@ -101,6 +107,7 @@ def init_socketio(app):
     """Bind Socket.IO with the async mode that matches how the process was started."""
     from soporte.realtime import fast_json, pinger
     from soporte.realtime.binary_packets import refuse_binary_packets
+    from soporte.realtime.origins import socket_origins
     from soporte.realtime.queue import client_manager
 
     manager = client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"])
@@ -110,7 +117,7 @@ def init_socketio(app):
         **({"client_manager": manager} if manager else {}),
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         channel=app.config["SOCKETIO_CHANNEL"],
-        cors_allowed_origins=config.split_origins(app.config["CORS_ALLOWED_ORIGINS"]),
+        cors_allowed_origins=socket_origins(app.config),  # this site (or CORS_ALLOWED_ORIGINS), and WIDGET_ORIGINS
         # room for the largest message, its envelope and a little more; JSON may escape
         # every character (python-socketio does): an emoji is then 12 bytes, "\ud83d\ude00"
         max_http_buffer_size=app.config["MAX_MESSAGE_LENGTH"] * 12 + 4096,

@@ -1,6 +1,7 @@
 """Configuration defaults and the secrets a running app must have."""
 import os
 import secrets
+from urllib.parse import urlsplit
 
 DEFAULTS = {
     "SECRET_KEY": None,
@@ -88,6 +89,17 @@ DEFAULTS = {
     "MAIL_KEEP_DAYS": 30,  # days a sent email stays in the outbox (its text is personal data), then it is deleted
     "SMTP_TIMEOUT": 20.0,  # seconds an SMTP connection or command may take
     "EMAIL_RATE_LIMIT": "10 per hour",  # a customer's address changes and transcript requests, per account
+    # the website widget (see soporte/widget/): the sites that may frame it, space or comma separated
+    # ("https://www.example.com"); empty: none may ("*" is refused: any site could then frame the chat)
+    "WIDGET_ORIGINS": "",
+    "GUESTS_ENABLED": True,  # a visitor may chat without an account (POST /api/widget/invitado)
+    "GUEST_RATE_LIMIT": "5 per hour",  # guests created per client address
+    # what the widget's pre-chat form asks, comma separated, "*" after a field: required ("nombre,email*");
+    # empty: no form
+    "PRECHAT_FIELDS": "nombre",
+    # the website's secret for verified identity: the HMAC-SHA256 of a user's id with it proves the id
+    # (POST /api/widget/identidad); empty: verified identity is off
+    "IDENTITY_SECRET": "",
 }
 
 MIN_SECRET_BYTES = 32
@@ -136,6 +148,66 @@ def _instance_secret(app, name):
     with os.fdopen(fd, "w") as f:
         f.write(value)
     return value
+
+
+PRECHAT_CHOICES = ("nombre", "email")  # the pre-chat form's fields, in the order it asks them
+
+
+def check_widget_settings(app):
+    """Parse the widget's settings in place (WIDGET_ORIGINS a list, PRECHAT_FIELDS a list of (field, required)).
+
+    A bad value stops the app at startup with one line that names the setting, as a missing
+    secret does: a typo must not frame the chat for the wrong site or drop a required field.
+    """
+    config = app.config
+    try:
+        config["WIDGET_ORIGINS"] = widget_origins(config["WIDGET_ORIGINS"])
+        config["PRECHAT_FIELDS"] = prechat_fields(config["PRECHAT_FIELDS"])
+    except ValueError as error:
+        raise ConfigError(f"soporte: {error}") from None
+    if not isinstance(config["GUESTS_ENABLED"], bool):
+        raise ConfigError("soporte: SOPORTE_GUESTS_ENABLED must be true or false")
+    config["IDENTITY_SECRET"] = str(config["IDENTITY_SECRET"] or "")
+    if config["IDENTITY_SECRET"] and len(config["IDENTITY_SECRET"].encode()) < MIN_SECRET_BYTES // 2:
+        raise ConfigError(f"soporte: SOPORTE_IDENTITY_SECRET must have at least {MIN_SECRET_BYTES // 2} bytes "
+                          "(or be empty: verified identity off)")
+
+
+def widget_origins(value):
+    """WIDGET_ORIGINS ("https://a.example https://b.example:8443") as a list, normalized; ValueError on a bad one."""
+    if isinstance(value, (list, tuple)):
+        value = " ".join(value)
+    origins = []
+    for origin in str(value or "").replace(",", " ").split():
+        parts = urlsplit(origin)
+        try:
+            port = parts.port  # a port that is not a number raises here
+        except ValueError:
+            port = None
+            parts = parts._replace(netloc="")
+        if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
+                or parts.query or parts.fragment or parts.username or parts.password or "*" in origin):
+            raise ValueError(f"SOPORTE_WIDGET_ORIGINS: {origin!r} is not an origin like https://www.example.com "
+                             "(scheme and host, an optional port, no path; \"*\" is not allowed)")
+        origins.append(f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else ""))
+    return list(dict.fromkeys(origins))
+
+
+def prechat_fields(value):
+    """PRECHAT_FIELDS ("nombre,email*") as [(field, required)]; ValueError on an unknown or repeated field."""
+    if isinstance(value, (list, tuple)) and all(isinstance(f, tuple) for f in value):
+        return list(value)  # already parsed (a second app on the same mapping)
+    fields = []
+    for item in str(value or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, required = item.rstrip("*").strip(), item.endswith("*")
+        if name not in PRECHAT_CHOICES or name in (f for f, _ in fields) or item.count("*") > 1:
+            raise ValueError(f"SOPORTE_PRECHAT_FIELDS: {item!r} is not one of {', '.join(PRECHAT_CHOICES)} "
+                             "(each once, \"*\" after a required one, e.g. \"nombre,email*\")")
+        fields.append((name, required))
+    return fields
 
 
 def engine_options(uri, options):

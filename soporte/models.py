@@ -29,6 +29,7 @@ class Usuario(db.Model):
     __table_args__ = (
         # look-alike names ("Ana", "ana.") are one name: see soporte/accounts/names.py
         UniqueConstraint("usuario_canonico", name="uq_usuarios_usuario_canonico"),
+        UniqueConstraint("externo_id", name="uq_usuarios_externo_id"),  # one customer per website user
         # the mailer's due offline replies: an index range, not a scan of every account
         Index("ix_usuarios_respuesta_pendiente_id", "respuesta_pendiente_id"),
         MYSQL_TABLE,
@@ -63,6 +64,11 @@ class Usuario(db.Model):
     # emailed, and how far replies are seen or emailed already (message ids)
     respuesta_pendiente_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     respuestas_hasta: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # customers the website widget created, with no password, only their token: a guest (invitado,
+    # soporte/accounts/guests.py) or a website's verified user (externo_id, their id on that website:
+    # the same customer everywhere; soporte/accounts/identity.py)
+    invitado: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    externo_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     @validates("usuario")
     def _keep_canonical(self, _key, usuario):

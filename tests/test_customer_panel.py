@@ -56,7 +56,7 @@ def test_the_panel_of_a_seeded_customer(app, cookie_client, connect):
     nota = panel.pop("nota")
     assert panel == {
         "usuario": "ana", "nombre": "Ana López", "registrado": "2025-03-04T05:06:07.000000Z", "idioma": "en",
-        "en_linea": True, "etiquetas": [vip], "mas": False, "valoraciones": [],
+        "invitado": False, "verificado": False, "en_linea": True, "etiquetas": [vip], "mas": False, "valoraciones": [],
         "conversaciones": [
             {"ciclo": ids[2], "abierto_id": 1002, "abierta_en": "2026-11-04T09:30:00.123456Z",
              "resuelta_en": "2026-11-04T11:30:00.123456Z", "resuelta_por": "agente2",
@@ -78,7 +78,8 @@ def test_an_account_older_than_the_registration_date(app, cookie_client):
         db.session.execute(update(Usuario).where(Usuario.usuario == "bob").values(creado_en=None))
         db.session.commit()
     panel = cookie_client("admin").get("/api/clientes/bob").get_json()
-    assert panel == {"usuario": "bob", "nombre": "Bob", "registrado": None, "idioma": None, "en_linea": False,
+    assert panel == {"usuario": "bob", "nombre": "Bob", "registrado": None, "idioma": None,
+                     "invitado": False, "verificado": False, "en_linea": False,
                      "etiquetas": [], "nota": None, "conversaciones": [], "mas": False,
                      "valoraciones": []}
 

@@ -3,7 +3,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from soporte.accounts.names import SUPPORT_WORDS, canonical_username, display_key, username_format_error
+from soporte.accounts.names import (SUPPORT_WORDS, canonical_username, display_key, generated_username,
+                                    username_format_error)
 from soporte.extensions import db
 from soporte.models import Usuario
 
@@ -46,6 +47,8 @@ def customer_username_error(username):
         return _("Ese nombre de usuario ya existe")  # as if an account had it, whether or not one does
     if reserved_for_support(username):
         return _("Ese nombre está reservado para el equipo de soporte")
+    if generated_username(username):  # the widget's visitors are named so (accounts/widget_customers.py)
+        return _("Ese nombre de usuario está reservado")
     return _("Ese nombre de usuario ya existe") if username_taken(username) else None
 
 

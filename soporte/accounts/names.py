@@ -17,6 +17,9 @@ MIN_PASSWORD = 8
 # what the team is called whatever the inbox's name: no customer may be named so
 SUPPORT_WORDS = ("soporte", "support")
 _SEPARATOR_RUN = re.compile(r"[._\-\s]+")
+# the website widget's generated usernames (accounts/widget_customers.py): no one may register one
+GUEST_PREFIX = "invitado-"
+VERIFIED_PREFIX = "verificado-"
 
 
 def _is_edge_noise(character):
@@ -51,6 +54,12 @@ def username_format_error(username):
     if not USERNAME.match(username) or len(canonical_username(username)) < MIN_USERNAME:
         return _("El usuario debe tener de 3 a 64 letras, números, '.', '_' o '-'")
     return None
+
+
+def generated_username(username):
+    """Whether a username reads as one the widget generates ("invitado-…", "verificado-…"), in any spelling."""
+    return canonical_username(username).startswith(
+        tuple(canonical_username(prefix) + "." for prefix in (GUEST_PREFIX, VERIFIED_PREFIX)))
 
 
 def password_error(password, confirmation=None):

@@ -51,9 +51,25 @@ def read_token(token):
     return claims
 
 
+def bearer_token():
+    """The token of this request's `Authorization: Bearer` header (the website widget's), or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def bearer_only():
+    """Whether this request authenticates by its header alone, carrying no token cookie (no CSRF check:
+    soporte/web/security.py)."""
+    return bearer_token() is not None and COOKIE_NAME not in request.cookies
+
+
 def current_claims():
-    """The valid token claims of this request, or None."""
-    token = request.cookies.get(COOKIE_NAME)
+    """The valid token claims of this request (its Bearer header, else its cookie), or None.
+
+    The header wins: a widget that names its guest must not act as whoever else is logged
+    in on this browser.
+    """
+    token = bearer_token() or request.cookies.get(COOKIE_NAME)
     return read_token(token) if token else None
 
 

@@ -84,6 +84,9 @@ def cliente(usuario):
         "nombre": account.nombre or account.usuario,
         "registrado": iso_utc(account.creado_en) if account.creado_en else None,
         "idioma": account.idioma,
+        # came through the website widget: a guest, or a website's verified user (docs/protocol.md, "El widget")
+        "invitado": bool(account.invitado),
+        "verificado": account.externo_id is not None,
         "en_linea": usuario in get_presence().online().get("user", ()),
         "etiquetas": labels_of([usuario])[usuario],
         "nota": note_json(db.session.get(PerfilCliente, usuario)),

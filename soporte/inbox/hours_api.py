@@ -19,20 +19,29 @@ def iso(instant):
         timespec="seconds") + "Z"
 
 
-@bp.route("/horario/estado")
-@token_required
-def horario_estado():
-    """Open now or not; the next opening (closed) or closing (open) as ISO UTC; the business zone; agents online."""
+def opening_now():
+    """Open now or not; the next opening (closed) or closing (open) as ISO UTC; the business zone."""
     schedule = storage.current()
     now = datetime.now(timezone.utc)
     open_now = rules.is_open(schedule, now)
-    response = jsonify({
+    return {
         "abierto": open_now,
         "siempre_abierto": schedule.always_open,
         "proxima_apertura": None if open_now else iso(rules.next_opening(schedule, now)),
         "proximo_cierre": iso(rules.next_closing(schedule, now)) if open_now else None,
         "zona": schedule.zona.key,
-        "agentes_en_linea": bool(get_presence().online().get("admin")),
-    })
+    }
+
+
+def agents_online():
+    """Whether any agent has a socket open now."""
+    return bool(get_presence().online().get("admin"))
+
+
+@bp.route("/horario/estado")
+@token_required
+def horario_estado():
+    """Business hours now (opening_now) and whether an agent is online."""
+    response = jsonify({**opening_now(), "agentes_en_linea": agents_online()})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -68,7 +68,8 @@ def deleting(model, where):
 # --- the account -------------------------------------------------------------
 
 ACCOUNT_COLUMNS = (Usuario.id, Usuario.usuario, Usuario.nombre, Usuario.rol, Usuario.idioma, Usuario.creado_en,
-                   Usuario.activo)  # never the password's hash nor the login generation
+                   Usuario.activo, Usuario.invitado,
+                   Usuario.externo_id)  # never the password's hash nor the login generation; the website's id is theirs
 
 
 def export_account(customer):

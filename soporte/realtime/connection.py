@@ -9,6 +9,7 @@ from soporte.accounts.tokens import COOKIE_NAME, read_token
 from soporte.presence.online import get_presence
 from soporte.protocol import AGENTS_ROOM, token_room, user_room
 from soporte.realtime import emitter
+from soporte.realtime.origins import from_widget_site
 from soporte.realtime.sessions import SocketSession, get_sessions, role_now
 from soporte.realtime.throttle import TokenBucket
 
@@ -16,8 +17,15 @@ log = logging.getLogger(__name__)
 
 
 def authenticate(environ, auth):
-    """Return the claims of the handshake's token, or refuse with the protocol's message."""
-    cookie = environ.get("HTTP_COOKIE")
+    """Return the claims of the handshake's token, or refuse with the protocol's message.
+
+    A page of a website that embeds the widget (WIDGET_ORIGINS) connects with `auth` only:
+    the cookie the browser may attach for it is not that page's to use. So does the widget's
+    own page when it says so (`auth.widget`): it speaks for its visitor even in a browser
+    where someone is also logged in to soporte.
+    """
+    token_only = from_widget_site(environ, current_app.config) or (isinstance(auth, dict) and auth.get("widget") is True)
+    cookie = None if token_only else environ.get("HTTP_COOKIE")
     token = parse_cookie(cookie).get(COOKIE_NAME)  # the cookie wins over `auth`
     if not token and isinstance(auth, dict) and isinstance(auth.get("token"), str):
         token = auth["token"]

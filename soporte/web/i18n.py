@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 LANGUAGES = ("es", "en")
 COOKIE = "idioma"
+WIDGET_BLUEPRINTS = ("widget", "widget_api")  # their ?lang= chooses (soporte/widget/)
 COOKIE_MAX_AGE = 365 * 24 * 3600  # a choice of language outlives any login
 # dates as the page scripts show them (static/js/conversation.js), month names localized by Babel
 DATE_PATTERNS = {"es": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
@@ -35,6 +36,8 @@ def select_locale():
     """The visitor's language: the cookie, else the logged-in account's saved one, else Spanish."""
     if not has_request_context():
         return "es"
+    if request.blueprint in WIDGET_BLUEPRINTS and request.args.get("lang") in LANGUAGES:
+        return request.args["lang"]  # the website's data-idioma: its iframe holds no cookie of ours
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen

@@ -1,8 +1,10 @@
-"""Security headers on every response, and the storage of the login/registration rate limits."""
+"""Security headers on every response, the CSRF check of state changes, and the storage of the rate limits."""
+from flask import current_app, g, has_request_context
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from soporte.accounts.tokens import bearer_only
 from soporte.config import redis_url
-from soporte.extensions import limiter
+from soporte.extensions import csrf, limiter
 
 LIMIT_STORAGE_TIMEOUT = 1.0  # seconds a rate-limit count may wait on Redis
 
@@ -19,10 +21,39 @@ HEADERS = {
 
 
 def add_security_headers(response):
-    """Put the security headers on a response (pages, JSON, static files and errors alike)."""
+    """Put the security headers on a response (pages, JSON, static files and errors alike).
+
+    A view that sets g.framed_by (only the widget's page, soporte/widget/page.py) may be
+    framed by those origins and soporte itself: its frame-ancestors names them and it has no
+    X-Frame-Options, which cannot name a list. Every other response stays unframeable.
+    """
+    framed_by = g.get("framed_by") if has_request_context() else None
     for name, value in HEADERS.items():
+        if framed_by and name == "X-Frame-Options":
+            continue
+        if framed_by and name == "Content-Security-Policy":
+            value = value.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(["'self'", *framed_by]))
         response.headers.setdefault(name, value)
     return response
+
+
+def init_csrf(app):
+    """Bind Flask-WTF's CSRF protection, checked by check_csrf instead of its own hook."""
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # CSRFProtect's hook stands aside: check_csrf runs in its place
+    csrf.init_app(app)
+    app.before_request(check_csrf)
+
+
+def check_csrf():
+    """CSRFProtect's check of every state change (with its exemptions), except a request authenticated
+    by its `Authorization: Bearer` header alone.
+
+    Such a request carries no ambient credential: a browser never adds the header by itself, and
+    another site's page cannot send it here without a CORS preflight that soporte does not answer.
+    A request that also carries the token cookie is checked as always.
+    """
+    if current_app.config["WTF_CSRF_ENABLED"] and not bearer_only():
+        csrf.protect(apply_exemptions=True)
 
 
 def init_app(app):

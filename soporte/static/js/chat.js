@@ -1,9 +1,9 @@
 // The chat page: the socket, the history over REST, and the customer's or the agent's view.
-import { ChatBox, Conversation, normalize, useAttachmentsUrl } from "./conversation.js";
+import { ChatBox, Conversation, useAttachmentsUrl } from "./conversation.js";
+import { Delivery, PAGE, SessionExpired } from "./delivery.js";
 import { PendingAttachments } from "./attachments.js";
 import { UserList } from "./inbox.js";
 import { ExportLinks, SearchBox, arrivedAfterGap, loadAround, loadNewer } from "./search.js";
-import { isStale, seenUpTo, showStale } from "./stale.js";
 import { ConversationStatus } from "./status.js";
 import { Triage } from "./triage.js";
 import { AssignmentControl } from "./assignment.js";
@@ -22,10 +22,7 @@ import { newCid } from "./ids.js";
 import { startHoursNotice } from "./hours.js";
 import { startRating } from "./rating.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
-import { connect, isConnected, isRetrying, on, request } from "./socket.js";
-
-const PAGE = 100; // messages per history page
-const CATCH_UP_PAGE = 500; // the server's largest page
+import { connect, isRetrying, on } from "./socket.js";
 
 const root = document.getElementById("chat");
 const page = {
@@ -60,8 +57,6 @@ const page = {
 };
 // agents: colleagues online are listed by display name, and presence sends usernames
 for (const [user, nombre] of Object.entries(JSON.parse(root.dataset.agentes || "{}"))) learnName(user, nombre);
-
-class SessionExpired extends Error {}
 
 /** GET a JSON resource of the API; a 401 means the login is over. */
 async function getJSON(url) {
@@ -110,6 +105,10 @@ const composer = new Composer({
   max: page.maxLength,
 });
 const title = document.getElementById("chat-titulo");
+// the history over REST and the own messages over the socket (shared with the widget)
+const delivery = new Delivery({
+  box, getJSON, agent: page.rol === "admin", onSent: (para, text, ack) => view.sent?.(para, text, ack),
+});
 useAttachmentsUrl(page.urls.adjuntos);
 // files for the next message: uploaded at once (progress on each chip), sent with it by id
 const attachments = new PendingAttachments({
@@ -135,100 +134,11 @@ const typing = startTyping({
   quiet: () => Boolean(noteMode && noteMode.on), // a note is not for the customer: nor is its typing
 });
 
-/** Fetch and show the latest page of a conversation. */
-async function loadLatest(conv) {
-  conv.setHistoryStatus("loading");
-  try {
-    const messages = await getJSON(conv.url({ limite: PAGE }));
-    conv.loaded = true;
-    conv.complete = messages.length < PAGE;
-    box.newer(conv, () => conv.addMany(messages), { own: true });
-    conv.setHistoryStatus(conv.complete ? "start" : "more");
-    box.fillUp();
-  } catch (error) {
-    if (!(error instanceof SessionExpired)) conv.setHistoryStatus("error", () => loadLatest(conv));
-  }
-}
-
-/** Fetch the page before the oldest message shown, keeping the view still. */
-async function loadOlder(conv) {
-  if (!conv.loaded || conv.complete || conv.loadingOlder || conv.oldestId === null) return;
-  conv.loadingOlder = true;
-  conv.setHistoryStatus("loading");
-  let messages;
-  try {
-    messages = await getJSON(conv.url({ antes: conv.oldestId, limite: PAGE }));
-  } catch (error) {
-    if (!(error instanceof SessionExpired)) conv.setHistoryStatus("error", () => loadOlder(conv));
-    return;
-  } finally {
-    conv.loadingOlder = false;
-  }
-  conv.complete = messages.length < PAGE;
-  box.older(conv, () => conv.addMany(messages));
-  conv.setHistoryStatus(conv.complete ? "start" : "more");
-  box.fillUp();
-}
-
-/** After a reconnect: everything after the newest message shown; returns what was new. */
-async function catchUp(conv) {
-  const fresh = [];
-  let after = conv.newestId;
-  for (;;) {
-    // nothing shown yet: the latest page is what there is to catch up with
-    const params = after === null ? { limite: PAGE } : { despues: after, limite: CATCH_UP_PAGE };
-    const messages = await getJSON(conv.url(params));
-    for (const m of messages) if (box.newer(conv, () => conv.add(m))) fresh.push(normalize(m));
-    if (after === null || messages.length < CATCH_UP_PAGE) break;
-    after = messages[messages.length - 1].id;
-  }
-  return fresh;
-}
-
-/**
- * Send (or send again, with the same cid) an own message, and follow its delivery.
- * An agent's reply carries visto_hasta unless it is sent anyway after a stale-reply refusal.
- */
-function send(conv, para, text, cid = newCid(), { anyway = false, adjuntos = [] } = {}) {
-  box.newer(conv, () => conv.sending(cid, text, { adjuntos }), { own: true });
-  if (!isConnected()) {
-    conv.waiting(cid, t("Sin conexión: se enviará al volver la conexión"));
-    return;
-  }
-  const payload = { para, mensaje: text, cid };
-  if (adjuntos.length) payload.adjuntos = adjuntos.map((a) => a.id);
-  if (page.rol === "admin" && !anyway) payload.visto_hasta = seenUpTo(conv);
-  request("mensaje_privado", payload, (err, ack) => {
-    if (err && isConnected()) conv.failed(cid, t("El servidor no respondió a tiempo"));
-    else if (err) conv.waiting(cid, t("Se cortó la conexión: se enviará al volver la conexión"));
-    else if (isStale(ack)) {
-      showStale(box, conv, cid, ack, () => send(conv, para, text, cid, { anyway: true, adjuntos }));
-      catchUp(conv).catch(() => {}); // what the server could not list (written on another process)
-    }
-    // the server's reasons are Spanish (the protocol's); the catalog translates the known ones
-    else if (!ack || !ack.ok) conv.failed(cid, (ack && ack.error && t(ack.error)) || t("Mensaje rechazado"));
-    else {
-      box.newer(conv, () => conv.sent(cid, ack.id, ack.fecha));
-      view.sent?.(para, text, ack);
-    }
-  });
-}
-
-/**
- * The socket is back: send again, with their own cids, the messages that could not go out
- * for want of it (the server stores a cid once, so none is sent twice). Refused ones wait for a click.
- */
-function resendWaiting() {
-  for (const conv of view.conversations()) {
-    for (const [cid, text, nota, adjuntos] of conv.waitingForConnection()) conv.onRetry(cid, text, nota, adjuntos);
-  }
-}
-
 function newConversation(url, emptyText, para) {
   const conv = new Conversation({ me: page.me, url, emptyText, editWindow: page.editWindow, history: page.rol === "admin" });
-  conv.onNeedOlder = () => loadOlder(conv);
+  conv.onNeedOlder = () => delivery.loadOlder(conv);
   conv.onRetry = (cid, text, nota, adjuntos = []) => (nota ? sendNote(box, conv, para, text, cid)
-    : send(conv, para, text, cid, { adjuntos }));
+    : delivery.send(conv, para, text, cid, { adjuntos }));
   return conv;
 }
 
@@ -245,8 +155,8 @@ class CustomerView {
   }
 
   connected(first) {
-    if (first || !this.conv.loaded) loadLatest(this.conv);
-    else catchUp(this.conv).catch(() => {});
+    if (first || !this.conv.loaded) delivery.loadLatest(this.conv);
+    else delivery.catchUp(this.conv).catch(() => {});
     this.seen.refresh().catch(() => {});
   }
 
@@ -261,7 +171,7 @@ class CustomerView {
   }
 
   submit(text, adjuntos) {
-    send(this.conv, page.inbox, text, newCid(), { adjuntos });
+    delivery.send(this.conv, page.inbox, text, newCid(), { adjuntos });
     return true;
   }
 
@@ -367,8 +277,8 @@ class AgentView {
     this.labels.opened(name);
     this.panel.opened(name);
     const loaded = around !== null
-      ? loadAround(conv, around, { getJSON, box, page: PAGE }).catch(() => loadLatest(conv))
-      : conv.loaded ? Promise.resolve() : loadLatest(conv);
+      ? loadAround(conv, around, { getJSON, box, page: PAGE }).catch(() => delivery.loadLatest(conv))
+      : conv.loaded ? Promise.resolve() : delivery.loadLatest(conv);
     // read once its messages are on screen (up to the newest shown, for a search result)
     loaded.then(() => {
       if (this.active === name) this.reading.opened(name, conv.newestMessageId);
@@ -405,9 +315,9 @@ class AgentView {
     // what was missed in every conversation this page holds messages of
     for (const [name, conv] of this.convs) {
       if (!first && (conv.loaded || conv.newestId !== null)) {
-        await catchUp(conv).catch(() => []);
+        await delivery.catchUp(conv).catch(() => []);
       } else if (name === this.active && !conv.loaded) {
-        loadLatest(conv);
+        delivery.loadLatest(conv);
       }
     }
     await counts;
@@ -454,7 +364,7 @@ class AgentView {
       sendNote(box, this.conversation(name), name, text); // not activity: the list stays as it is
       return true;
     }
-    send(this.conversation(name), name, text, newCid(), { adjuntos });
+    delivery.send(this.conversation(name), name, text, newCid(), { adjuntos });
     this.users.touch(name);
     return true;
   }
@@ -474,7 +384,7 @@ new MessageEdits({
 });
 let everConnected = false;
 
-box.onNeedOlder = (conv) => loadOlder(conv);
+box.onNeedOlder = (conv) => delivery.loadOlder(conv);
 box.onNeedNewer = (conv) => loadNewer(conv, { getJSON, page: PAGE });
 
 form.addEventListener("submit", (event) => {
@@ -491,7 +401,7 @@ form.addEventListener("submit", (event) => {
 
 on("connect", () => {
   connection.set("connected");
-  resendWaiting();
+  delivery.resendWaiting(view.conversations());
   view.connected(!everConnected);
   everConnected = true;
 });

@@ -75,6 +75,15 @@ class HoursNotice {
   }
 }
 
+/** Show the notice once from a state already known (the widget's config, before the visitor has a login). */
+export function showHoursNotice(state) {
+  const box = document.getElementById("horario-aviso");
+  if (!box || !state) return;
+  const notice = new HoursNotice(box, null, null);
+  notice.state = state;
+  notice.show();
+}
+
 /** Start the notice on a customer's page. */
 export function startHoursNotice({ page, getJSON }) {
   const box = document.getElementById("horario-aviso");

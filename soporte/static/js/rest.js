@@ -1,4 +1,18 @@
 // State-changing calls to the JSON API: the page's CSRF token on each, the server's error text back.
+// A page without the login cookie (the embeddable widget) sends a bearer token instead: useBearer().
+
+let bearer = null; // () => the token, on a page authenticated by the Authorization header
+
+/** Authenticate this page's API calls with `Authorization: Bearer <token()>` (no cookie, no CSRF). */
+export function useBearer(token) {
+  bearer = token;
+}
+
+/** The headers that authenticate a request of this page: the bearer token's, or none (the cookie goes by itself). */
+export function authHeaders() {
+  const token = bearer && bearer();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
 
 /**
  * Send a JSON request (POST, PUT, PATCH, DELETE) with the page's CSRF token.
@@ -6,10 +20,12 @@
  * `error` text (Spanish, the protocol's) or the status, and whose `status` is the HTTP status.
  */
 export async function sendJSON(method, url, body, csrf) {
-  const headers = { Accept: "application/json", "X-CSRFToken": csrf };
+  const headers = { Accept: "application/json", ...authHeaders() };
+  if (!bearer) headers["X-CSRFToken"] = csrf; // the cookie is ambient: CSRF guards it
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store",
+    credentials: bearer ? "omit" : "same-origin", // a bearer page never leans on a cookie
   });
   let data = null;
   try {

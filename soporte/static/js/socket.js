@@ -46,6 +46,14 @@ export function isRetrying() {
   return socket.active;
 }
 
+/**
+ * Authenticate with a token instead of the login cookie (the embeddable widget, where the browser
+ * blocks third-party cookies): token() is asked again at each (re)connection.
+ */
+export function useToken(token) {
+  socket.auth = (send) => send({ token: token(), widget: true }); // widget: the server ignores any cookie
+}
+
 /** Open the connection (the page does it once its features have registered). */
 export function connect() {
   socket.connect();
