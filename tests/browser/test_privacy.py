@@ -20,6 +20,10 @@ def test_a_supervisor_downloads_then_erases_a_customer(app, open_chat):
     agente2.open("ana")
     expect(agente2.page.locator("#panel-cliente-cuerpo")).to_be_visible()
     expect(agente2.page.get_by_role("button", name="Borrar cliente")).to_have_count(0)  # supervisors only
+    other_tab = open_chat("agente2")  # another agent's tab, on another conversation
+    other_tab.open("bob")
+    expect(other_tab.user_item("ana")).to_be_visible()
+    other_tab.page.evaluate("window.sinRecargar = true")
 
     admin = open_chat("admin")
     admin.open("ana")
@@ -47,6 +51,13 @@ def test_a_supervisor_downloads_then_erases_a_customer(app, open_chat):
     confirm.click()
     expect(admin.user_item("bob")).to_be_visible()  # the page came back, without her
     expect(admin.user_item("ana")).to_have_count(0)
+    # the other agents' pages drop her live: the tab on bob stays as it was, the one on her starts afresh
+    expect(other_tab.user_item("ana")).to_have_count(0)
+    assert other_tab.page.evaluate("window.sinRecargar") is True
+    expect(other_tab.page.locator("#chat-titulo")).to_have_text("Conversación con Bob")
+    expect(agente2.user_item("bob")).to_be_visible()
+    expect(agente2.user_item("ana")).to_have_count(0)
+    assert "Ana" not in agente2.page.locator("#chat-titulo").inner_text()
     with app.app_context():
         assert db.session.scalar(select(Usuario.id).where(Usuario.usuario == "ana")) is None
         assert db.session.scalars(select(Mensaje.id).where(Mensaje.conversacion == "ana")).all() == []

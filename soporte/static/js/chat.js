@@ -286,6 +286,22 @@ class AgentView {
     input.focus();
   }
 
+  /**
+   * A customer a supervisor erased (cliente_borrado): off the list and the counts. If their
+   * conversation is open, the page starts afresh (nothing of theirs may stay on screen, and
+   * the header's controls would act on a conversation that no longer exists).
+   */
+  erased(name) {
+    if (name === this.active) {
+      window.location.reload();
+      return;
+    }
+    this.convs.delete(name);
+    this.users.remove(name);
+    this.triage.forget(name);
+    this.reading.forget(name);
+  }
+
   /** Back to the list (the phone's other view), on the conversation that was open. */
   showList() {
     this.layout.dataset.vista = "lista";
@@ -414,6 +430,7 @@ on("mensaje_recibido", (data) => view.received(data, "mensaje_recibido"));
 on("mensaje_enviado", (data) => view.received(data, "mensaje_enviado"));
 on("mensaje_editado", (data) => view.changed(data));
 on("mensaje_eliminado", (data) => view.changed(data));
+if (page.rol === "admin") on("cliente_borrado", (data) => view.erased(data.usuario));
 // the server's queue missed messages (a gap in its Redis subscription): catch up as after a reconnect
 on("resincronizar", () => view.connected(false));
 

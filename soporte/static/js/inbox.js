@@ -150,6 +150,13 @@ export class UserList {
     else item.button.removeAttribute("aria-label");
   }
 
+  /** Take a conversation off the list (its customer's data was erased). */
+  remove(name) {
+    this.items.get(name)?.button.remove();
+    this.items.delete(name);
+    this.emptyNote.hidden = this.items.size > 0;
+  }
+
   /** Put the keyboard focus on a conversation's item, if it is listed. */
   focus(name) {
     this.items.get(name)?.button.focus();

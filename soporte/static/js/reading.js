@@ -178,6 +178,12 @@ export class Unread {
     });
   }
 
+  /** A conversation gone (its customer erased): its unread count leaves the title. */
+  forget(name) {
+    this.states.delete(name);
+    this.render(name);
+  }
+
   render(name) {
     const count = this.unread(name);
     if (count > 0 || this.users.has(name)) this.users.setUnread(name, count);

@@ -158,6 +158,12 @@ export class Triage {
     for (const listener of this.listeners) listener(name, row);
   }
 
+  /** A conversation gone (its customer erased): its row goes, and the views' counts follow. */
+  forget(name) {
+    this.rows.delete(name);
+    this.countsSoon();
+  }
+
   row(name) {
     return this.rows.get(name) || { asignado: null, esperandoId: null, esperando: null, ultimo: null };
   }
