@@ -1,6 +1,7 @@
 // The chat page: the socket, the history over REST, and the customer's or the agent's view.
 import { ChatBox, Conversation, useAttachmentsUrl } from "./conversation.js";
-import { Delivery, PAGE, SessionExpired } from "./delivery.js";
+import { Delivery, PAGE } from "./delivery.js";
+import { ConnectionBadge } from "./connection.js";
 import { PendingAttachments } from "./attachments.js";
 import { UserList } from "./inbox.js";
 import { ExportLinks, SearchBox, arrivedAfterGap, loadAround, loadNewer } from "./search.js";
@@ -22,6 +23,7 @@ import { newCid } from "./ids.js";
 import { startHoursNotice } from "./hours.js";
 import { startRating } from "./rating.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
+import { getJSON, onSessionExpired, withParams } from "./rest.js";
 import { connect, isRetrying, on } from "./socket.js";
 
 const root = document.getElementById("chat");
@@ -58,42 +60,11 @@ const page = {
 // agents: colleagues online are listed by display name, and presence sends usernames
 for (const [user, nombre] of Object.entries(JSON.parse(root.dataset.agentes || "{}"))) learnName(user, nombre);
 
-/** GET a JSON resource of the API; a 401 means the login is over. */
-async function getJSON(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
-  if (response.status === 401) {
-    connection.set("expired");
-    throw new SessionExpired();
-  }
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return response.json();
-}
-
-function withParams(base, params) {
-  const url = new URL(base, window.location.href);
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  return url.pathname + url.search;
-}
-
-/** The badge in the header that says whether the socket is up. */
-const connection = {
-  badge: document.getElementById("estado"),
-  relogin: document.getElementById("reentrar"),
-  states: {
-    connecting: [t("Conectando…"), "text-bg-secondary"],
-    connected: [t("Conectado"), "text-bg-success"],
-    reconnecting: [t("Reconectando…"), "text-bg-warning"],
-    expired: [t("Sesión caducada"), "text-bg-danger"],
-  },
-  set(state) {
-    if (this.badge.dataset.state === "expired") return; // only a new login helps
-    const [text, color] = this.states[state];
-    this.badge.dataset.state = state;
-    this.badge.textContent = text;
-    this.badge.className = `badge ${color}`;
-    this.relogin.hidden = state !== "expired";
-  },
-};
+const relogin = document.getElementById("reentrar");
+const connection = new ConnectionBadge(document.getElementById("estado"), {
+  onState: (state) => { relogin.hidden = state !== "expired"; }, // only a new login helps
+});
+onSessionExpired(() => connection.set("expired"));
 
 const box = new ChatBox(document.getElementById("mensajes"), document.getElementById("nuevos"));
 const form = document.getElementById("form-mensaje");

@@ -5,13 +5,11 @@ import { normalize } from "./conversation.js";
 import { t } from "./i18n.js";
 import { newCid } from "./ids.js";
 import { isStale, seenUpTo, showStale } from "./stale.js";
+import { SessionExpired } from "./rest.js";
 import { isConnected, request } from "./socket.js";
 
 export const PAGE = 100; // messages per history page
 const CATCH_UP_PAGE = 500; // the server's largest page
-
-/** getJSON's refusal when the login is over: the page already says so, no retry link. */
-export class SessionExpired extends Error {}
 
 export class Delivery {
   /**

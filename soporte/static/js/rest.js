@@ -14,6 +14,37 @@ export function authHeaders() {
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
+/** getJSON's refusal when the login is over (a 401): the page already says so, no retry link. */
+export class SessionExpired extends Error {}
+
+let expired = () => {}; // what the page does on a 401
+
+/** What this page does when a GET finds its login over: say so (and forget a kept token). */
+export function onSessionExpired(handler) {
+  expired = handler;
+}
+
+/** GET a JSON resource of the API with this page's credentials; a 401 tells the page and throws SessionExpired. */
+export async function getJSON(url) {
+  const response = await fetch(url, {
+    headers: { Accept: "application/json", ...authHeaders() }, cache: "no-store",
+    credentials: bearer ? "omit" : "same-origin", // a bearer page never leans on a cookie
+  });
+  if (response.status === 401) {
+    expired();
+    throw new SessionExpired();
+  }
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
+/** A same-origin URL (path and query) with these query parameters set. */
+export function withParams(base, params) {
+  const url = new URL(base, window.location.href);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  return url.pathname + url.search;
+}
+
 /**
  * Send a JSON request (POST, PUT, PATCH, DELETE) with the page's CSRF token.
  * Resolves to the answer's JSON; rejects with an Error whose message is the server's

@@ -8,14 +8,15 @@
 // guest created with the first message. The conversation itself is the chat page's: the same
 // modules show it, send with a cid (once, however often retried) and catch up after a reconnect.
 import { ChatBox, Conversation, useAttachmentsUrl } from "./conversation.js";
-import { Delivery, SessionExpired } from "./delivery.js";
+import { Delivery } from "./delivery.js";
+import { ConnectionBadge } from "./connection.js";
 import { Composer } from "./composer.js";
 import { MessageEdits } from "./message_edits.js";
 import { startPresence } from "./presence.js";
 import { showHoursNotice, startHoursNotice } from "./hours.js";
 import { startRating } from "./rating.js";
 import { t } from "./i18n.js"; // which loads the page's catalog first
-import { authHeaders, sendJSON, useBearer } from "./rest.js";
+import { getJSON, onSessionExpired, sendJSON, useBearer, withParams } from "./rest.js";
 import { connect, isRetrying, on, useToken } from "./socket.js";
 
 const TOKEN_KEY = "soporte.widget.token";
@@ -168,46 +169,12 @@ function showError(text) {
 }
 
 /** The badge in the header: hidden while all is well, "Reconectando…" while the socket is down. */
-const connection = {
-  badge: document.getElementById("estado"),
-  states: {
-    connecting: [t("Conectando…"), "text-bg-light"],
-    connected: [t("Conectado"), "text-bg-success"],
-    reconnecting: [t("Reconectando…"), "text-bg-warning"],
-    expired: [t("Sesión caducada"), "text-bg-danger"],
-  },
-  set(state) {
-    if (this.badge.dataset.state === "expired") return;
-    const [text, color] = this.states[state];
-    this.badge.dataset.state = state;
-    this.badge.textContent = text;
-    this.badge.className = `badge ${color}`;
-    this.badge.hidden = state === "connected";
-  },
-};
-
-// ---- REST ------------------------------------------------------------------------------------
-
-/** GET a JSON resource with the bearer token (never a cookie); a 401 means the token is over. */
-async function getJSON(url) {
-  const response = await fetch(url, {
-    headers: { Accept: "application/json", ...authHeaders() }, cache: "no-store", credentials: "omit",
-  });
-  if (response.status === 401) {
-    keepToken(null); // a new guest or a new identity next time, not a dead token forever
-    connection.set("expired");
-    showError(t("La sesión del chat ha caducado. Vuelve a cargar la página para empezar de nuevo."));
-    throw new SessionExpired();
-  }
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return response.json();
-}
-
-function withParams(base, params) {
-  const url = new URL(base, window.location.href);
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  return url.pathname + url.search;
-}
+const connection = new ConnectionBadge(document.getElementById("estado"), { quiet: true });
+onSessionExpired(() => {
+  keepToken(null); // a new guest or a new identity next time, not a dead token forever
+  connection.set("expired");
+  showError(t("La sesión del chat ha caducado. Vuelve a cargar la página para empezar de nuevo."));
+});
 
 // ---- the conversation ----------------------------------------------------------------------
 
