@@ -6,7 +6,6 @@ from soporte.accounts.names import GUEST_PREFIX
 from soporte.accounts.widget_customers import BadCustomerData, clean_details, create_customer
 
 
-
 def missing(field):
     """What the visitor reads when a required pre-chat field is empty."""
     return _("Escribe tu nombre") if field == "nombre" else _("Escribe tu dirección de correo")

@@ -30,5 +30,4 @@ def widget():
 @bp.route("/widget.js")
 def loader():
     """The loader script that a website's snippet loads (static, cached for LOADER_MAX_AGE)."""
-    response = send_from_directory(LOADER_DIR, "loader.js", mimetype="text/javascript", max_age=LOADER_MAX_AGE)
-    return response
+    return send_from_directory(LOADER_DIR, "loader.js", mimetype="text/javascript", max_age=LOADER_MAX_AGE)
