@@ -3,15 +3,20 @@ import hashlib
 import hmac
 import io
 import re
+import time
 import zipfile
 
+import jwt
 import pytest
 from sqlalchemy import select, update
 
-from conftest import TEST_LIMITS, TEST_SECRETS, account, stored_messages
+from conftest import TEST_LIMITS, TEST_SECRETS, account, make_token, stored_messages
 from test_correo import mail_app, smtp  # noqa: F401  (fixtures)
 from soporte import create_app
+from soporte.accounts.directory import get_directory
 from soporte.accounts.lookup import customer_username_error
+from soporte.accounts.revocation import get_revocations
+from soporte.accounts.tokens import read_token
 from soporte.extensions import db, socketio
 from soporte.models import Usuario
 
@@ -205,6 +210,7 @@ def test_a_guests_conversation_reaches_the_agents_and_is_exported_and_erased(app
     assert erased.status_code == 200, erased.get_json()
     assert account(app, body["usuario"]) is None
     assert client.get("/api/mensajes/mios", headers=bearer(body["token"])).status_code == 401
+    assert client.post("/api/widget/renovar", headers=bearer(body["token"])).status_code == 401  # nor renewed
 
 
 # --- POST /api/widget/identidad -----------------------------------------------------------------
@@ -314,6 +320,51 @@ def test_a_valid_token_is_renewed_and_a_bad_one_is_not(app, client):
     assert client.get("/api/mensajes/mios", headers=bearer(fresh["token"])).status_code == 200
     assert client.post("/api/widget/renovar", headers=bearer("no.es.token")).status_code == 401
     assert client.post("/api/widget/renovar").status_code == 401
+
+
+def lifetime_of(token):
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return claims["exp"] - claims["iat"]
+
+
+def test_a_guests_token_lasts_guest_token_expires_and_a_verified_users_jwt_expires(identity_on, client):
+    """A guest comes back days later with their token; a verified user is verified again on each visit."""
+    assert lifetime_of(new_guest(client).get_json()["token"]) == 30 * 86400
+    assert lifetime_of(identify(client, "u-3").get_json()["token"]) == 3600
+    identity_on.config["GUEST_TOKEN_EXPIRES"] = 600
+    guest = new_guest(client).get_json()
+    assert lifetime_of(guest["token"]) == 600
+    assert lifetime_of(client.post("/api/widget/renovar", headers=bearer(guest["token"])).get_json()["token"]) == 600
+
+
+def test_a_guests_token_near_its_end_gets_a_full_life_and_an_expired_one_is_refused(client):
+    usuario = new_guest(client).get_json()["usuario"]
+    ending = make_token(user=usuario, name="Visitante", expires_in=5)
+    renewed = client.post("/api/widget/renovar", headers=bearer(ending))
+    assert renewed.status_code == 200 and renewed.get_json()["usuario"] == usuario
+    assert lifetime_of(renewed.get_json()["token"]) == 30 * 86400
+    expired = make_token(user=usuario, name="Visitante", iat=int(time.time()) - 100, expires_in=-10)
+    answer = client.post("/api/widget/renovar", headers=bearer(expired))
+    assert answer.status_code == 401 and "error" in answer.get_json()
+
+
+def test_a_revoked_or_deactivated_guests_token_is_not_renewed(app, client):
+    """A long-lived token must still end when its login is revoked or its account deactivated."""
+    guest = new_guest(client).get_json()
+    with app.app_context():
+        claims = read_token(guest["token"])
+        get_revocations().revoke(claims["jti"], claims["exp"])
+    assert client.post("/api/widget/renovar", headers=bearer(guest["token"])).status_code == 401
+    assert client.get("/api/mensajes/mios", headers=bearer(guest["token"])).status_code == 401
+
+    other = new_guest(client).get_json()
+    assert client.post("/api/widget/renovar", headers=bearer(other["token"])).status_code == 200
+    with app.app_context():
+        db.session.execute(update(Usuario).where(Usuario.usuario == other["usuario"])
+                           .values(activo=False, generacion=Usuario.generacion + 1))
+        db.session.commit()
+        get_directory().forget(other["usuario"])
+    assert client.post("/api/widget/renovar", headers=bearer(other["token"])).status_code == 401
 
 
 def test_renewal_takes_the_header_only_never_the_cookie(client, cookie_client):
