@@ -305,7 +305,8 @@ function postPublic(url, body) {
 
 /** The guest account: from the pre-chat form's fields (or none), at the first message at the latest. */
 async function createGuest(fields) {
-  const answer = await postPublic(page.urls.invitado, fields);
+  // the website we are on (an allowed one: the server checks), where the guest's emails send them back
+  const answer = await postPublic(page.urls.invitado, PARENT ? { ...fields, sitio: PARENT } : fields);
   keepToken(answer.token);
 }
 
