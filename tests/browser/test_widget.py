@@ -477,7 +477,7 @@ def test_an_expired_guest_token_starts_afresh(visitor):
                what="the expired token forgotten")
 
 
-def test_a_guest_token_past_half_its_life_is_renewed_on_load_and_keeps_the_history(app, visitor):
+def test_a_guest_token_past_half_its_life_is_renewed_on_load_and_keeps_the_history(app, visitor, host_site):
     """A guest back when their token (GUEST_TOKEN_EXPIRES) is past half its life: the page trades it for a
     fresh one, kept where the old one was, and the guest is the same customer with the same history."""
     guest = visitor().visit()
@@ -486,6 +486,7 @@ def test_a_guest_token_past_half_its_life_is_renewed_on_load_and_keeps_the_histo
     expect(guest.send("¿Llegó mi pedido?")).to_have_attribute("data-state", "sent")
     wait_until(lambda: stored(app, mensaje="¿Llegó mi pedido?"), what="the message stored")
     (cliente,) = customers(app, invitado=True)
+    assert cliente.sitio == host_site.origin  # the website the guest wrote from, for their emails
     # a token issued 100 s ago that lasts 20 s more: past half its life, still valid
     now = int(time.time())
     old = make_token(user=cliente.usuario, name="Lucía", iat=now - 100, expires_in=20)
