@@ -94,6 +94,9 @@ DEFAULTS = {
     "WIDGET_ORIGINS": "",
     "GUESTS_ENABLED": True,  # a visitor may chat without an account (POST /api/widget/invitado)
     "GUEST_RATE_LIMIT": "5 per hour",  # guests created per client address
+    # seconds a guest's token lasts (JWT_EXPIRES is everyone else's): a guest has no password, so it is
+    # their only way back to their conversation; the widget renews it past half its life (/api/widget/renovar)
+    "GUEST_TOKEN_EXPIRES": 30 * 86400,
     # what the widget's pre-chat form asks, comma separated, "*" after a field: required ("nombre,email*");
     # empty: no form
     "PRECHAT_FIELDS": "nombre",
@@ -167,6 +170,9 @@ def check_widget_settings(app):
         raise ConfigError(f"soporte: {error}") from None
     if not isinstance(config["GUESTS_ENABLED"], bool):
         raise ConfigError("soporte: SOPORTE_GUESTS_ENABLED must be true or false")
+    expires = config["GUEST_TOKEN_EXPIRES"]
+    if not isinstance(expires, int) or isinstance(expires, bool) or expires <= 0:
+        raise ConfigError("soporte: SOPORTE_GUEST_TOKEN_EXPIRES must be a whole number of seconds above 0")
     config["IDENTITY_SECRET"] = str(config["IDENTITY_SECRET"] or "")
     if config["IDENTITY_SECRET"] and len(config["IDENTITY_SECRET"].encode()) < MIN_SECRET_BYTES // 2:
         raise ConfigError(f"soporte: SOPORTE_IDENTITY_SECRET must have at least {MIN_SECRET_BYTES // 2} bytes "

@@ -69,6 +69,8 @@ class Usuario(db.Model):
     # the same customer everywhere; soporte/accounts/identity.py)
     invitado: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     externo_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # the website a guest wrote from (one of WIDGET_ORIGINS): their emails send them back there
+    sitio: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     @validates("usuario")
     def _keep_canonical(self, _key, usuario):

@@ -3,15 +3,20 @@ import hashlib
 import hmac
 import io
 import re
+import time
 import zipfile
 
+import jwt
 import pytest
 from sqlalchemy import select, update
 
-from conftest import TEST_LIMITS, TEST_SECRETS, account, stored_messages
-from test_correo import mail_app, smtp  # noqa: F401  (fixtures)
+from conftest import TEST_LIMITS, TEST_SECRETS, account, make_token, stored_messages
+from test_correo import html_of, mail_app, set_email, smtp, text_of  # noqa: F401  (fixtures)
 from soporte import create_app
+from soporte.accounts.directory import get_directory
 from soporte.accounts.lookup import customer_username_error
+from soporte.accounts.revocation import get_revocations
+from soporte.accounts.tokens import read_token
 from soporte.extensions import db, socketio
 from soporte.models import Usuario
 
@@ -205,6 +210,7 @@ def test_a_guests_conversation_reaches_the_agents_and_is_exported_and_erased(app
     assert erased.status_code == 200, erased.get_json()
     assert account(app, body["usuario"]) is None
     assert client.get("/api/mensajes/mios", headers=bearer(body["token"])).status_code == 401
+    assert client.post("/api/widget/renovar", headers=bearer(body["token"])).status_code == 401  # nor renewed
 
 
 # --- POST /api/widget/identidad -----------------------------------------------------------------
@@ -316,6 +322,51 @@ def test_a_valid_token_is_renewed_and_a_bad_one_is_not(app, client):
     assert client.post("/api/widget/renovar").status_code == 401
 
 
+def lifetime_of(token):
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return claims["exp"] - claims["iat"]
+
+
+def test_a_guests_token_lasts_guest_token_expires_and_a_verified_users_jwt_expires(identity_on, client):
+    """A guest comes back days later with their token; a verified user is verified again on each visit."""
+    assert lifetime_of(new_guest(client).get_json()["token"]) == 30 * 86400
+    assert lifetime_of(identify(client, "u-3").get_json()["token"]) == 3600
+    identity_on.config["GUEST_TOKEN_EXPIRES"] = 600
+    guest = new_guest(client).get_json()
+    assert lifetime_of(guest["token"]) == 600
+    assert lifetime_of(client.post("/api/widget/renovar", headers=bearer(guest["token"])).get_json()["token"]) == 600
+
+
+def test_a_guests_token_near_its_end_gets_a_full_life_and_an_expired_one_is_refused(client):
+    usuario = new_guest(client).get_json()["usuario"]
+    ending = make_token(user=usuario, name="Visitante", expires_in=5)
+    renewed = client.post("/api/widget/renovar", headers=bearer(ending))
+    assert renewed.status_code == 200 and renewed.get_json()["usuario"] == usuario
+    assert lifetime_of(renewed.get_json()["token"]) == 30 * 86400
+    expired = make_token(user=usuario, name="Visitante", iat=int(time.time()) - 100, expires_in=-10)
+    answer = client.post("/api/widget/renovar", headers=bearer(expired))
+    assert answer.status_code == 401 and "error" in answer.get_json()
+
+
+def test_a_revoked_or_deactivated_guests_token_is_not_renewed(app, client):
+    """A long-lived token must still end when its login is revoked or its account deactivated."""
+    guest = new_guest(client).get_json()
+    with app.app_context():
+        claims = read_token(guest["token"])
+        get_revocations().revoke(claims["jti"], claims["exp"])
+    assert client.post("/api/widget/renovar", headers=bearer(guest["token"])).status_code == 401
+    assert client.get("/api/mensajes/mios", headers=bearer(guest["token"])).status_code == 401
+
+    other = new_guest(client).get_json()
+    assert client.post("/api/widget/renovar", headers=bearer(other["token"])).status_code == 200
+    with app.app_context():
+        db.session.execute(update(Usuario).where(Usuario.usuario == other["usuario"])
+                           .values(activo=False, generacion=Usuario.generacion + 1))
+        db.session.commit()
+        get_directory().forget(other["usuario"])
+    assert client.post("/api/widget/renovar", headers=bearer(other["token"])).status_code == 401
+
+
 def test_renewal_takes_the_header_only_never_the_cookie(client, cookie_client):
     """The widget's blueprint checks no CSRF token, so its one logged-in route ignores the ambient cookie."""
     assert cookie_client("ana").post("/api/widget/renovar").status_code == 401
@@ -338,3 +389,63 @@ def test_a_guest_who_left_an_address_gets_offline_replies_by_email(mail_app, smt
     run_round(mail_app)
     assert [m["To"] for m in smtp.messages] == ["lucia@example.com"]
     assert smtp.messages[0]["Subject"] == "You have new replies from support"
+    # no password: soporte's login page is no way back for a guest; the website is
+    text, html = text_of(smtp.messages[0]), html_of(smtp.messages[0])
+    assert "Sí, dime" in text and "/soporte" not in text and "/soporte" not in html
+    assert "To reply, open the chat again on the website where you wrote to us, from the same browser." in text
+    assert "open the chat again on the website where you wrote to us" in html
+
+
+SITE = "https://tienda.example"
+
+
+@pytest.fixture
+def on_a_site(mail_app):
+    """The widget allowed on one website."""
+    mail_app.config["WIDGET_ORIGINS"] = [SITE]
+    return mail_app
+
+
+def test_a_guests_reply_email_sends_them_back_to_the_website_they_wrote_from(on_a_site, smtp, client):
+    from test_correo import add_messages, run_round
+
+    guest = new_guest(client, {"email": "lucia@example.com", "sitio": SITE}).get_json()["usuario"]
+    assert account(on_a_site, guest).sitio == SITE
+    add_messages(on_a_site, (guest, "admin", "¿hay alguien?"), ("admin", guest, "Sí, dime"))
+    run_round(on_a_site)
+    (message,) = smtp.messages
+    assert message["Subject"] == "Tienes respuestas nuevas de soporte"
+    text, html = text_of(message), html_of(message)
+    assert "/soporte" not in text and "/soporte" not in html
+    assert ("Para responder, vuelve a abrir el chat en la web donde nos escribiste, desde el mismo navegador: "
+            f"{SITE}") in text
+    assert f'<a href="{SITE}">{SITE}</a>' in html
+
+
+@pytest.mark.parametrize("sitio", ["https://otra.example", "javascript:alert(1)", 42, ["https://tienda.example"]])
+def test_a_site_not_allowed_is_not_kept_nor_mailed(on_a_site, client, sitio):
+    """The email must never carry a link a visitor chose: only an origin of WIDGET_ORIGINS is kept."""
+    answer = new_guest(client, {"email": "lucia@example.com", "sitio": sitio})
+    assert answer.status_code == 201
+    assert account(on_a_site, answer.get_json()["usuario"]).sitio is None
+
+
+def test_a_guests_transcript_has_no_login_link_and_a_registered_customers_keeps_it(on_a_site, smtp, client,
+                                                                                   cookie_client):
+    from test_correo import PUBLIC_URL, add_messages, run_round
+
+    guest = new_guest(client, {"email": "lucia@example.com", "sitio": SITE}).get_json()
+    add_messages(on_a_site, (guest["usuario"], "admin", "Mi pedido"), ("admin", guest["usuario"], "Lo miro"))
+    assert client.post("/api/correo/transcripcion", headers=bearer(guest["token"])).status_code == 202
+    set_email(on_a_site, "ana", "ana@example.com")
+    add_messages(on_a_site, ("ana", "admin", "Hola"))
+    ana = cookie_client("ana")
+    csrf = CSRF_META.search(ana.get("/soporte").get_data(as_text=True)).group(1)
+    assert ana.post("/api/correo/transcripcion", headers={"X-CSRFToken": csrf}).status_code == 202
+    on_a_site.config["REPLY_EMAIL_DELAY"] = 3600  # the transcripts only
+    run_round(on_a_site)
+    sent = {m["To"]: m for m in smtp.messages}
+    guests, anas = sent["lucia@example.com"], sent["ana@example.com"]
+    assert "/soporte" not in text_of(guests) and f"desde el mismo navegador: {SITE}" in text_of(guests)
+    assert f"Volver a la conversación: {PUBLIC_URL}/soporte" in text_of(anas)  # unchanged for a registered customer
+    assert f'href="{PUBLIC_URL}/soporte"' in html_of(anas) and "mismo navegador" not in text_of(anas)

@@ -76,3 +76,15 @@ def test_a_short_identity_secret_or_a_non_boolean_switch_stops_the_app(tmp_path)
         build(tmp_path, IDENTITY_SECRET="corto")
     with pytest.raises(SystemExit, match="SOPORTE_GUESTS_ENABLED"):
         build(tmp_path, GUESTS_ENABLED="sí")
+
+
+def test_guest_tokens_last_thirty_days_unless_set(tmp_path):
+    assert build(tmp_path).config["GUEST_TOKEN_EXPIRES"] == 30 * 86400
+    assert build(tmp_path, GUEST_TOKEN_EXPIRES=7200).config["GUEST_TOKEN_EXPIRES"] == 7200
+
+
+@pytest.mark.parametrize("seconds", [0, -60, "3600", 1.5, True, None])
+def test_a_bad_guest_token_lifetime_stops_the_app(tmp_path, seconds):
+    with pytest.raises(SystemExit) as refused:
+        build(tmp_path, GUEST_TOKEN_EXPIRES=seconds)
+    assert "SOPORTE_GUEST_TOKEN_EXPIRES" in str(refused.value)

@@ -21,4 +21,13 @@ def create_guest(data):
     for field, required in current_app.config["PRECHAT_FIELDS"]:
         if required and not given[field]:
             raise BadCustomerData(missing(field))
-    return create_customer(GUEST_PREFIX, nombre, email, invitado=True)
+    return create_customer(GUEST_PREFIX, nombre, email, invitado=True, sitio=allowed_site(data.get("sitio")))
+
+
+def allowed_site(origin):
+    """The website the widget says it is on, if WIDGET_ORIGINS allows it; else None.
+
+    Only an allowed one: the guest's emails link to it, and soporte must not mail anyone a
+    link a visitor chose. None (the widget opened outside a frame, an unknown site) is no error.
+    """
+    return origin if isinstance(origin, str) and origin in current_app.config["WIDGET_ORIGINS"] else None

@@ -11,6 +11,15 @@ ALGORITHM = "HS256"
 COOKIE_NAME = "token"
 
 
+def lifetime(usuario):
+    """Seconds a new token of this account lasts: GUEST_TOKEN_EXPIRES for a guest, JWT_EXPIRES for everyone else.
+
+    A guest has no password: the token is their only way back to the conversation, days later
+    too. Everyone else logs in again (a website's verified user through the website, each visit).
+    """
+    return current_app.config["GUEST_TOKEN_EXPIRES" if usuario.invitado else "JWT_EXPIRES"]
+
+
 def issue_token(usuario):
     """Sign a token for an account (a models.Usuario)."""
     now = datetime.now(timezone.utc)
@@ -19,7 +28,7 @@ def issue_token(usuario):
         "name": usuario.nombre,
         "rol": usuario.rol,
         "iat": now,
-        "exp": now + timedelta(seconds=current_app.config["JWT_EXPIRES"]),
+        "exp": now + timedelta(seconds=lifetime(usuario)),
         "jti": secrets.token_urlsafe(16),  # names this login, so logout can revoke it
         # the account's login generation: a password reset or a deactivation raises it, ending this login
         "gen": usuario.generacion or 0,

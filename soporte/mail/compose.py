@@ -16,6 +16,17 @@ def chat_link():
     return current_app.config["PUBLIC_URL"].rstrip("/") + "/soporte"
 
 
+def way_back(customer):
+    """How a customer's email sends them back to the chat: the link to PUBLIC_URL/soporte, or for a guest none.
+
+    A guest (usuarios.invitado) has no password, so soporte's login page is no way back: their
+    email says to open the chat on the website they wrote from (usuarios.sitio, when known).
+    """
+    if customer.invitado:
+        return {"enlace": None, "invitado": True, "sitio": customer.sitio}
+    return {"enlace": chat_link(), "invitado": False, "sitio": None}
+
+
 def message_text(mensaje):
     """A stored message's text for an email: its attachments' link lines point at PUBLIC_URL, not at a path."""
     site = current_app.config["PUBLIC_URL"].rstrip("/")
@@ -29,7 +40,7 @@ def render(name, idioma, subject, **context):
     """
     idioma = language(idioma)
     with force_locale(idioma):
-        context = {**context, "enlace": chat_link(), "idioma": idioma}
+        context = {"enlace": chat_link(), **context, "idioma": idioma}  # a customer's way_back may replace the link
         return (subject(), render_template(f"correo/{name}.txt", **context),
                 render_template(f"correo/{name}.html", **context))
 
@@ -40,10 +51,10 @@ def when(fecha, idioma):
         return format_datetime(fecha, DATE_PATTERNS[language(idioma)]) + " UTC"
 
 
-def replies_email(nombre, idioma, mensajes):
-    """The email of unread replies: mensajes are (author's name, time, text)."""
-    return render("respuestas", idioma, lambda: _("Tienes respuestas nuevas de soporte"),
-                  nombre=nombre, mensajes=mensajes)
+def replies_email(customer, mensajes):
+    """The email of a customer's unread replies: mensajes are (author's name, time, text)."""
+    return render("respuestas", customer.idioma, lambda: _("Tienes respuestas nuevas de soporte"),
+                  nombre=customer.nombre, mensajes=mensajes, **way_back(customer))
 
 
 def new_conversation_email(nombre, idioma, cliente, texto):
@@ -52,7 +63,7 @@ def new_conversation_email(nombre, idioma, cliente, texto):
                   nombre=nombre, cliente=cliente, texto=texto)
 
 
-def transcript_email(nombre, idioma, mensajes):
+def transcript_email(customer, mensajes):
     """The transcript a customer asked for: mensajes are (author's name, time, text)."""
-    return render("transcripcion", idioma, lambda: _("Transcripción de tu conversación con soporte"),
-                  nombre=nombre, mensajes=mensajes)
+    return render("transcripcion", customer.idioma, lambda: _("Transcripción de tu conversación con soporte"),
+                  nombre=customer.nombre, mensajes=mensajes, **way_back(customer))

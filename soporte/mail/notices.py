@@ -66,7 +66,7 @@ def queue_transcript(customer):
     names = display_names(row.de_usuario for row in rows)
     mensajes = [(names[row.de_usuario], compose.when(row.fecha, customer.idioma), compose.message_text(row.mensaje))
                 for row in rows]
-    contenido = compose.transcript_email(customer.nombre, customer.idioma, mensajes)
+    contenido = compose.transcript_email(customer, mensajes)
     queued = outbox.queue(f"transcripcion:{customer.usuario}:{newest}:{address_tag(customer.email)}", "transcripcion",
                           customer.email, compose.language(customer.idioma), contenido, usuario=customer.usuario)
     db.session.commit()

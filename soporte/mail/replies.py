@@ -116,7 +116,7 @@ def queue_replies(customer, newest):
     names = display_names(row.de_usuario for row in rows)
     mensajes = [(names[row.de_usuario], compose.when(row.fecha, customer.idioma), compose.message_text(row.mensaje))
                 for row in rows]
-    contenido = compose.replies_email(customer.nombre, customer.idioma, mensajes)
+    contenido = compose.replies_email(customer, mensajes)
     return int(outbox.queue(f"respuestas:{customer.usuario}:{newest}", "respuestas", customer.email,
                             compose.language(customer.idioma), contenido, usuario=customer.usuario))
 

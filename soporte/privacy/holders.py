@@ -69,7 +69,7 @@ def deleting(model, where):
 
 ACCOUNT_COLUMNS = (Usuario.id, Usuario.usuario, Usuario.nombre, Usuario.rol, Usuario.idioma, Usuario.creado_en,
                    Usuario.activo, Usuario.invitado,
-                   Usuario.externo_id)  # never the password's hash nor the login generation; the website's id is theirs
+                   Usuario.externo_id, Usuario.sitio)  # never the password's hash nor the login generation; the website's id is theirs
 
 
 def export_account(customer):

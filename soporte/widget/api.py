@@ -91,10 +91,10 @@ def identidad():
 @bp.route("/renovar", methods=["POST"])
 @token_required
 def renovar():
-    """A fresh token for a guest's still valid one: the widget renews its visitor's before it expires.
+    """A fresh token (GUEST_TOKEN_EXPIRES) for a guest's still valid one: the widget renews it past half its life.
 
     A guest has no password, so a token left to expire is the end of their conversation on
-    that browser; the widget asks for a new one while its page is open.
+    that browser; the widget asks for a new one when its page loads (static/js/widget.js).
     """
     if bearer_token() is None:  # the header only: this blueprint checks no CSRF token
         return error_response(401, "No autenticado")

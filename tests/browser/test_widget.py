@@ -11,9 +11,11 @@ import re
 import signal
 import socketserver
 import threading
+import time
 from html import escape
 from urllib.parse import parse_qs, urlencode, urlparse
 
+import jwt
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
@@ -473,3 +475,36 @@ def test_an_expired_guest_token_starts_afresh(visitor):
     expect(guest.frame.locator("#widget-error")).to_be_hidden()
     wait_until(lambda: guest.page.evaluate("localStorage.getItem('soporte.widget.token')") is None,
                what="the expired token forgotten")
+
+
+def test_a_guest_token_past_half_its_life_is_renewed_on_load_and_keeps_the_history(app, visitor, host_site):
+    """A guest back when their token (GUEST_TOKEN_EXPIRES) is past half its life: the page trades it for a
+    fresh one, kept where the old one was, and the guest is the same customer with the same history."""
+    guest = visitor().visit()
+    guest.open()
+    guest.prechat("Lucía")
+    expect(guest.send("¿Llegó mi pedido?")).to_have_attribute("data-state", "sent")
+    wait_until(lambda: stored(app, mensaje="¿Llegó mi pedido?"), what="the message stored")
+    (cliente,) = customers(app, invitado=True)
+    assert cliente.sitio == host_site.origin  # the website the guest wrote from, for their emails
+    # a token issued 100 s ago that lasts 20 s more: past half its life, still valid
+    now = int(time.time())
+    old = make_token(user=cliente.usuario, name="Lucía", iat=now - 100, expires_in=20)
+    kept_in_frame = guest.page.frames[1].evaluate(
+        "token => { try { localStorage.setItem('soporte.widget.token', token); return true; } catch (e) { return false; } }",
+        old)
+    if not kept_in_frame:  # the frame has no storage here: the loader keeps it on the website
+        guest.page.evaluate("token => localStorage.setItem('soporte.widget.token', token)", old)
+    assert guest.token() == old
+
+    guest.page.reload()
+    expect(guest.launcher).to_be_visible()
+    guest.open()
+    guest.expect_connected()
+    renewed = wait_until(lambda: guest.token() if guest.token() not in (None, old) else None,
+                         what="the renewed token kept")
+    claims = jwt.decode(renewed, options={"verify_signature": False})
+    assert claims["user"] == cliente.usuario and claims["exp"] - claims["iat"] == 30 * 86400
+    expect(guest.frame.get_by_label("Nombre")).to_be_hidden()  # the same guest: no form again
+    expect(guest.message("¿Llegó mi pedido?")).to_have_count(1)
+    assert len(customers(app, invitado=True)) == 1

@@ -33,6 +33,7 @@ const page = {
     config: root.dataset.urlConfig,
     invitado: root.dataset.urlInvitado,
     identidad: root.dataset.urlIdentidad,
+    renovar: root.dataset.urlRenovar,
     mios: root.dataset.urlMios,
     horario: root.dataset.urlHorario,
     valoracion: root.dataset.urlValoracion,
@@ -150,6 +151,23 @@ function expired(jwt) {
   return typeof exp !== "number" || exp * 1000 <= Date.now();
 }
 
+/**
+ * A kept guest token past half its life (GUEST_TOKEN_EXPIRES) traded for a fresh one, kept where the old
+ * one was: a visitor who comes back within its life keeps their conversation for as long as they return.
+ */
+async function renewIfOld() {
+  const { iat, exp } = claimsOf(token);
+  if (typeof iat !== "number" || typeof exp !== "number") return;
+  const halfLife = (iat + (exp - iat) / 2) * 1000;
+  if (Date.now() < halfLife) return;
+  try {
+    keepToken((await sendJSON("POST", page.urls.renovar)).token);
+  } catch (error) {
+    // revoked, or the account erased: a new guest, as after an expiry; offline or refused: the old one still works
+    if (error.status === 401) keepToken(null);
+  }
+}
+
 useBearer(() => token);
 useToken(() => token);
 
@@ -254,7 +272,8 @@ function postPublic(url, body) {
 
 /** The guest account: from the pre-chat form's fields (or none), at the first message at the latest. */
 async function createGuest(fields) {
-  const answer = await postPublic(page.urls.invitado, fields);
+  // the website we are on (an allowed one: the server checks), where the guest's emails send them back
+  const answer = await postPublic(page.urls.invitado, PARENT ? { ...fields, sitio: PARENT } : fields);
   keepToken(answer.token);
 }
 
@@ -351,6 +370,7 @@ async function start() {
   const { verified, token: kept } = await fromLoader;
   if (!token && kept && !expired(kept)) token = kept;
   else if (!token && kept) keepToken(null);
+  if (token && !verified) await renewIfOld(); // a refused one is forgotten: then as a visitor without one
   if (verified) {
     try {
       const answer = await postPublic(page.urls.identidad, verified);
