@@ -66,7 +66,10 @@ def test_a_blocking_call_in_an_os_thread_lets_the_event_loop_run(tmp_path, mode)
     done = subprocess.run([sys.executable, "-c", PATCH[mode] + IN_OS_THREAD % {"mode": mode}], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert int(done.stdout.split()[-1]) >= 20  # about 50 ticks of 10 ms in 0.5 s; on the loop's thread: 1
+    # on the loop's thread the call blocks every tick but the first: 1. In an OS thread about 50
+    # ticks of 10 ms fit in its 0.5 s on an idle machine; a loaded one (the spinning thread and the
+    # loop share the GIL and two busy cores) gave 14: 5 is far from both
+    assert int(done.stdout.split()[-1]) >= 5
 
 
 def test_under_threading_in_os_thread_is_the_function_itself(app):
