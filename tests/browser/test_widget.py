@@ -323,6 +323,29 @@ def test_files_and_images_both_ways_through_the_bearer_header(app, visitor, open
     wait_until(lambda: all(thumbnail_loaded(i) for i in thumbnails.all()), what="thumbnails after the reload")
 
 
+def test_an_english_widget_asks_the_server_in_english(app, visitor):
+    """data-idioma="en": the widget's API calls say ?lang=en (it has no language cookie of ours), so
+    the guest it creates with an address gets the emails in English; an upload refused says why in English."""
+    guest = visitor()
+    guest.launcher = guest.page.get_by_role("button", name=re.compile("support chat"))
+    guest.visit(idioma="en").open()
+    form = guest.frame.locator("#prechat")  # nobody online: the form asks for an email too
+    form.get_by_label("Name").fill("Lucy")
+    form.get_by_label("Email address").fill("lucy@example.com")
+    guest.frame.get_by_role("button", name="Start chatting").click()
+    guest.expect_connected()
+    (cliente,) = customers(app, invitado=True)
+    assert cliente.idioma == "en" and cliente.email == "lucy@example.com"
+
+    attach = guest.frame.get_by_role("button", name="Attach files")
+    expect(attach).to_be_enabled()
+    guest.frame.locator("#archivos").set_input_files(
+        [{"name": "foto.png", "mimeType": "image/png", "buffer": b"<!DOCTYPE html><html><script>alert(1)</script></html>"}])
+    chip = guest.frame.locator("#adjuntos-pendientes .adjunto-pendiente")
+    expect(chip).to_have_attribute("data-estado", "error")
+    expect(chip.locator(".adjunto-estado")).to_have_text("That type of file is not allowed")
+
+
 def test_a_verified_user_on_two_devices_is_one_customer(app, visitor):
     """The host site's logged-in user (id, name, email and the HMAC of the id) is the same customer
     on two browsers: what one writes, the other shows."""
