@@ -261,6 +261,7 @@ def test_files_and_images_both_ways_through_the_bearer_header(app, visitor, open
     guest.frame.locator("#archivos").set_input_files(
         [{"name": "captura.png", "mimeType": "image/png", "buffer": png()}])
     expect(chip).to_have_attribute("data-estado", "listo")
+    guest.screenshot("widget-adjunto-pendiente")
     expect(guest.send("No me carga el carrito")).to_have_attribute("data-state", "sent")
     expect(chip).to_have_count(0)
     mine = guest.message("No me carga el carrito").locator("img.adjunto-miniatura")
@@ -275,7 +276,7 @@ def test_files_and_images_both_ways_through_the_bearer_header(app, visitor, open
     assert any("/api/adjuntos?lang=es" in url for url in api_calls), api_calls
 
     (cliente,) = customers(app, invitado=True)
-    rows = wait_until(lambda: len(stored(app, de_usuario=cliente.usuario)) == 2 and stored(app, de_usuario=cliente.usuario),
+    rows = wait_until(lambda: (found := stored(app, de_usuario=cliente.usuario)) and len(found) == 2 and found,
                       what="both messages stored")
     assert rows[0]["mensaje"].startswith("No me carga el carrito\n📎 captura.png: /api/adjuntos/")
     assert rows[1]["mensaje"].startswith("📎 factura-marzo.pdf: /api/adjuntos/")
@@ -340,7 +341,7 @@ def test_an_english_widget_asks_the_server_in_english(app, visitor):
     attach = guest.frame.get_by_role("button", name="Attach files")
     expect(attach).to_be_enabled()
     guest.frame.locator("#archivos").set_input_files(
-        [{"name": "foto.png", "mimeType": "image/png", "buffer": b"<!DOCTYPE html><html><script>alert(1)</script></html>"}])
+        [{"name": "foto.png", "mimeType": "image/png", "buffer": b"<!DOCTYPE html><html><script></script></html>"}])
     chip = guest.frame.locator("#adjuntos-pendientes .adjunto-pendiente")
     expect(chip).to_have_attribute("data-estado", "error")
     expect(chip.locator(".adjunto-estado")).to_have_text("That type of file is not allowed")
