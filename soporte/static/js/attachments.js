@@ -140,6 +140,7 @@ async function showFullSize(url, nombre) {
 }
 
 let viewer = null; // the bearer page's one full-size dialog, made the first time
+const DOWNLOAD_REVOKE_MS = 60 * 1000; // how long a downloaded file's blob: URL lives
 
 function fullSizeDialog() {
   if (viewer) return viewer;
@@ -183,7 +184,8 @@ async function download(url, nombre, link) {
     document.body.append(save);
     save.click();
     save.remove();
-    setTimeout(() => URL.revokeObjectURL(src), 0); // the download has taken the blob by then
+    // some browsers read the blob after click() returns (FileSaver.js waits 40 s): a minute is safe
+    setTimeout(() => URL.revokeObjectURL(src), DOWNLOAD_REVOKE_MS);
   } catch (error) {
     link.title = t("No se pudo descargar el archivo");
   } finally {
