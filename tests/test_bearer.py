@@ -83,3 +83,23 @@ def test_the_widgets_socket_speaks_for_its_token_not_the_cookie(app, cookie_clie
     sio.disconnect()
     # without the flag the cookie still wins, as before; with it, no token is no login
     assert not socketio.test_client(app, flask_test_client=agent_browser, auth={"widget": True}).is_connected()
+
+
+@pytest.mark.parametrize("query, idioma", [("?lang=en", "en"), ("", "es"), ("?lang=fr", "es")])
+def test_a_bearer_request_chooses_its_language_with_lang(app, client, token_for, query, idioma):
+    """The widget has no language cookie of ours: its ?lang= (static/js/rest.js) is the language of
+    what the server writes for it, here the emails of an address it saves (usuarios.idioma)."""
+    from soporte.extensions import db
+    from soporte.models import Usuario
+
+    answer = client.put(f"/api/correo{query}", headers=bearer(token_for("ana")), json={"email": "ana@example.com"})
+    assert answer.status_code == 200, answer.get_json()
+    with app.app_context():
+        assert db.session.execute(db.select(Usuario.idioma).filter_by(usuario="ana")).scalar_one() == idioma
+
+
+def test_lang_does_not_choose_for_a_cookie_request(app, cookie_client):
+    """On the cookie pages the language stays the cookie's or the account's: ?lang= is the widget's."""
+    ana = cookie_client("ana")
+    html = ana.get("/soporte?lang=en").get_data(as_text=True)
+    assert '<html lang="es"' in html

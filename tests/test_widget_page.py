@@ -13,8 +13,11 @@ def test_the_widget_page_is_framable_by_the_listed_origins_only(app, client):
     assert page.status_code == 200
     policy = page.headers["Content-Security-Policy"]
     assert "frame-ancestors 'self' https://www.example.com http://127.0.0.1:8080;" in policy
+    # and its attachments drawn from blob: URLs (fetched with the bearer header): that page only
+    assert "img-src 'self' data: blob:;" in policy
     assert policy == EXPECTED_HEADERS["Content-Security-Policy"].replace(
-        "frame-ancestors 'none'", "frame-ancestors 'self' https://www.example.com http://127.0.0.1:8080")
+        "frame-ancestors 'none'", "frame-ancestors 'self' https://www.example.com http://127.0.0.1:8080").replace(
+        "img-src 'self' data:", "img-src 'self' data: blob:")
     assert "X-Frame-Options" not in page.headers
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     html = page.get_data(as_text=True)
@@ -36,6 +39,7 @@ def test_without_widget_origins_the_widget_page_cannot_be_framed(client):
     page = client.get("/widget")
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"
+    assert "img-src 'self' data: blob:;" in page.headers["Content-Security-Policy"]  # alone in a tab it still draws files
 
 
 def test_the_page_escapes_and_bounds_what_the_website_passes(app, client):

@@ -14,7 +14,7 @@ from flask_wtf.csrf import ValidationError, same_origin, validate_csrf
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from soporte.accounts.tokens import current_claims
+from soporte.accounts.tokens import bearer_only, current_claims
 from soporte.extensions import csrf, db
 from soporte.models import Usuario
 
@@ -36,8 +36,10 @@ def select_locale():
     """The visitor's language: the cookie, else the logged-in account's saved one, else Spanish."""
     if not has_request_context():
         return "es"
-    if request.blueprint in WIDGET_BLUEPRINTS and request.args.get("lang") in LANGUAGES:
-        return request.args["lang"]  # the website's data-idioma: its iframe holds no cookie of ours
+    # the website's data-idioma: the widget's iframe holds no cookie of ours, so its page, its API
+    # and every request it authenticates by the bearer header alone (static/js/rest.js) say ?lang=
+    if request.args.get("lang") in LANGUAGES and (request.blueprint in WIDGET_BLUEPRINTS or bearer_only()):
+        return request.args["lang"]
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen

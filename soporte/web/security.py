@@ -26,13 +26,18 @@ def add_security_headers(response):
     A view that sets g.framed_by (only the widget's page, soporte/widget/page.py) may be
     framed by those origins and soporte itself: its frame-ancestors names them and it has no
     X-Frame-Options, which cannot name a list. Every other response stays unframeable.
+    That page (framed anywhere or not, WIDGET_ORIGINS empty too) authenticates by a bearer
+    header, which no <img> sends: it shows attachments through blob: URLs
+    (static/js/attachments.js), so its img-src also allows blob:.
     """
     framed_by = g.get("framed_by") if has_request_context() else None
     for name, value in HEADERS.items():
         if framed_by and name == "X-Frame-Options":
             continue
-        if framed_by and name == "Content-Security-Policy":
-            value = value.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(["'self'", *framed_by]))
+        if framed_by is not None and name == "Content-Security-Policy":
+            if framed_by:
+                value = value.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(["'self'", *framed_by]))
+            value = value.replace("img-src 'self' data:", "img-src 'self' data: blob:")
         response.headers.setdefault(name, value)
     return response
 

@@ -26,6 +26,7 @@ from soporte.models import Usuario
 from conftest import LiveServer, free_port, make_token
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 from .pages import DESKTOP, PHONE, SCREENSHOTS, TIMEZONE, count_stored, stored, wait_until
+from .test_attachments import PDF, drop_files, paste_image, png, thumbnail_loaded
 
 SECRET = "secreto-de-la-tienda-para-firmar-ids"
 # a host page that tries its worst on what it embeds: none of it may reach the widget
@@ -244,6 +245,108 @@ def test_guest_writes_agent_answers_and_the_reload_shows_the_history(app, visito
     expect(guest.message("Hola, ¿tenéis envíos a Canarias?")).to_have_count(1)
     expect(guest.message("Sí, en 48 horas")).to_have_count(1)
     assert len(customers(app, invitado=True)) == 1
+
+
+def test_files_and_images_both_ways_through_the_bearer_header(app, visitor, open_chat):
+    """The widget attaches as the chat page does (the clip, a drop, a paste) with its bearer token, and
+    draws what it gets through blob: URLs fetched with it: thumbnails load, the full size opens in the
+    frame, a file downloads with its bytes; no cookie, no CSP refusal (the visitor fixture checks)."""
+    admin = open_chat("admin")
+    guest = visitor().visit().open()
+    guest.prechat("Lucía")
+    api_calls = []
+    guest.page.on("request", lambda r: "/api/" in r.url and api_calls.append(r.url))
+    frame = guest.page.frames[1]
+    chip = guest.frame.locator("#adjuntos-pendientes .adjunto-pendiente")
+
+    # an image with the clip button, and a text
+    guest.frame.locator("#archivos").set_input_files(
+        [{"name": "captura.png", "mimeType": "image/png", "buffer": png()}])
+    expect(chip).to_have_attribute("data-estado", "listo")
+    guest.screenshot("widget-adjunto-pendiente")
+    expect(guest.send("No me carga el carrito")).to_have_attribute("data-state", "sent")
+    expect(chip).to_have_count(0)
+    mine = guest.message("No me carga el carrito").locator("img.adjunto-miniatura")
+    wait_until(lambda: thumbnail_loaded(mine), what="the guest's own thumbnail")
+    assert mine.get_attribute("src").startswith("blob:")
+    # a PDF dropped on the conversation, sent with no text
+    drop_files(frame, "#mensajes", [("factura-marzo.pdf", "application/pdf", PDF)])
+    expect(chip).to_have_attribute("data-estado", "listo")
+    guest.frame.get_by_role("button", name="Enviar", exact=True).click()
+    expect(guest.frame.locator("#mensajes .adjunto-archivo .adjunto-nombre")).to_have_text("factura-marzo.pdf")
+    # the requests carried the widget's language (the server's texts in it) and no cookie
+    assert any("/api/adjuntos?lang=es" in url for url in api_calls), api_calls
+
+    (cliente,) = customers(app, invitado=True)
+    rows = wait_until(lambda: (found := stored(app, de_usuario=cliente.usuario)) and len(found) == 2 and found,
+                      what="both messages stored")
+    assert rows[0]["mensaje"].startswith("No me carga el carrito\n📎 captura.png: /api/adjuntos/")
+    assert rows[1]["mensaje"].startswith("📎 factura-marzo.pdf: /api/adjuntos/")
+
+    # the agent sees them, and answers with a pasted screenshot
+    admin.open(cliente.usuario, "Lucía")
+    seen = admin.message("No me carga el carrito").locator("img.adjunto-miniatura")
+    wait_until(lambda: thumbnail_loaded(seen), what="the agent's thumbnail")
+    expect(admin.page.locator("#mensajes .adjunto-archivo .adjunto-nombre")).to_have_text("factura-marzo.pdf")
+    paste_image(admin.page, png((300, 200), (200, 60, 60)))
+    expect(admin.page.locator("#adjuntos-pendientes .adjunto-pendiente")).to_have_attribute("data-estado", "listo")
+    admin.send("Prueba ahora, ya está arreglado")
+    reply = guest.message("Prueba ahora, ya está arreglado").locator("img.adjunto-miniatura")
+    expect(reply).to_be_visible()
+    wait_until(lambda: thumbnail_loaded(reply), what="the reply's thumbnail in the widget")
+    assert reply.evaluate("img => img.naturalWidth") > 0
+
+    # the full size: a dialog in the frame with the image (a blob: URL), closed by Escape, the widget stays open
+    reply.click()
+    viewer = guest.frame.locator("dialog.adjunto-visor")
+    expect(viewer).to_be_visible()
+    wait_until(lambda: thumbnail_loaded(viewer.locator("img")), what="the full-size image")
+    assert viewer.locator("img").evaluate("img => img.naturalWidth") == 300
+    guest.screenshot("widget-adjuntos-imagen")
+    guest.page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    expect(guest.launcher).to_have_attribute("aria-expanded", "true")
+
+    # the PDF downloads with its name and its bytes, fetched with the header
+    with guest.page.expect_download() as downloading:
+        guest.frame.locator("#mensajes .adjunto-archivo").click()
+    download = downloading.value
+    assert download.suggested_filename == "factura-marzo.pdf"
+    with open(download.path(), "rb") as saved:
+        assert saved.read() == PDF
+    guest.frame.locator("#mensajes").evaluate("box => box.scrollTop = box.scrollHeight")
+    guest.screenshot("widget-adjuntos")
+
+    # after a reload (the REST history) the same, drawn the same way
+    guest.page.reload()
+    guest.open()
+    guest.expect_connected()
+    thumbnails = guest.frame.locator("#mensajes img.adjunto-miniatura")
+    expect(thumbnails).to_have_count(2)
+    wait_until(lambda: all(thumbnail_loaded(i) for i in thumbnails.all()), what="thumbnails after the reload")
+
+
+def test_an_english_widget_asks_the_server_in_english(app, visitor):
+    """data-idioma="en": the widget's API calls say ?lang=en (it has no language cookie of ours), so
+    the guest it creates with an address gets the emails in English; an upload refused says why in English."""
+    guest = visitor()
+    guest.launcher = guest.page.get_by_role("button", name=re.compile("support chat"))
+    guest.visit(idioma="en").open()
+    form = guest.frame.locator("#prechat")  # nobody online: the form asks for an email too
+    form.get_by_label("Name").fill("Lucy")
+    form.get_by_label("Email address").fill("lucy@example.com")
+    guest.frame.get_by_role("button", name="Start chatting").click()
+    guest.expect_connected()
+    (cliente,) = customers(app, invitado=True)
+    assert cliente.idioma == "en" and cliente.email == "lucy@example.com"
+
+    attach = guest.frame.get_by_role("button", name="Attach files")
+    expect(attach).to_be_enabled()
+    guest.frame.locator("#archivos").set_input_files(
+        [{"name": "foto.png", "mimeType": "image/png", "buffer": b"<!DOCTYPE html><html><script></script></html>"}])
+    chip = guest.frame.locator("#adjuntos-pendientes .adjunto-pendiente")
+    expect(chip).to_have_attribute("data-estado", "error")
+    expect(chip.locator(".adjunto-estado")).to_have_text("That type of file is not allowed")
 
 
 def test_a_verified_user_on_two_devices_is_one_customer(app, visitor):

@@ -4,8 +4,14 @@
 // A message's text carries one line per attachment for pages that show text only (docs/protocol.md,
 // "Adjuntos"); this page drops those last lines and draws the files instead. Text goes in through
 // textContent only.
+//
+// A page authenticated by the bearer header (the widget, rest.js useBearer) cannot point an <img> or
+// a link at /api/adjuntos: they would go without the header. There the files are fetched with it and
+// shown through blob: URLs (its CSP allows img-src blob:), a full-size image in a dialog inside the
+// page, a file saved through a temporary <a download>. The cookie page keeps plain URLs.
 import { el } from "./dom.js";
 import { locale, t } from "./i18n.js";
+import { authHeaders, bearerFetch, usesBearer, withLanguage } from "./rest.js";
 
 /** A size in bytes as people read it: "820 B", "14 KB", "1,2 MB". */
 export function formatSize(bytes) {
@@ -38,25 +44,40 @@ export function previewText(text) {
 /** The attachments of a message, drawn; base is the API's /api/adjuntos. */
 export function renderAttachments(adjuntos, base) {
   const list = el("ul", "adjuntos list-unstyled mb-0");
+  const bearer = usesBearer();
   for (const a of adjuntos) {
     const url = `${base}/${encodeURIComponent(a.id)}`;
     const item = el("li", "adjunto");
     if (a.miniatura) {
       const link = el("a", "adjunto-imagen");
       link.href = url;
-      link.target = "_blank";
-      link.rel = "noopener noreferrer";
       link.title = t("Abrir {nombre} a tamaño completo", { nombre: a.nombre });
       const image = el("img", "adjunto-miniatura");
-      image.src = `${url}/miniatura`;
       image.alt = a.nombre;
-      image.loading = "lazy";
+      if (bearer) {
+        showFetched(image, `${url}/miniatura`);
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          showFullSize(url, a.nombre);
+        });
+      } else {
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        image.src = `${url}/miniatura`;
+        image.loading = "lazy";
+      }
       link.append(image);
       item.append(link);
     } else {
       const link = el("a", "adjunto-archivo");
       link.href = url;
       link.download = a.nombre;
+      if (bearer) {
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          download(url, a.nombre, link);
+        });
+      }
       const icon = el("span", "adjunto-icono");
       icon.setAttribute("aria-hidden", "true");
       link.append(icon, el("span", "adjunto-nombre", a.nombre),
@@ -67,6 +88,109 @@ export function renderAttachments(adjuntos, base) {
     list.append(item);
   }
   return list;
+}
+
+/** A file of the API fetched with the bearer header, as a blob: URL (the caller revokes it). */
+async function blobUrl(url) {
+  const response = await bearerFetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return URL.createObjectURL(await response.blob());
+}
+
+/**
+ * An <img> of the bearer page, its pixels fetched with the header. The blob: URL is revoked once the
+ * image has decoded (the element keeps its pixels): nothing to track until the element goes.
+ */
+function showFetched(image, url) {
+  blobUrl(url).then((src) => {
+    const done = () => URL.revokeObjectURL(src);
+    image.addEventListener("load", done, { once: true });
+    image.addEventListener("error", done, { once: true });
+    image.src = src;
+  }).catch(() => {
+    image.classList.add("adjunto-fallido");
+    image.title = t("No se pudo cargar la imagen");
+  });
+}
+
+/**
+ * The full-size image in a dialog inside the page. Not a new tab: a blob: URL made in the widget's
+ * third-party frame belongs to that frame's storage partition, and a top-level tab does not open it
+ * (nor may a frame on another site count on opening popups); the dialog needs neither.
+ */
+async function showFullSize(url, nombre) {
+  const dialog = fullSizeDialog();
+  const image = dialog.querySelector("img");
+  const caption = dialog.querySelector(".adjunto-visor-nombre");
+  image.removeAttribute("src");
+  image.alt = nombre;
+  caption.textContent = nombre;
+  dialog.showModal();
+  try {
+    const src = await blobUrl(url);
+    if (!dialog.open) {
+      URL.revokeObjectURL(src);
+      return;
+    }
+    dialog.dataset.src = src;
+    image.src = src;
+  } catch (error) {
+    caption.textContent = t("No se pudo cargar la imagen");
+  }
+}
+
+let viewer = null; // the bearer page's one full-size dialog, made the first time
+const DOWNLOAD_REVOKE_MS = 60 * 1000; // how long a downloaded file's blob: URL lives
+
+function fullSizeDialog() {
+  if (viewer) return viewer;
+  viewer = el("dialog", "adjunto-visor p-0");
+  viewer.setAttribute("aria-label", t("Imagen a tamaño completo"));
+  const close = el("button", "btn-close adjunto-visor-cerrar");
+  close.type = "button";
+  close.setAttribute("aria-label", t("Cerrar la imagen"));
+  close.addEventListener("click", () => viewer.close());
+  const figure = el("figure", "m-0");
+  figure.append(el("img", "adjunto-visor-imagen"), el("figcaption", "adjunto-visor-nombre small text-truncate"));
+  viewer.append(close, figure);
+  viewer.addEventListener("keydown", (event) => {
+    // the dialog's Escape closes the image only, not the whole widget (widget.js skips a handled one)
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    viewer.close();
+  });
+  viewer.addEventListener("click", (event) => {
+    if (event.target === viewer) viewer.close(); // a click beside the image
+  });
+  viewer.addEventListener("close", () => {
+    if (viewer.dataset.src) URL.revokeObjectURL(viewer.dataset.src); // the image goes with the dialog
+    delete viewer.dataset.src;
+    viewer.querySelector("img").removeAttribute("src");
+  });
+  document.body.append(viewer);
+  return viewer;
+}
+
+/** Save a file of the bearer page: fetched with the header, handed to a temporary <a download>. */
+async function download(url, nombre, link) {
+  if (link.getAttribute("aria-busy") === "true") return;
+  link.setAttribute("aria-busy", "true");
+  try {
+    const src = await blobUrl(url);
+    const save = el("a");
+    save.href = src;
+    save.download = nombre;
+    save.hidden = true;
+    document.body.append(save);
+    save.click();
+    save.remove();
+    // some browsers read the blob after click() returns (FileSaver.js waits 40 s): a minute is safe
+    setTimeout(() => URL.revokeObjectURL(src), DOWNLOAD_REVOKE_MS);
+  } catch (error) {
+    link.title = t("No se pudo descargar el archivo");
+  } finally {
+    link.removeAttribute("aria-busy");
+  }
 }
 
 /**
@@ -196,8 +320,10 @@ export class PendingAttachments {
       this.fail(item, t("No se pudo subir el archivo; comprueba la conexión"));
       this.changed();
     });
-    xhr.open("POST", this.url);
-    xhr.setRequestHeader("X-CSRFToken", this.csrf);
+    xhr.open("POST", withLanguage(this.url));
+    // the page's credential: the bearer header (the widget), or the cookie guarded by the CSRF token
+    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+    if (!usesBearer()) xhr.setRequestHeader("X-CSRFToken", this.csrf);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.send(form);
   }

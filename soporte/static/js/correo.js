@@ -1,7 +1,7 @@
 // Email (soporte/mail/): a customer's address, the form of the offline notice (#pedir-email) and the
 // transcript; an agent's address and opt-in (#dialogo-correo). Texts of the server come back Spanish: t().
 import { t } from "./i18n.js";
-import { authHeaders, sendJSON } from "./rest.js";
+import { authHeaders, sendJSON, withLanguage } from "./rest.js";
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content;
 
@@ -70,7 +70,7 @@ async function startCustomer(root) {
   });
   try {
     // the widget has no cookie: its bearer token (none on the chat page, where the cookie goes)
-    const response = await fetch(url, { headers: { Accept: "application/json", ...authHeaders() }, cache: "no-store" });
+    const response = await fetch(withLanguage(url), { headers: { Accept: "application/json", ...authHeaders() }, cache: "no-store" });
     if (response.ok) email = (await response.json()).email;
   } catch (error) {
     /* the form still works; the address shows once saved */

@@ -2,10 +2,33 @@
 // A page without the login cookie (the embeddable widget) sends a bearer token instead: useBearer().
 
 let bearer = null; // () => the token, on a page authenticated by the Authorization header
+let language = null; // the bearer page's language (?lang=): it has no language cookie of ours
 
-/** Authenticate this page's API calls with `Authorization: Bearer <token()>` (no cookie, no CSRF). */
-export function useBearer(token) {
+/**
+ * Authenticate this page's API calls with `Authorization: Bearer <token()>` (no cookie, no CSRF),
+ * asking the server's answers (its error texts) in `lang` when given.
+ */
+export function useBearer(token, { lang = null } = {}) {
   bearer = token;
+  language = lang;
+}
+
+/** Whether this page authenticates by the bearer header (the widget) rather than the cookie. */
+export function usesBearer() {
+  return Boolean(bearer);
+}
+
+/** An API URL with the bearer page's language as ?lang= (soporte/web/i18n.py); as given on a cookie page. */
+export function withLanguage(url) {
+  if (!bearer || !language) return url;
+  const full = new URL(url, window.location.href);
+  full.searchParams.set("lang", language);
+  return full.origin === window.location.origin ? full.pathname + full.search : full.href;
+}
+
+/** GET a resource with the bearer header (never a cookie) and the page's language: fetch's Response. */
+export function bearerFetch(url) {
+  return fetch(withLanguage(url), { headers: authHeaders(), cache: "no-store", credentials: "omit" });
 }
 
 /** The headers that authenticate a request of this page: the bearer token's, or none (the cookie goes by itself). */
@@ -26,7 +49,7 @@ export function onSessionExpired(handler) {
 
 /** GET a JSON resource of the API with this page's credentials; a 401 tells the page and throws SessionExpired. */
 export async function getJSON(url) {
-  const response = await fetch(url, {
+  const response = await fetch(withLanguage(url), {
     headers: { Accept: "application/json", ...authHeaders() }, cache: "no-store",
     credentials: bearer ? "omit" : "same-origin", // a bearer page never leans on a cookie
   });
@@ -54,7 +77,7 @@ export async function sendJSON(method, url, body, csrf) {
   const headers = { Accept: "application/json", ...authHeaders() };
   if (!bearer) headers["X-CSRFToken"] = csrf; // the cookie is ambient: CSRF guards it
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, {
+  const response = await fetch(withLanguage(url), {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store",
     credentials: bearer ? "omit" : "same-origin", // a bearer page never leans on a cookie
   });

@@ -7,6 +7,7 @@
 // host site's verified identity (the loader's postMessage), a stored token, the pre-chat form, or a
 // guest created with the first message. The conversation itself is the chat page's: the same
 // modules show it, send with a cid (once, however often retried) and catch up after a reconnect.
+import { PendingAttachments } from "./attachments.js";
 import { ChatBox, Conversation, useAttachmentsUrl } from "./conversation.js";
 import { Delivery } from "./delivery.js";
 import { ConnectionBadge } from "./connection.js";
@@ -29,6 +30,8 @@ const page = {
   inbox: root.dataset.inbox, // where a customer's messages go
   maxLength: Number(root.dataset.maxLength) || 2000,
   editWindow: Number(root.dataset.editWindow) || 0,
+  maxAdjuntos: Number(root.dataset.maxAdjuntos) || 5,
+  maxTamano: Number(root.dataset.maxTamano) || 10 * 1024 * 1024,
   urls: {
     config: root.dataset.urlConfig,
     invitado: root.dataset.urlInvitado,
@@ -168,7 +171,7 @@ async function renewIfOld() {
   }
 }
 
-useBearer(() => token);
+useBearer(() => token, { lang: document.documentElement.lang }); // the server's texts in the widget's language
 useToken(() => token);
 
 // ---- look ----------------------------------------------------------------------------------
@@ -204,6 +207,16 @@ const composer = new Composer({
   input, button: form.querySelector("button[type=submit]"), counter: document.getElementById("contador"), max: page.maxLength,
 });
 useAttachmentsUrl(root.dataset.urlAdjuntos);
+// files for the next message, as on the chat page: uploaded at once with the bearer header (rest.js)
+const attachments = new PendingAttachments({
+  url: root.dataset.urlAdjuntos, max: page.maxAdjuntos, maxSize: page.maxTamano,
+  chips: document.getElementById("adjuntos-pendientes"), button: document.getElementById("adjuntar"),
+  picker: document.getElementById("archivos"), input,
+  dropZones: [document.getElementById("mensajes"), form], conversation: () => null,
+  onChange: () => composer.refresh(),
+});
+attachments.setEnabled(false); // an upload needs the customer's token: from startChat on (no form: after the first message)
+composer.attachments = () => ({ ready: attachments.ids().length > 0, busy: attachments.busy() });
 const delivery = new Delivery({ box, getJSON });
 // Editar/Borrar on the customer's own messages while EDIT_WINDOW lasts, as on the chat page
 new MessageEdits({ box: document.getElementById("mensajes"), getJSON, historyUrl: () => null });
@@ -219,7 +232,7 @@ function showConversation() {
     emptyText: t("Aún no hay mensajes. Escribe tu consulta y te responderemos aquí."),
   });
   conv.onNeedOlder = () => delivery.loadOlder(conv);
-  conv.onRetry = (cid, text) => delivery.send(conv, page.inbox, text, cid);
+  conv.onRetry = (cid, text, nota, adjuntos = []) => delivery.send(conv, page.inbox, text, cid, { adjuntos });
   box.onNeedOlder = () => delivery.loadOlder(conv);
   box.show(conv);
 }
@@ -230,6 +243,7 @@ function startChat() {
   started = true;
   if (!conv) showConversation();
   chat.hidden = false;
+  attachments.setEnabled(true);
   startPresence(page);
   startHoursNotice({ page, getJSON });
   startRating({ page, getJSON });
@@ -349,7 +363,10 @@ form.addEventListener("submit", async (event) => {
     showConversation();
     startChat();
   }
-  delivery.send(conv, page.inbox, text); // while the socket is down: waits, and goes once it is back
+  const adjuntos = attachments.described();
+  // while the socket is down: waits, and goes once it is back
+  delivery.send(conv, page.inbox, text, undefined, { adjuntos });
+  if (adjuntos.length) attachments.clear();
   composer.clear();
   input.focus();
 });
