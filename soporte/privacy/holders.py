@@ -67,9 +67,9 @@ def deleting(model, where):
 
 # --- the account -------------------------------------------------------------
 
+# never the password's hash nor the login generation; the website's id for them is theirs
 ACCOUNT_COLUMNS = (Usuario.id, Usuario.usuario, Usuario.nombre, Usuario.rol, Usuario.idioma, Usuario.creado_en,
-                   Usuario.activo, Usuario.invitado,
-                   Usuario.externo_id, Usuario.sitio)  # never the password's hash nor the login generation; the website's id is theirs
+                   Usuario.activo, Usuario.invitado, Usuario.externo_id, Usuario.sitio)
 
 
 def export_account(customer):

@@ -24,7 +24,8 @@ def authenticate(environ, auth):
     own page when it says so (`auth.widget`): it speaks for its visitor even in a browser
     where someone is also logged in to soporte.
     """
-    token_only = from_widget_site(environ, current_app.config) or (isinstance(auth, dict) and auth.get("widget") is True)
+    says_widget = isinstance(auth, dict) and auth.get("widget") is True
+    token_only = says_widget or from_widget_site(environ, current_app.config)
     cookie = None if token_only else environ.get("HTTP_COOKIE")
     token = parse_cookie(cookie).get(COOKIE_NAME)  # the cookie wins over `auth`
     if not token and isinstance(auth, dict) and isinstance(auth.get("token"), str):
