@@ -8,6 +8,9 @@ Create Date: 2026-12-07
   their own; no password logs them in, only their token.
 - usuarios.externo_id: the website's id of a verified user (unique): the same customer on every
   device (soporte/accounts/identity.py).
+- usuarios.sitio: the origin of the page that embedded the widget when the guest was made
+  (one of WIDGET_ORIGINS; soporte/accounts/guests.py). A guest has no password and cannot log
+  in on soporte's own site, so their emails point them there (soporte/mail/compose.py).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -23,10 +26,12 @@ def upgrade():
         usuarios.add_column(sa.Column("invitado", sa.Boolean(), nullable=False, server_default=sa.false()))
         usuarios.add_column(sa.Column("externo_id", sa.String(128), nullable=True))
         usuarios.create_unique_constraint("uq_usuarios_externo_id", ["externo_id"])
+        usuarios.add_column(sa.Column("sitio", sa.String(255), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("usuarios") as usuarios:
+        usuarios.drop_column("sitio")
         usuarios.drop_constraint("uq_usuarios_externo_id", type_="unique")
         usuarios.drop_column("externo_id")
         usuarios.drop_column("invitado")
